@@ -1,0 +1,140 @@
+// Every setting of the service, read once: defaults here, then environment variables (BATCHFLOW_*),
+// then command-line flags (they win). The resolved object is passed to every component explicitly;
+// nothing else reads process.env. A bad value throws ConfigError naming the setting (the CLI exits 2).
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** postgres://... selects PostgreSQL; empty = embedded SQLite in dataDir. */
+  databaseUrl: string;
+  /** IANA zone for instance ids, date strings, business dates and cron. */
+  timezone: string;
+  /** Task processes running at once across the engine. */
+  workerConcurrency: number;
+  /** Run the engine inside the API process. */
+  runEngine: boolean;
+  pythonPath: string;
+  /** Grace between SIGTERM and SIGKILL for a task's process group (cancel, timeout). */
+  killGraceMs: number;
+  /** On SIGTERM: how long running tasks may go on before they are stopped (and retried on restart). */
+  shutdownGraceMs: number;
+  logCapBytes: number;
+  logFlushMs: number;
+  defaultLogMaxLength: number;
+  bodyLimitBytes: number;
+  editLockMinutes: number;
+  keepWorkDirs: boolean;
+  /** SQLite synchronous mode: NORMAL (crash-safe against process death) or FULL (also power loss). */
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  logLevel: string;
+  hostName: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const defaults: Config = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  databaseUrl: '',
+  timezone: 'UTC',
+  workerConcurrency: 8,
+  runEngine: true,
+  pythonPath: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+  killGraceMs: 5_000,
+  shutdownGraceMs: 30_000,
+  logCapBytes: 16 * 1024 * 1024,
+  logFlushMs: 200,
+  defaultLogMaxLength: 1_048_576,
+  bodyLimitBytes: 1_048_576,
+  editLockMinutes: 30,
+  keepWorkDirs: false,
+  sqliteSynchronous: 'NORMAL',
+  logLevel: 'info',
+  hostName: hostname(),
+};
+
+type Parser<T> = (raw: string, name: string) => T;
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
+  (raw, name) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+const str: Parser<string> = (raw) => raw;
+const bool: Parser<boolean> = (raw, name) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+};
+const zone: Parser<string> = (raw, name) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as UTC or Asia/Shanghai, got "${raw}"`);
+  }
+  return raw;
+};
+const dbUrl: Parser<string> = (raw, name) => {
+  if (raw !== '' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${name} must be a postgres:// URL, got "${raw.replace(/\/\/[^@]*@/, '//***@')}"`);
+  return raw;
+};
+const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
+  const v = raw.toUpperCase();
+  if (v !== 'NORMAL' && v !== 'FULL') throw new ConfigError(`${name} must be NORMAL or FULL, got "${raw}"`);
+  return v;
+};
+
+/** Setting -> [environment variable, parser]. */
+const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
+  host: ['BATCHFLOW_HOST', str],
+  port: ['BATCHFLOW_PORT', int(0, 65535)],
+  dataDir: ['BATCHFLOW_DATA_DIR', str],
+  databaseUrl: ['BATCHFLOW_DATABASE_URL', dbUrl],
+  timezone: ['BATCHFLOW_TIMEZONE', zone],
+  workerConcurrency: ['BATCHFLOW_WORKER_CONCURRENCY', int(1, 4096)],
+  runEngine: ['BATCHFLOW_RUN_ENGINE', bool],
+  pythonPath: ['BATCHFLOW_PYTHON', str],
+  killGraceMs: ['BATCHFLOW_KILL_GRACE_MS', int(0)],
+  shutdownGraceMs: ['BATCHFLOW_SHUTDOWN_GRACE_MS', int(0)],
+  logCapBytes: ['BATCHFLOW_LOG_CAP_BYTES', int(1024)],
+  logFlushMs: ['BATCHFLOW_LOG_FLUSH_MS', int(1, 60_000)],
+  defaultLogMaxLength: ['BATCHFLOW_LOG_MAX_LENGTH', int(1)],
+  bodyLimitBytes: ['BATCHFLOW_BODY_LIMIT_BYTES', int(1024)],
+  editLockMinutes: ['BATCHFLOW_EDIT_LOCK_MINUTES', int(1)],
+  keepWorkDirs: ['BATCHFLOW_KEEP_WORK_DIRS', bool],
+  sqliteSynchronous: ['BATCHFLOW_SQLITE_SYNCHRONOUS', sync],
+  logLevel: ['BATCHFLOW_LOG_LEVEL', str],
+  hostName: ['BATCHFLOW_HOST_NAME', str],
+};
+
+/**
+ * Resolves the configuration: defaults < env < overrides (flags, already typed or raw strings).
+ * `env` defaults to process.env; tests pass their own.
+ */
+export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const out = { ...defaults } as Record<keyof Config, unknown>;
+  for (const key of Object.keys(settings) as Array<keyof Config>) {
+    const [envName, parse] = settings[key];
+    const raw = env[envName];
+    if (raw !== undefined && raw !== '') out[key] = (parse as Parser<unknown>)(raw, envName);
+    const o = overrides[key];
+    if (o !== undefined) out[key] = typeof o === 'string' ? (parse as Parser<unknown>)(o, `--${key}`) : o;
+  }
+  const cfg = out as unknown as Config;
+  cfg.dataDir = path.resolve(cfg.dataDir);
+  return cfg;
+}
+
+/** A config for tests: defaults with a given data dir and overrides, never the process environment. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return loadConfig(overrides as Partial<Record<keyof Config, unknown>>, {});
+}

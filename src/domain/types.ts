@@ -1,0 +1,216 @@
+// The domain's data shapes: organizations and users, directories, flows with their task definitions,
+// flow instances, task instances and attempts. Pure data: no I/O, no wire formats (src/api renders those).
+// Times are epoch milliseconds unless a name says otherwise.
+import type { FlowInstanceStatus, TaskInstanceStatus } from './status.js';
+
+export interface Org {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface User {
+  id: string;
+  /** Unique across the service; owners/visitors lists name users by this. */
+  name: string;
+  orgId: string;
+  locked: boolean;
+  createdAt: number;
+}
+
+export interface Directory {
+  /** 32 lowercase hex characters. */
+  id: string;
+  orgId: string;
+  /** null for the org's root `Workflow` directory. */
+  parentId: string | null;
+  name: string;
+  createdAt: number;
+}
+
+/** A `key=value` parameter; order is kept as given. */
+export interface Param {
+  key: string;
+  value: string;
+}
+
+export type TaskType = 'SHELL' | 'PYTHON';
+
+/** A task definition (what Import/Export Flow carry, plus its id). */
+export interface TaskDef {
+  id: number;
+  flowId: number;
+  name: string;
+  type: TaskType;
+  cmd: string;
+  resource: string;
+  syncType: number;
+  submitter: string;
+  filePackage: string;
+  cron: string;
+  priorityLevel: number;
+  /** Seconds; 0 = no timeout. */
+  timeoutSec: number;
+  retryLimit: number;
+  retryIntervalSec: number;
+  /** Comma-separated exit codes that mean success, default "0". */
+  successCode: string;
+  asLink: boolean;
+  /** The RunMode struct as a JSON string, kept verbatim. */
+  runMode: string;
+  parameters: Param[];
+  waitCode: string;
+}
+
+/** A task node on the canvas: `nodeId` is `t_<taskId>`. */
+export interface TaskNode {
+  nodeId: string;
+  taskId: number;
+  taskName: string;
+  x: number;
+  y: number;
+}
+
+/** A workflow-reference node (`f_<flowId>`); kept and round-tripped, not executed. */
+export interface FlowRefNode {
+  nodeId: string;
+  flowId: string;
+  flowName: string;
+  isVirtual: boolean;
+  x: number;
+  y: number;
+}
+
+export interface Relation {
+  source: string;
+  target: string;
+  cycleGap: string;
+  /** Whether the target runs in a triggerFromTask run (default true). */
+  rerun: boolean;
+}
+
+export type FlowType = 0 | 1 | 2; // manual, periodic, temporary
+
+export interface EditLock {
+  userId: string;
+  userName: string;
+  expiresAt: number;
+}
+
+export interface Flow {
+  id: number;
+  orgId: string;
+  dirId: string;
+  name: string;
+  desc: string;
+  type: FlowType;
+  /** 0 paused, 1 started (periodic scheduling). */
+  active: 0 | 1;
+  /** 7-field Quartz cron, "" for manual flows. */
+  freq: string;
+  cycle: string;
+  /** `;`-separated user names; the creator is always one of them. */
+  owners: string;
+  visitors: string;
+  doAs: string;
+  alertMode: number;
+  alertTo: string;
+  appId: string;
+  syncType: number;
+  /** Effective date `yyyy-MM-dd`, or "". */
+  startDate: string;
+  queue: string;
+  entry: number;
+  virtual: boolean;
+  parameters: Param[];
+  nodes: TaskNode[];
+  flowRefs: FlowRefNode[];
+  relations: Relation[];
+  creatorId: string;
+  creatorName: string;
+  updateUser: string;
+  createdAt: number;
+  updatedAt: number;
+  editLock: EditLock | null;
+}
+
+export interface FlowWithTasks {
+  flow: Flow;
+  /** Every task of the flow, in node order. */
+  tasks: TaskDef[];
+}
+
+export type TriggerKind = 'trigger' | 'updateAndTrigger' | 'triggerFromTask' | 'schedule';
+
+/** What an instance runs: the flow and its tasks as they were when it was created. */
+export interface FlowSnapshot {
+  flow: Flow;
+  tasks: TaskDef[];
+}
+
+export interface FlowInstance {
+  /** `<flowId>-<yyyyMMddHHmm>00` in the service time zone. */
+  id: string;
+  flowId: number;
+  orgId: string;
+  /** Creation order, unique and increasing across the store (ties of dueAt break on it). */
+  seq: number;
+  kind: TriggerKind;
+  /** For triggerFromTask: the start task. */
+  startTaskId: number | null;
+  triggerTime: number;
+  /** max(triggerTime, createdAt): when it may start. */
+  dueAt: number;
+  status: FlowInstanceStatus;
+  /** Name of the user who triggered it ("" for the scheduler's own fires: then the flow's creator). */
+  owner: string;
+  /** The flow's global parameters with the overrides applied: what the instance ran with. */
+  parameters: Param[];
+  /** The updateAndTrigger overrides as given ([] otherwise). */
+  overrides: Param[];
+  snapshot: FlowSnapshot;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Why it ended, when not plain success (e.g. "task t_3 failed", "cancelled by admin"). */
+  reason: string | null;
+}
+
+export interface TaskInstance {
+  /** `<taskId>-<same 14 digits as the flow instance>`. */
+  id: string;
+  flowInstanceId: string;
+  flowId: number;
+  taskId: number;
+  nodeId: string;
+  taskName: string;
+  status: TaskInstanceStatus;
+  /** Attempts started so far (0 before the first). */
+  runNum: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** When status is RERUN: when the next attempt is due. */
+  nextRunAt: number | null;
+  exitCode: number | null;
+  isTimeout: boolean;
+  updatedAt: number;
+}
+
+export type AttemptStatus = 'RUNNING' | 'SUCCESS' | 'FAIL' | 'TIMEOUT' | 'CANCEL' | 'LOST' | 'INTERRUPTED';
+
+/** One try of a task instance: one process group, one log section. */
+export interface Attempt {
+  taskInstanceId: string;
+  runNum: number;
+  status: AttemptStatus;
+  startedAt: number;
+  endedAt: number | null;
+  host: string;
+  engineId: string;
+  pid: number | null;
+  pgid: number | null;
+  /** The leader's start time as /proc/<pid>/stat field 22 (guards against pid reuse). */
+  procStart: string | null;
+  exitCode: number | null;
+  signal: string | null;
+}

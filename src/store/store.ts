@@ -1,0 +1,195 @@
+// The one storage interface. Domain verbs only: no Kysely, SQL or transaction types leak out.
+// Implementations: sqlite.ts (embedded, better-sqlite3) and, later, pg.ts. test/store/*.contract.test.ts
+// runs the same suite against each through a factory.
+//
+// Rules every implementation keeps:
+// - Every method that writes commits before its promise resolves (durable before acknowledged).
+// - Guarded writes (`commit`, `startNextInstance`, `cancelInstance`) change nothing when a guard fails.
+// - Objects of another organization are invisible: lookups that take an orgId return null for them.
+import type { Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, User } from '../domain/types.js';
+import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
+
+/** A task definition before it has an id (ids are allocated by the store, unique service-wide). */
+export type NewTaskDef = Omit<TaskDef, 'id' | 'flowId'>;
+
+export interface NewFlow {
+  /** Desired id (Import Flow). When taken or absent, the store allocates a new one. */
+  id?: number;
+  flow: Omit<Flow, 'id' | 'nodes' | 'editLock'>;
+  /** Tasks in node order, with each node's canvas position. */
+  tasks: Array<NewTaskDef & { x: number; y: number }>;
+  /**
+   * Relations by task name (export form); the store turns them into node ids once task ids exist.
+   * Relations between existing node ids go in `flow.relations`.
+   */
+  relationsByName: Array<{ sourceTaskName: string; targetTaskName: string; rerun: boolean; cycleGap?: string }>;
+}
+
+export interface FlowUpdate {
+  /** The whole flow as it must be stored; `nodes` may refer to new tasks by `newTaskIndex`. */
+  flow: Omit<Flow, 'editLock'>;
+  /** Existing tasks whose definitions change (must belong to this flow). */
+  updatedTasks: TaskDef[];
+  /** Tasks to create; a node with `taskId` = -(index + 1) refers to newTasks[index], in nodes and relations. */
+  newTasks: NewTaskDef[];
+  /** Task ids of this flow no longer in the graph: deleted. */
+  deletedTaskIds: number[];
+  /** Release the edit lock when held by this user. */
+  releaseLockOf?: string;
+}
+
+export interface NewFlowInstance {
+  instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason'>;
+  /** One per task node; status INIT or SKIP (nodes outside a triggerFromTask run set). */
+  tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt'>>;
+}
+
+/** One guarded task-instance transition inside an engine commit. */
+export interface TaskTransition {
+  taskInstanceId: string;
+  /** Guard: the current status must be one of these. */
+  from: readonly TaskInstanceStatus[];
+  to: TaskInstanceStatus;
+  at: number;
+  /** Guard (when set): the current runNum must equal it. */
+  runNum?: number;
+  /** With to=RERUN: when the next attempt is due. */
+  nextRunAt?: number | null;
+  exitCode?: number | null;
+  isTimeout?: boolean;
+  /**
+   * With to=RUNNING: opens attempt runNum+1 (the row's runNum becomes that), writes `banner` as the first
+   * log text of the attempt, and sets startedAt on the first attempt. The store refuses it (StaleError)
+   * unless the flow instance is RUNNING: nothing of a cancelled or ended instance starts.
+   */
+  startAttempt?: { host: string; engineId: string; banner: string };
+  /** Closes the current attempt (runNum guard applies) with this status and appends `logTail` to its log. */
+  finishAttempt?: { status: Exclude<Attempt['status'], 'RUNNING'>; exitCode: number | null; signal: string | null; logTail: string };
+}
+
+export interface InstanceTransition {
+  id: string;
+  from: readonly FlowInstanceStatus[];
+  to: FlowInstanceStatus;
+  at: number;
+  reason?: string | null;
+}
+
+/** Everything in one commit is applied atomically, or nothing is (StaleError names the failed guard). */
+export interface EngineCommit {
+  tasks: TaskTransition[];
+  instances: InstanceTransition[];
+}
+
+export interface InstanceSearch {
+  orgId: string;
+  /** Flow type filter (0, 1, 2); undefined = any. */
+  flowType?: number;
+  /** Fuzzy on instance id and flow name. */
+  expression?: string;
+  /** Owner user name; "" or undefined = any. */
+  owner?: string;
+  fromTriggerTime?: number;
+  toTriggerTime?: number;
+  statuses?: FlowInstanceStatus[];
+  /** Flow ids the caller may read; undefined = any in the org. */
+  flowIds?: number[];
+  sort: Array<{ field: 'createTime' | 'updateTime' | 'startTime' | 'triggerTime' | 'endTime'; desc: boolean }>;
+  offset: number;
+  limit: number;
+}
+
+export interface FlowSearch {
+  orgId: string;
+  expression?: string;
+  sort: Array<{ field: 'createTime' | 'updateTime' | 'startTime'; desc: boolean }>;
+  offset: number;
+  limit: number;
+}
+
+/** What other parts of the same deployment must hear of at once (the engine listens). */
+export type StoreEvent =
+  | { type: 'instanceCreated'; flowId: number; instanceId: string; dueAt: number }
+  | { type: 'instanceCancelled'; flowId: number; instanceId: string }
+  | { type: 'flowChanged'; flowId: number };
+
+export interface Store {
+  /** Applies pending migrations (under a lock); idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Subscribes to events of committed writes; returns the unsubscribe function. */
+  onEvent(listener: (e: StoreEvent) => void): () => void;
+
+  // identity
+  createOrg(org: Org): Promise<void>; // DuplicateKeyError when the id exists; also creates its root directory
+  getOrg(id: string): Promise<Org | null>;
+  listOrgs(): Promise<Org[]>;
+  createUser(user: User): Promise<void>; // DuplicateKeyError when id or name exists
+  getUser(id: string): Promise<User | null>;
+  getUserByName(name: string): Promise<User | null>;
+  setUserLocked(id: string, locked: boolean): Promise<boolean>; // false when no such user
+
+  // directories
+  /** DuplicateKeyError when the parent has a child of that name. */
+  createDirectory(dir: Directory): Promise<void>;
+  getDirectory(orgId: string, id: string): Promise<Directory | null>;
+  getRootDirectory(orgId: string): Promise<Directory | null>;
+  listDirectories(orgId: string): Promise<Directory[]>;
+
+  // flows
+  createFlow(input: NewFlow): Promise<FlowWithTasks>;
+  getFlow(orgId: string, flowId: number): Promise<FlowWithTasks | null>;
+  /** Flow ids and names in a directory tree listing: every flow of the org (id, name, dirId, owners, visitors). */
+  listFlows(orgId: string): Promise<Flow[]>;
+  searchFlows(q: FlowSearch): Promise<Flow[]>;
+  /** Applies a Save Flow. Throws StaleError when the flow is gone. */
+  updateFlow(orgId: string, update: FlowUpdate): Promise<FlowWithTasks>;
+  setFlowActive(orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number): Promise<void>;
+  /** Takes or renews the edit lock for a user; returns the lock now held (maybe another user's). */
+  takeEditLock(orgId: string, flowId: number, lock: { userId: string; userName: string; expiresAt: number }, now: number): Promise<Flow['editLock']>;
+  /** Removes the flow, its tasks, instances, task instances, attempts and logs. */
+  deleteFlow(orgId: string, flowId: number): Promise<void>;
+  /** Periodic flows (type 1, active 1) of every org: the cron scheduler's input. */
+  listPeriodicFlows(): Promise<Flow[]>;
+
+  // instances (API side)
+  /** DuplicateKeyError when the instance id (flow + minute) exists: enforced by a unique key. */
+  createFlowInstance(input: NewFlowInstance): Promise<FlowInstance>;
+  getFlowInstance(orgId: string, id: string): Promise<FlowInstance | null>;
+  listTaskInstances(flowInstanceId: string): Promise<TaskInstance[]>;
+  getTaskInstance(orgId: string, id: string): Promise<TaskInstance | null>;
+  listAttempts(taskInstanceId: string): Promise<Attempt[]>;
+  searchFlowInstances(q: InstanceSearch): Promise<{ instances: FlowInstance[]; total: number }>;
+  /**
+   * Guarded cancel: WAIT/RUNNING -> CANCEL; its INIT/READY/RERUN task instances -> CANCEL in the same
+   * transaction (RUNNING ones are left to the engine, which stops their processes). Returns the instance
+   * after the write; StaleError when its status did not allow it.
+   */
+  cancelInstance(orgId: string, id: string, at: number, reason: string): Promise<FlowInstance>;
+  /** The last `maxChars` characters of the log of every attempt, in run order; null when no attempt ran. */
+  getLogTail(taskInstanceId: string, maxChars: number): Promise<string | null>;
+
+  // engine side
+  /**
+   * Starts the next instance of a flow, if it may: no instance of the flow is RUNNING and no task instance
+   * of the flow is RUNNING; the WAIT instance with the smallest (dueAt, seq) and dueAt <= now becomes
+   * RUNNING. Atomic against concurrent callers. Returns it, or null.
+   */
+  startNextInstance(flowId: number, now: number): Promise<FlowInstance | null>;
+  /** Flow ids with a WAIT instance due at or before `now`. */
+  listFlowsWithDueInstances(now: number): Promise<number[]>;
+  /** The earliest dueAt of a WAIT instance later than `now`, or null. */
+  nextDueAt(now: number): Promise<number | null>;
+  /** Every RUNNING flow instance with its task instances (engine start-up and recovery). */
+  listRunningInstances(): Promise<Array<{ instance: FlowInstance; tasks: TaskInstance[] }>>;
+  /** Attempts still marked RUNNING (recovery). */
+  listOpenAttempts(): Promise<Attempt[]>;
+  commit(c: EngineCommit): Promise<void>;
+  /** Records the process group of the current attempt after the spawn. */
+  recordAttemptProcess(taskInstanceId: string, runNum: number, p: { pid: number; pgid: number; procStart: string | null }): Promise<void>;
+  /** Appends text to the log of an attempt (the engine enforces the cap). */
+  appendLog(taskInstanceId: string, runNum: number, text: string): Promise<void>;
+}
+
+/** Parameters as stored: helper shared by both adapters' row mapping. */
+export type StoredParams = Param[];
