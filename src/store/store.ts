@@ -180,6 +180,10 @@ export interface Store {
   listFlowsWithDueInstances(now: number): Promise<number[]>;
   /** The earliest dueAt of a WAIT instance later than `now`, or null. */
   nextDueAt(now: number): Promise<number | null>;
+  /** A flow instance by id in any organization (engine side: the engine serves every org). */
+  getFlowInstanceById(id: string): Promise<FlowInstance | null>;
+  /** A task instance by id in any organization (engine side). */
+  getTaskInstanceById(id: string): Promise<TaskInstance | null>;
   /** Every RUNNING flow instance with its task instances (engine start-up and recovery). */
   listRunningInstances(): Promise<Array<{ instance: FlowInstance; tasks: TaskInstance[] }>>;
   /** Attempts still marked RUNNING (recovery). */

@@ -1,0 +1,265 @@
+// The Kysely table types of the store (snake_case, one interface per table) and the small `StoreDialect`
+// hook that keeps the few backend-specific bits (unique-violation detection, row locks, events) out of
+// the query files. Shared by every adapter; nothing here opens a connection.
+// Integer columns are declared `number`; bigint columns may arrive as strings from some drivers (pg), so
+// row mappers pass them through Number(). Times are epoch ms, booleans 0/1, JSON columns are text.
+import type { Compilable, CompiledQuery, Kysely, QueryResult, Transaction } from 'kysely';
+import type { StoreEvent } from './store.js';
+
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  org_id: string;
+  locked: number;
+  created_at: number;
+}
+
+export interface DirectoriesTable {
+  id: string;
+  org_id: string;
+  parent_id: string | null;
+  name: string;
+  created_at: number;
+}
+
+export interface FlowsTable {
+  id: number;
+  org_id: string;
+  dir_id: string;
+  name: string;
+  description: string;
+  type: number;
+  active: number;
+  freq: string;
+  cycle: string;
+  owners: string;
+  visitors: string;
+  do_as: string;
+  alert_mode: number;
+  alert_to: string;
+  app_id: string;
+  sync_type: number;
+  start_date: string;
+  queue: string;
+  entry: number;
+  is_virtual: number;
+  parameters: string;
+  nodes: string;
+  flow_refs: string;
+  relations: string;
+  creator_id: string;
+  creator_name: string;
+  update_user: string;
+  created_at: number;
+  updated_at: number;
+  lock_user_id: string | null;
+  lock_user_name: string | null;
+  lock_expires_at: number | null;
+}
+
+export interface TasksTable {
+  id: number;
+  flow_id: number;
+  name: string;
+  type: string;
+  cmd: string;
+  resource: string;
+  sync_type: number;
+  submitter: string;
+  file_package: string;
+  cron: string;
+  priority_level: number;
+  timeout_sec: number;
+  retry_limit: number;
+  retry_interval_sec: number;
+  success_code: string;
+  as_link: number;
+  run_mode: string;
+  parameters: string;
+  wait_code: string;
+}
+
+export interface FlowInstancesTable {
+  id: string;
+  flow_id: number;
+  org_id: string;
+  seq: number;
+  kind: string;
+  start_task_id: number | null;
+  trigger_time: number;
+  due_at: number;
+  status: string;
+  owner: string;
+  parameters: string;
+  overrides: string;
+  snapshot: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  updated_at: number;
+  reason: string | null;
+}
+
+export interface TaskInstancesTable {
+  id: string;
+  flow_instance_id: string;
+  flow_id: number;
+  /** Position in the instance's node list (listTaskInstances keeps node order). */
+  ord: number;
+  task_id: number;
+  node_id: string;
+  task_name: string;
+  status: string;
+  run_num: number;
+  started_at: number | null;
+  ended_at: number | null;
+  next_run_at: number | null;
+  exit_code: number | null;
+  is_timeout: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  task_instance_id: string;
+  run_num: number;
+  status: string;
+  started_at: number;
+  ended_at: number | null;
+  host: string;
+  engine_id: string;
+  pid: number | null;
+  pgid: number | null;
+  proc_start: string | null;
+  exit_code: number | null;
+  signal: string | null;
+}
+
+export interface TaskLogsTable {
+  task_instance_id: string;
+  run_num: number;
+  seq: number;
+  text: string;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_at: number;
+}
+
+export interface DB {
+  batchflow_counters: CountersTable;
+  batchflow_migrations: MigrationsTable;
+  orgs: OrgsTable;
+  users: UsersTable;
+  directories: DirectoriesTable;
+  flows: FlowsTable;
+  tasks: TasksTable;
+  flow_instances: FlowInstancesTable;
+  task_instances: TaskInstancesTable;
+  attempts: AttemptsTable;
+  task_logs: TaskLogsTable;
+}
+
+/** What differs between backends; everything else is shared Kysely builder code. */
+export interface StoreDialect {
+  /** True when `err` is a unique / primary key violation (mapped to DuplicateKeyError). */
+  isUniqueViolation(err: unknown): boolean;
+  /**
+   * Serializes startNextInstance per flow. SQLite: no-op (BEGIN IMMEDIATE on the single connection already
+   * serializes writers). PostgreSQL: `SELECT 1 FROM flows WHERE id = $1 FOR UPDATE`.
+   */
+  lockFlowForStart(trx: Transaction<DB>, flowId: number): Promise<void>;
+  /** Serializes migrate() across processes. SQLite: BEGIN IMMEDIATE suffices. PostgreSQL: pg_advisory_xact_lock. */
+  lockMigrations(trx: Transaction<DB>): Promise<void>;
+  /** Delivery of committed-write events (SQLite: in-process; PostgreSQL may add LISTEN/NOTIFY). */
+  publish(e: StoreEvent): void;
+  subscribe(listener: (e: StoreEvent) => void): () => void;
+  /** Releases the connection(s). */
+  close(): Promise<void>;
+}
+
+/** What every query function gets. */
+export interface Ctx {
+  db: Kysely<DB>;
+  dialect: StoreDialect;
+}
+
+/** A transaction handle: query functions that must run inside one take it. */
+export type Tx = Transaction<DB>;
+
+// ---- small shared helpers for the query files (no domain logic) ----
+
+/** bigint columns may come back as strings (pg); integer ones as numbers. */
+export const num = (v: number | string | bigint): number => Number(v);
+export const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
+export const parseJson = <T>(text: string): T => JSON.parse(text) as T;
+
+// Reads and writes: the batchflow_counters row `name`. Guard: none; the row update serializes allocators
+// (SQLite: the write lock; PostgreSQL: the row lock), so ids are never handed out twice or reused.
+/** Allocates `n` consecutive values; returns the first. */
+export async function allocate(trx: Tx, name: 'flow' | 'task' | 'flow_instance_seq', n: number): Promise<number> {
+  const row = await trx
+    .updateTable('batchflow_counters')
+    .set((eb) => ({ value: eb('value', '+', n) }))
+    .where('name', '=', name)
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return num(row.value) - n + 1;
+}
+
+// Writes: the batchflow_counters row `name`. Guard: only ever raises the value (ids are never reused).
+/** Records that `value` was taken outside allocate() (a desired flow id on import). */
+export async function reserveUpTo(trx: Tx, name: 'flow' | 'task', value: number): Promise<void> {
+  await trx
+    .updateTable('batchflow_counters')
+    .set((eb) => ({ value: eb.case().when('value', '<', value).then(value).else(eb.ref('value')).end() }))
+    .where('name', '=', name)
+    .execute();
+}
+
+/** Escapes LIKE wildcards so user text matches literally (used with `escape '\'`). */
+export function likeContains(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Stands for a value in a query compiled once (see compiledOnce). */
+class Slot {
+  constructor(readonly key: string) {}
+}
+
+/**
+ * Kysely builds and compiles a query on every call; on the engine's hot path (one commit per task end)
+ * that costs more than SQLite's own work. `compiledOnce(build)` compiles once per store and `shape`, then
+ * only substitutes values. Contract for `build`: structure (optional clauses, list lengths) comes from
+ * `shape` alone, and every per-call value goes through `v(key)`; the caller passes them in `values`.
+ */
+export function compiledOnce<O>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  build: (db: Kysely<DB>, v: (key: string) => any, shape: string) => Compilable<O>,
+): (ctx: Ctx, db: Kysely<DB>, shape: string, values: Record<string, unknown>) => Promise<QueryResult<O>> {
+  const cache = new WeakMap<StoreDialect, Map<string, CompiledQuery<O>>>();
+  return (ctx, db, shape, values) => {
+    let byShape = cache.get(ctx.dialect);
+    if (!byShape) cache.set(ctx.dialect, (byShape = new Map()));
+    let q = byShape.get(shape);
+    if (!q) byShape.set(shape, (q = build(db, (key) => new Slot(key), shape).compile()));
+    const parameters = q.parameters.map((p) => {
+      if (!(p instanceof Slot)) return p;
+      const value = values[p.key];
+      if (value === undefined) throw new Error(`compiled query ${shape}: no value for ${p.key}`);
+      return value;
+    });
+    return db.executeQuery<O>({ ...q, parameters });
+  };
+}

@@ -1,0 +1,317 @@
+// Flows and their task definitions: create (ids allocated, nodes and relations built), read, search,
+// Save Flow, enable/disable, the edit lock and delete (with everything that hangs off the flow).
+// Row <-> domain mapping for flows and tasks lives here and nowhere else. No validation of the graph:
+// the service validates before it calls; the store only keeps ids consistent.
+import { sql, type Insertable, type Selectable } from 'kysely';
+import { invalid, StaleError } from '../domain/errors.js';
+import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
+import type { FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
+import { allocate, likeContains, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type TasksTable, type Tx } from './db.js';
+
+// ---- row mapping ----
+
+type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'>;
+
+function flowColumns(f: Omit<Flow, 'id' | 'editLock'>): FlowColumns {
+  return {
+    org_id: f.orgId,
+    dir_id: f.dirId,
+    name: f.name,
+    description: f.desc,
+    type: f.type,
+    active: f.active,
+    freq: f.freq,
+    cycle: f.cycle,
+    owners: f.owners,
+    visitors: f.visitors,
+    do_as: f.doAs,
+    alert_mode: f.alertMode,
+    alert_to: f.alertTo,
+    app_id: f.appId,
+    sync_type: f.syncType,
+    start_date: f.startDate,
+    queue: f.queue,
+    entry: f.entry,
+    is_virtual: f.virtual ? 1 : 0,
+    parameters: JSON.stringify(f.parameters),
+    nodes: JSON.stringify(f.nodes),
+    flow_refs: JSON.stringify(f.flowRefs),
+    relations: JSON.stringify(f.relations),
+    creator_id: f.creatorId,
+    creator_name: f.creatorName,
+    update_user: f.updateUser,
+    created_at: f.createdAt,
+    updated_at: f.updatedAt,
+  };
+}
+
+function toEditLock(r: Pick<Selectable<FlowsTable>, 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'>): EditLock | null {
+  if (r.lock_user_id === null) return null;
+  return { userId: r.lock_user_id, userName: r.lock_user_name ?? '', expiresAt: num(r.lock_expires_at ?? 0) };
+}
+
+export function toFlow(r: Selectable<FlowsTable>): Flow {
+  return {
+    id: num(r.id),
+    orgId: r.org_id,
+    dirId: r.dir_id,
+    name: r.name,
+    desc: r.description,
+    type: r.type as FlowType,
+    active: r.active === 1 ? 1 : 0,
+    freq: r.freq,
+    cycle: r.cycle,
+    owners: r.owners,
+    visitors: r.visitors,
+    doAs: r.do_as,
+    alertMode: r.alert_mode,
+    alertTo: r.alert_to,
+    appId: r.app_id,
+    syncType: r.sync_type,
+    startDate: r.start_date,
+    queue: r.queue,
+    entry: r.entry,
+    virtual: r.is_virtual === 1,
+    parameters: parseJson(r.parameters),
+    nodes: parseJson(r.nodes),
+    flowRefs: parseJson(r.flow_refs),
+    relations: parseJson(r.relations),
+    creatorId: r.creator_id,
+    creatorName: r.creator_name,
+    updateUser: r.update_user,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    editLock: toEditLock(r),
+  };
+}
+
+function taskColumns(t: NewTaskDef, id: number, flowId: number): Insertable<TasksTable> {
+  return {
+    id,
+    flow_id: flowId,
+    name: t.name,
+    type: t.type,
+    cmd: t.cmd,
+    resource: t.resource,
+    sync_type: t.syncType,
+    submitter: t.submitter,
+    file_package: t.filePackage,
+    cron: t.cron,
+    priority_level: t.priorityLevel,
+    timeout_sec: t.timeoutSec,
+    retry_limit: t.retryLimit,
+    retry_interval_sec: t.retryIntervalSec,
+    success_code: t.successCode,
+    as_link: t.asLink ? 1 : 0,
+    run_mode: t.runMode,
+    parameters: JSON.stringify(t.parameters),
+    wait_code: t.waitCode,
+  };
+}
+
+function toTask(r: Selectable<TasksTable>): TaskDef {
+  return {
+    id: num(r.id),
+    flowId: num(r.flow_id),
+    name: r.name,
+    type: r.type as TaskType,
+    cmd: r.cmd,
+    resource: r.resource,
+    syncType: r.sync_type,
+    submitter: r.submitter,
+    filePackage: r.file_package,
+    cron: r.cron,
+    priorityLevel: r.priority_level,
+    timeoutSec: r.timeout_sec,
+    retryLimit: r.retry_limit,
+    retryIntervalSec: r.retry_interval_sec,
+    successCode: r.success_code,
+    asLink: r.as_link === 1,
+    runMode: r.run_mode,
+    parameters: parseJson(r.parameters),
+    waitCode: r.wait_code,
+  };
+}
+
+/** Tasks in node order (FlowWithTasks.tasks); a task without a node (should not happen) goes last. */
+function inNodeOrder(nodes: TaskNode[], tasks: TaskDef[]): TaskDef[] {
+  const pos = new Map(nodes.map((n, i) => [n.taskId, i]));
+  const at = (t: TaskDef) => pos.get(t.id) ?? nodes.length;
+  return [...tasks].sort((a, b) => at(a) - at(b) || a.id - b.id);
+}
+
+// ---- queries ----
+
+async function insertTasks(trx: Tx, rows: Insertable<TasksTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) await trx.insertInto('tasks').values(rows.slice(i, i + 200)).execute();
+}
+
+async function readFlow(db: Ctx['db'], orgId: string, flowId: number): Promise<FlowWithTasks | null> {
+  const row = await db.selectFrom('flows').selectAll().where('id', '=', flowId).where('org_id', '=', orgId).executeTakeFirst();
+  if (!row) return null;
+  const flow = toFlow(row);
+  const tasks = (await db.selectFrom('tasks').selectAll().where('flow_id', '=', flowId).execute()).map(toTask);
+  return { flow, tasks: inNodeOrder(flow.nodes, tasks) };
+}
+
+// Writes: one flows row, its tasks rows, the 'flow' and 'task' counters, in one transaction.
+// Guard: the desired id is used only when no flows row has it; otherwise a fresh id is allocated.
+export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTasks> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const wanted = input.id;
+    const usable =
+      wanted !== undefined &&
+      Number.isSafeInteger(wanted) &&
+      wanted > 0 &&
+      !(await trx.selectFrom('flows').select('id').where('id', '=', wanted).executeTakeFirst());
+    let flowId: number;
+    if (usable) {
+      flowId = wanted;
+      await reserveUpTo(trx, 'flow', wanted);
+    } else {
+      flowId = await allocate(trx, 'flow', 1);
+    }
+    const firstTaskId = input.tasks.length > 0 ? await allocate(trx, 'task', input.tasks.length) : 0;
+    const nodes: TaskNode[] = input.tasks.map((t, i) => ({ nodeId: `t_${firstTaskId + i}`, taskId: firstTaskId + i, taskName: t.name, x: t.x, y: t.y }));
+    const nodeByName = new Map(nodes.map((n) => [n.taskName, n.nodeId]));
+    const nodeOf = (name: string): string => {
+      const id = nodeByName.get(name);
+      if (id === undefined) throw invalid('relations', `relation names unknown task ${name}`);
+      return id;
+    };
+    const relations: Relation[] = [
+      ...input.flow.relations,
+      ...input.relationsByName.map((r) => ({ source: nodeOf(r.sourceTaskName), target: nodeOf(r.targetTaskName), cycleGap: r.cycleGap ?? 'D0', rerun: r.rerun })),
+    ];
+    await trx
+      .insertInto('flows')
+      .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }) })
+      .execute();
+    await insertTasks(trx, input.tasks.map(({ x: _x, y: _y, ...t }, i) => taskColumns(t, firstTaskId + i, flowId)));
+    return (await readFlow(trx, input.flow.orgId, flowId))!;
+  });
+}
+
+// Reads: one flows row of the org and its tasks rows. Guard: org_id (other orgs' flows are invisible).
+export async function getFlow(ctx: Ctx, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
+  return readFlow(ctx.db, orgId, flowId);
+}
+
+// Reads: every flows row of the org, by id. Guard: org_id.
+export async function listFlows(ctx: Ctx, orgId: string): Promise<Flow[]> {
+  return (await ctx.db.selectFrom('flows').selectAll().where('org_id', '=', orgId).orderBy('id').execute()).map(toFlow);
+}
+
+const flowSortColumn = { createTime: 'created_at', updateTime: 'updated_at', startTime: 'start_date' } as const;
+
+// Reads: one page of flows rows of the org matching the expression. Guard: org_id; sort fields whitelisted.
+export async function searchFlows(ctx: Ctx, q: FlowSearch): Promise<Flow[]> {
+  let query = ctx.db.selectFrom('flows').selectAll().where('org_id', '=', q.orgId);
+  if (q.expression) {
+    const p = likeContains(q.expression);
+    query = query.where(sql<boolean>`(cast(id as text) like ${p} escape '\\' or lower(name) like ${p} escape '\\')`);
+  }
+  for (const s of q.sort) query = query.orderBy(flowSortColumn[s.field], s.desc ? 'desc' : 'asc');
+  query = query.orderBy('id', q.sort[0]?.desc === false ? 'asc' : 'desc');
+  return (await query.offset(q.offset).limit(q.limit).execute()).map(toFlow);
+}
+
+// Writes: one flows row (settings, graph, maybe the edit lock), its tasks rows (update, insert, delete)
+// and the 'task' counter, in one transaction.
+// Guard: the flows row must exist in the org and every updated task must belong to it (else StaleError).
+export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promise<FlowWithTasks> {
+  const flowId = u.flow.id;
+  return ctx.db.transaction().execute(async (trx) => {
+    const firstNew = u.newTasks.length > 0 ? await allocate(trx, 'task', u.newTasks.length) : 0;
+    const renamed = new Map<string, string>();
+    const nodes = u.flow.nodes.map((n) => {
+      if (n.taskId >= 0) return n;
+      const taskId = firstNew - n.taskId - 1;
+      if (-n.taskId > u.newTasks.length) throw invalid('nodes', `node ${n.nodeId} refers to new task ${-n.taskId - 1}, which is not given`);
+      renamed.set(n.nodeId, `t_${taskId}`);
+      return { ...n, taskId, nodeId: `t_${taskId}` };
+    });
+    const relations = u.flow.relations.map((r) => ({ ...r, source: renamed.get(r.source) ?? r.source, target: renamed.get(r.target) ?? r.target }));
+    const { created_at: _c, ...cols } = flowColumns({ ...u.flow, orgId, nodes, relations });
+    const release = u.releaseLockOf ?? null;
+    const updated = await trx
+      .updateTable('flows')
+      .set((eb) => {
+        const held = eb('lock_user_id', '=', release);
+        return {
+          ...cols,
+          lock_user_id: eb.case().when(held).then(null).else(eb.ref('lock_user_id')).end(),
+          lock_user_name: eb.case().when(held).then(null).else(eb.ref('lock_user_name')).end(),
+          lock_expires_at: eb.case().when(held).then(null).else(eb.ref('lock_expires_at')).end(),
+        };
+      })
+      .where('id', '=', flowId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) throw new StaleError(`flow ${flowId} not found`);
+    if (u.deletedTaskIds.length > 0) {
+      await trx.deleteFrom('tasks').where('flow_id', '=', flowId).where('id', 'in', u.deletedTaskIds).execute();
+    }
+    for (const t of u.updatedTasks) {
+      const { id: _id, flow_id: _f, ...set } = taskColumns(t, t.id, flowId);
+      const r = await trx.updateTable('tasks').set(set).where('id', '=', t.id).where('flow_id', '=', flowId).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw new StaleError(`task ${t.id} is not a task of flow ${flowId}`);
+    }
+    await insertTasks(trx, u.newTasks.map((t, i) => taskColumns(t, firstNew + i, flowId)));
+    return (await readFlow(trx, orgId, flowId))!;
+  });
+}
+
+// Writes: flows.active, update_user, updated_at of one row. Guard: the row exists in the org (else StaleError).
+export async function setFlowActive(ctx: Ctx, orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number): Promise<void> {
+  const r = await ctx.db
+    .updateTable('flows')
+    .set({ active, update_user: updateUser, updated_at: at })
+    .where('id', '=', flowId)
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) throw new StaleError(`flow ${flowId} not found`);
+}
+
+// Writes: the lock_* columns of one flows row. Guard: written only when unlocked, expired (expires_at <= now)
+// or held by the same user; otherwise the current lock is returned unchanged. StaleError when no such flow.
+export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock: EditLock, now: number): Promise<EditLock | null> {
+  return ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('flows')
+      .set({ lock_user_id: lock.userId, lock_user_name: lock.userName, lock_expires_at: lock.expiresAt })
+      .where('id', '=', flowId)
+      .where('org_id', '=', orgId)
+      .where((eb) => eb.or([eb('lock_user_id', 'is', null), eb('lock_expires_at', '<=', now), eb('lock_user_id', '=', lock.userId)]))
+      .execute();
+    const row = await trx
+      .selectFrom('flows')
+      .select(['lock_user_id', 'lock_user_name', 'lock_expires_at'])
+      .where('id', '=', flowId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (!row) throw new StaleError(`flow ${flowId} not found`);
+    return toEditLock(row);
+  });
+}
+
+// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts and task_logs rows,
+// in one transaction, children first. Guard: the flows row exists in the org (else StaleError).
+export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const flow = await trx.selectFrom('flows').select('id').where('id', '=', flowId).where('org_id', '=', orgId).executeTakeFirst();
+    if (!flow) throw new StaleError(`flow ${flowId} not found`);
+    const taskInstancesOfFlow = trx.selectFrom('task_instances').select('id').where('flow_id', '=', flowId);
+    await trx.deleteFrom('task_logs').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
+    await trx.deleteFrom('attempts').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
+    await trx.deleteFrom('task_instances').where('flow_id', '=', flowId).execute();
+    await trx.deleteFrom('flow_instances').where('flow_id', '=', flowId).execute();
+    await trx.deleteFrom('tasks').where('flow_id', '=', flowId).execute();
+    await trx.deleteFrom('flows').where('id', '=', flowId).execute();
+  });
+}
+
+// Reads: flows rows with type 1 (periodic) and active 1, of every org. Guard: none.
+export async function listPeriodicFlows(ctx: Ctx): Promise<Flow[]> {
+  return (await ctx.db.selectFrom('flows').selectAll().where('type', '=', 1).where('active', '=', 1).orderBy('id').execute()).map(toFlow);
+}

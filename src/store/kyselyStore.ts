@@ -1,0 +1,110 @@
+// The dialect-neutral Store over Kysely<DB>: wires the per-aggregate query files to the Store interface
+// and publishes events strictly after the write committed. Backend adapters (sqlite.ts, later pg.ts)
+// only build the Kysely instance and the StoreDialect; they never write queries of their own.
+import type { Kysely } from 'kysely';
+import type { Store, StoreEvent } from './store.js';
+import type { Ctx, DB, StoreDialect } from './db.js';
+import * as identity from './identity.js';
+import * as directories from './directories.js';
+import * as flows from './flows.js';
+import * as instances from './flowInstances.js';
+import * as taskInstances from './taskInstances.js';
+import * as logs from './logs.js';
+import { migrate } from './migrations/index.js';
+
+export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store {
+  const ctx: Ctx = { db, dialect };
+  const emit = (e: StoreEvent) => dialect.publish(e);
+  return {
+    migrate: () => migrate(db, dialect),
+    close: () => dialect.close(),
+    onEvent: (listener) => dialect.subscribe(listener),
+
+    createOrg: (org) => identity.createOrg(ctx, org),
+    getOrg: (id) => identity.getOrg(ctx, id),
+    listOrgs: () => identity.listOrgs(ctx),
+    createUser: (user) => identity.createUser(ctx, user),
+    getUser: (id) => identity.getUser(ctx, id),
+    getUserByName: (name) => identity.getUserByName(ctx, name),
+    setUserLocked: (id, locked) => identity.setUserLocked(ctx, id, locked),
+
+    createDirectory: (dir) => directories.createDirectory(ctx, dir),
+    getDirectory: (orgId, id) => directories.getDirectory(ctx, orgId, id),
+    getRootDirectory: (orgId) => directories.getRootDirectory(ctx, orgId),
+    listDirectories: (orgId) => directories.listDirectories(ctx, orgId),
+
+    async createFlow(input) {
+      const created = await flows.createFlow(ctx, input);
+      emit({ type: 'flowChanged', flowId: created.flow.id });
+      return created;
+    },
+    getFlow: (orgId, flowId) => flows.getFlow(ctx, orgId, flowId),
+    listFlows: (orgId) => flows.listFlows(ctx, orgId),
+    searchFlows: (q) => flows.searchFlows(ctx, q),
+    async updateFlow(orgId, update) {
+      const updated = await flows.updateFlow(ctx, orgId, update);
+      emit({ type: 'flowChanged', flowId: updated.flow.id });
+      return updated;
+    },
+    async setFlowActive(orgId, flowId, active, updateUser, at) {
+      await flows.setFlowActive(ctx, orgId, flowId, active, updateUser, at);
+      emit({ type: 'flowChanged', flowId });
+    },
+    takeEditLock: (orgId, flowId, lock, now) => flows.takeEditLock(ctx, orgId, flowId, lock, now),
+    async deleteFlow(orgId, flowId) {
+      await flows.deleteFlow(ctx, orgId, flowId);
+      emit({ type: 'flowChanged', flowId });
+    },
+    listPeriodicFlows: () => flows.listPeriodicFlows(ctx),
+
+    async createFlowInstance(input) {
+      const inst = await instances.createFlowInstance(ctx, input);
+      emit({ type: 'instanceCreated', flowId: inst.flowId, instanceId: inst.id, dueAt: inst.dueAt });
+      return inst;
+    },
+    getFlowInstance: (orgId, id) => instances.getFlowInstance(ctx, orgId, id),
+    listTaskInstances: (flowInstanceId) => taskInstances.listTaskInstances(ctx, flowInstanceId),
+    getTaskInstance: (orgId, id) => taskInstances.getTaskInstance(ctx, orgId, id),
+    listAttempts: (taskInstanceId) => taskInstances.listAttempts(ctx, taskInstanceId),
+    searchFlowInstances: (q) => instances.searchFlowInstances(ctx, q),
+    async cancelInstance(orgId, id, at, reason) {
+      const inst = await instances.cancelInstance(ctx, orgId, id, at, reason);
+      emit({ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id });
+      return inst;
+    },
+    getLogTail: (taskInstanceId, maxChars) => logs.getLogTail(ctx, taskInstanceId, maxChars),
+
+    startNextInstance: (flowId, now) => instances.startNextInstance(ctx, flowId, now),
+    listFlowsWithDueInstances: (now) => instances.listFlowsWithDueInstances(ctx, now),
+    nextDueAt: (now) => instances.nextDueAt(ctx, now),
+    getFlowInstanceById: (id) => instances.getFlowInstanceById(ctx, id),
+    getTaskInstanceById: (id) => taskInstances.getTaskInstanceById(ctx, id),
+    listRunningInstances: () => instances.listRunningInstances(ctx),
+    listOpenAttempts: () => taskInstances.listOpenAttempts(ctx),
+    commit: (c) => taskInstances.commit(ctx, c),
+    recordAttemptProcess: (taskInstanceId, runNum, p) => taskInstances.recordAttemptProcess(ctx, taskInstanceId, runNum, p),
+    appendLog: (taskInstanceId, runNum, text) => logs.appendLog(ctx, taskInstanceId, runNum, text),
+  };
+}
+
+/** In-process event delivery for single-process backends: listeners run after commit; a throwing listener
+ * is reported as a process warning and never turns a committed write into a rejected promise. */
+export function localEvents(): Pick<StoreDialect, 'publish' | 'subscribe'> {
+  const listeners = new Set<(e: StoreEvent) => void>();
+  return {
+    publish(e) {
+      for (const l of [...listeners]) {
+        try {
+          l(e);
+        } catch (err) {
+          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreEventListenerError');
+        }
+      }
+    },
+    subscribe(listener) {
+      const wrapped = (e: StoreEvent) => listener(e);
+      listeners.add(wrapped);
+      return () => listeners.delete(wrapped);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Task logs: appended chunks per attempt (the banner is chunk 0), and the tail read the API serves.
+// The cap per attempt is the engine's business; this file only stores and reads text in order.
+import { sql } from 'kysely';
+import { compiledOnce, type Ctx, type Tx } from './db.js';
+
+const appendChunk = compiledOnce((db, v) =>
+  db
+    .insertInto('task_logs')
+    .columns(['task_instance_id', 'run_num', 'seq', 'text'])
+    .expression((eb) =>
+      eb
+        .selectFrom('task_logs')
+        // Casts: a bare parameter in a select list is untyped on PostgreSQL.
+        .select([
+          sql<string>`cast(${v('id')} as text)`.as('task_instance_id'),
+          sql<number>`cast(${v('runNum')} as integer)`.as('run_num'),
+          sql<number>`coalesce(max(seq), -1) + 1`.as('seq'),
+          sql<string>`cast(${v('text')} as text)`.as('text'),
+        ])
+        .where('task_instance_id', '=', v('id'))
+        .where('run_num', '=', v('runNum')),
+    ),
+);
+
+// Writes: one task_logs row after the attempt's last chunk (empty text: nothing). Guard: the
+// (task_instance_id, run_num, seq) primary key and the foreign key to the attempts row.
+// One statement: seq = max(seq) + 1 of the attempt.
+export async function appendLogIn(ctx: Ctx, db: Ctx['db'] | Tx, taskInstanceId: string, runNum: number, text: string): Promise<void> {
+  if (text === '') return;
+  await appendChunk(ctx, db, '', { id: taskInstanceId, runNum, text });
+}
+
+// Writes: one task_logs row. Guard: as appendLogIn.
+export async function appendLog(ctx: Ctx, taskInstanceId: string, runNum: number, text: string): Promise<void> {
+  await appendLogIn(ctx, ctx.db, taskInstanceId, runNum, text);
+}
+
+const TAIL_BATCH = 64;
+
+// Reads: task_logs rows of one task instance newest-first, in batches, until maxChars are gathered (a
+// 16 MiB log costs only the chunks the tail needs); the attempts table answers "no attempt yet" (null).
+// Guard: none; the keyset cursor ignores chunks appended during the read.
+export async function getLogTail(ctx: Ctx, taskInstanceId: string, maxChars: number): Promise<string | null> {
+  const any = await ctx.db.selectFrom('attempts').select('run_num').where('task_instance_id', '=', taskInstanceId).limit(1).executeTakeFirst();
+  if (!any) return null;
+  if (maxChars <= 0) return '';
+  const parts: string[] = [];
+  let have = 0;
+  let cursor: { run: number; seq: number } | null = null;
+  while (have < maxChars) {
+    let q = ctx.db
+      .selectFrom('task_logs')
+      .select(['run_num', 'seq', 'text'])
+      .where('task_instance_id', '=', taskInstanceId)
+      .orderBy('run_num', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(TAIL_BATCH);
+    if (cursor) {
+      const c = cursor;
+      q = q.where((eb) => eb.or([eb('run_num', '<', c.run), eb.and([eb('run_num', '=', c.run), eb('seq', '<', c.seq)])]));
+    }
+    const rows = await q.execute();
+    for (const r of rows) {
+      parts.push(r.text);
+      have += r.text.length;
+      if (have >= maxChars) break;
+    }
+    if (rows.length < TAIL_BATCH) break;
+    const last = rows[rows.length - 1];
+    cursor = { run: Number(last.run_num), seq: Number(last.seq) };
+  }
+  let tail = parts.reverse().join('');
+  if (tail.length > maxChars) tail = tail.slice(tail.length - maxChars);
+  // Do not start with half of a surrogate pair.
+  const first = tail.charCodeAt(0);
+  return first >= 0xdc00 && first <= 0xdfff ? tail.slice(1) : tail;
+}

@@ -1,0 +1,422 @@
+// The Store contract: every adapter runs this same suite through a factory (a fresh, migrated store per
+// test). It checks behaviour through the Store interface only, reading back after every guarded write.
+// Fixtures come from the tiny builders below, never from long literals.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuplicateKeyError, StaleError } from '../../src/domain/errors.js';
+import type { FlowWithTasks, TaskDef } from '../../src/domain/types.js';
+import type { EngineCommit, NewFlow, NewFlowInstance, Store, StoreEvent, TaskTransition } from '../../src/store/store.js';
+
+// ---- builders ----
+
+export const T0 = Date.UTC(2024, 0, 1, 0, 0);
+const MIN = 60_000;
+
+export function shellTask(name: string, cmd = 'exit 0'): Omit<TaskDef, 'id' | 'flowId'> {
+  return {
+    name, type: 'SHELL', cmd, resource: '', syncType: 0, submitter: 'alice', filePackage: '', cron: '', priorityLevel: 0,
+    timeoutSec: 0, retryLimit: 0, retryIntervalSec: 0, successCode: '0', asLink: false, runMode: '{}', parameters: [], waitCode: '',
+  };
+}
+
+/** A flow of `n` `exit 0` SHELL tasks t1..tn chained t1 -> t2 -> ... */
+export function flowOf(orgId: string, dirId: string, n: number, over: { id?: number; name?: string; type?: 0 | 1; active?: 0 | 1; createdAt?: number; startDate?: string } = {}): NewFlow {
+  const names = Array.from({ length: n }, (_, i) => `t${i + 1}`);
+  return {
+    id: over.id,
+    flow: {
+      orgId, dirId, name: over.name ?? 'flow', desc: '', type: over.type ?? 0, active: over.active ?? 0, freq: '', cycle: '',
+      owners: 'alice', visitors: '', doAs: '', alertMode: 0, alertTo: '', appId: '', syncType: 0, startDate: over.startDate ?? '',
+      queue: '', entry: 0, virtual: false, parameters: [{ key: 'p', value: '1' }], flowRefs: [], relations: [],
+      creatorId: 'u1', creatorName: 'alice', updateUser: 'alice', createdAt: over.createdAt ?? T0, updatedAt: over.createdAt ?? T0,
+    },
+    tasks: names.map((name, i) => ({ ...shellTask(name), x: i * 100, y: 50 })),
+    relationsByName: names.slice(1).map((name, i) => ({ sourceTaskName: names[i], targetTaskName: name, rerun: true })),
+  };
+}
+
+const minute = (t: number) => new Date(t).toISOString().replace(/\D/g, '').slice(0, 12);
+export const instanceIdOf = (flowId: number, triggerTime: number) => `${flowId}-${minute(triggerTime)}00`;
+
+export function instanceOf(f: FlowWithTasks, triggerTime: number, over: { createdAt?: number; owner?: string; skip?: string[] } = {}): NewFlowInstance {
+  const createdAt = over.createdAt ?? triggerTime;
+  const id = instanceIdOf(f.flow.id, triggerTime);
+  return {
+    instance: {
+      id, flowId: f.flow.id, orgId: f.flow.orgId, kind: 'trigger', startTaskId: null, triggerTime, dueAt: Math.max(triggerTime, createdAt),
+      owner: over.owner ?? 'alice', parameters: f.flow.parameters, overrides: [], snapshot: { flow: f.flow, tasks: f.tasks }, createdAt,
+    },
+    tasks: f.flow.nodes.map((n) => ({
+      id: `${n.taskId}-${minute(triggerTime)}00`, flowInstanceId: id, flowId: f.flow.id, taskId: n.taskId, nodeId: n.nodeId,
+      taskName: n.taskName, status: over.skip?.includes(n.taskName) ? 'SKIP' : 'INIT',
+    })),
+  };
+}
+
+const start = (id: string, at: number, from: TaskTransition['from'] = ['INIT', 'READY']): TaskTransition => ({
+  taskInstanceId: id, from, to: 'RUNNING', at, startAttempt: { host: 'h', engineId: 'e1', banner: `== ${id} ==\n` },
+});
+const finish = (id: string, runNum: number, at: number, to: 'SUCCESS' | 'FAIL' = 'SUCCESS', logTail = ''): TaskTransition => ({
+  taskInstanceId: id, from: ['RUNNING'], to, at, runNum, exitCode: to === 'SUCCESS' ? 0 : 1,
+  finishAttempt: { status: to, exitCode: to === 'SUCCESS' ? 0 : 1, signal: null, logTail },
+});
+const commitOf = (...tasks: TaskTransition[]): EngineCommit => ({ tasks, instances: [] });
+
+// ---- the suite ----
+
+export function describeStoreContract(name: string, factory: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let dirId: string;
+    const events: StoreEvent[] = [];
+    const orgId = 'o1';
+
+    beforeEach(async () => {
+      store = await factory();
+      await store.createOrg({ id: orgId, name: 'Org 1', createdAt: T0 });
+      await store.createOrg({ id: 'o2', name: 'Org 2', createdAt: T0 });
+      await store.createUser({ id: 'u1', name: 'alice', orgId, locked: false, createdAt: T0 });
+      dirId = (await store.getRootDirectory(orgId))!.id;
+      events.length = 0;
+      store.onEvent((e) => events.push(e));
+    });
+    afterEach(async () => store.close());
+
+    /** A flow of n tasks and one instance of it, started (instance RUNNING). */
+    async function runningInstance(n = 2, at = T0) {
+      const f = await store.createFlow(flowOf(orgId, dirId, n));
+      const inst = await store.createFlowInstance(instanceOf(f, at));
+      expect((await store.startNextInstance(f.flow.id, at))?.id).toBe(inst.id);
+      const tis = await store.listTaskInstances(inst.id);
+      return { f, inst, tis };
+    }
+
+    describe('identity and directories', () => {
+      it('creates an org with a root directory named Workflow and a 32-hex id, and refuses a duplicate org', async () => {
+        const root = await store.getRootDirectory(orgId);
+        expect(root).toMatchObject({ name: 'Workflow', parentId: null, orgId });
+        expect(root!.id).toMatch(/^[0-9a-f]{32}$/);
+        await expect(store.createOrg({ id: orgId, name: 'again', createdAt: T0 })).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect((await store.listOrgs()).map((o) => o.id)).toEqual(['o1', 'o2']);
+      });
+
+      it('refuses a user whose id or name exists, and locks and unlocks users', async () => {
+        await expect(store.createUser({ id: 'u1', name: 'bob', orgId, locked: false, createdAt: T0 })).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(store.createUser({ id: 'u2', name: 'alice', orgId, locked: false, createdAt: T0 })).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect(await store.setUserLocked('u1', true)).toBe(true);
+        expect((await store.getUserByName('alice'))?.locked).toBe(true);
+        expect(await store.setUserLocked('nobody', true)).toBe(false);
+        expect(await store.getUser('nobody')).toBeNull();
+      });
+
+      it('keeps sibling names and the root unique per org, and hides directories of other orgs', async () => {
+        const child = { id: 'a'.repeat(32), orgId, parentId: dirId, name: 'etl', createdAt: T0 };
+        await store.createDirectory(child);
+        await expect(store.createDirectory({ ...child, id: 'b'.repeat(32) })).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(store.createDirectory({ ...child, id: 'c'.repeat(32), parentId: null, name: 'Workflow' })).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(store.createDirectory({ ...child, id: 'd'.repeat(32), parentId: null, name: 'Other' })).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect(await store.getDirectory(orgId, child.id)).toEqual(child);
+        expect(await store.getDirectory('o2', child.id)).toBeNull();
+        expect((await store.listDirectories(orgId)).map((d) => d.name).sort()).toEqual(['Workflow', 'etl']);
+      });
+    });
+
+    describe('flows', () => {
+      it('allocates task ids, builds t_<id> nodes and relations by node id, and reads back what it returned', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 3));
+        expect(f.tasks.map((t) => t.name)).toEqual(['t1', 't2', 't3']);
+        expect(f.flow.nodes.map((n) => n.nodeId)).toEqual(f.tasks.map((t) => `t_${t.id}`));
+        expect(f.flow.nodes[2]).toMatchObject({ x: 200, y: 50, taskName: 't3' });
+        expect(f.flow.relations).toEqual([
+          { source: `t_${f.tasks[0].id}`, target: `t_${f.tasks[1].id}`, cycleGap: 'D0', rerun: true },
+          { source: `t_${f.tasks[1].id}`, target: `t_${f.tasks[2].id}`, cycleGap: 'D0', rerun: true },
+        ]);
+        expect(f.tasks.every((t) => t.flowId === f.flow.id)).toBe(true);
+        expect(await store.getFlow(orgId, f.flow.id)).toEqual(f);
+        expect(await store.getFlow('o2', f.flow.id)).toBeNull();
+        expect(events).toEqual([{ type: 'flowChanged', flowId: f.flow.id }]);
+      });
+
+      it('honours a free desired id and allocates another when it is taken', async () => {
+        const a = await store.createFlow(flowOf(orgId, dirId, 1, { id: 500 }));
+        expect(a.flow.id).toBe(500);
+        const b = await store.createFlow(flowOf(orgId, dirId, 1, { id: 500 }));
+        expect(b.flow.id).not.toBe(500);
+        const c = await store.createFlow(flowOf(orgId, dirId, 1));
+        // A desired id just above the allocator: later allocations must step over it.
+        const d = await store.createFlow(flowOf(orgId, dirId, 1, { id: c.flow.id + 1 }));
+        const e = await store.createFlow(flowOf(orgId, dirId, 1));
+        expect(d.flow.id).toBe(c.flow.id + 1);
+        expect(new Set([a, b, c, d, e].map((x) => x.flow.id)).size).toBe(5);
+      });
+
+      it('never reuses flow or task ids after a delete', async () => {
+        const a = await store.createFlow(flowOf(orgId, dirId, 2));
+        await store.deleteFlow(orgId, a.flow.id);
+        const b = await store.createFlow(flowOf(orgId, dirId, 2));
+        expect(b.flow.id).toBeGreaterThan(a.flow.id);
+        expect(Math.min(...b.tasks.map((t) => t.id))).toBeGreaterThan(Math.max(...a.tasks.map((t) => t.id)));
+      });
+
+      it('applies a Save Flow: new, updated and deleted tasks, relations rewritten to new node ids, lock released', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 2));
+        await store.takeEditLock(orgId, f.flow.id, { userId: 'u1', userName: 'alice', expiresAt: T0 + 30 * MIN }, T0);
+        const [t1, t2] = f.tasks;
+        const nodes = [f.flow.nodes[0], { nodeId: 'new0', taskId: -1, taskName: 'n1', x: 5, y: 6 }];
+        const up = await store.updateFlow(orgId, {
+          flow: { ...f.flow, name: 'renamed', nodes, relations: [{ source: `t_${t1.id}`, target: 'new0', cycleGap: 'D0', rerun: false }] },
+          updatedTasks: [{ ...t1, cmd: 'echo hi' }],
+          newTasks: [shellTask('n1', 'exit 1')],
+          deletedTaskIds: [t2.id],
+          releaseLockOf: 'u1',
+        });
+        const n1 = up.tasks[1];
+        expect(up.tasks.map((t) => [t.name, t.cmd])).toEqual([['t1', 'echo hi'], ['n1', 'exit 1']]);
+        expect(n1.id).toBeGreaterThan(t2.id);
+        expect(up.flow.nodes[1]).toEqual({ nodeId: `t_${n1.id}`, taskId: n1.id, taskName: 'n1', x: 5, y: 6 });
+        expect(up.flow.relations[0].target).toBe(`t_${n1.id}`);
+        expect(up.flow).toMatchObject({ name: 'renamed', editLock: null, createdAt: f.flow.createdAt });
+        expect(await store.getFlow(orgId, f.flow.id)).toEqual(up);
+        await expect(store.updateFlow('o2', { flow: up.flow, updatedTasks: [], newTasks: [], deletedTaskIds: [] })).rejects.toBeInstanceOf(StaleError);
+        await expect(store.updateFlow(orgId, { flow: up.flow, updatedTasks: [{ ...t2 }], newTasks: [], deletedTaskIds: [] })).rejects.toBeInstanceOf(StaleError);
+      });
+
+      it('takes the edit lock when free, expired or already held, and otherwise returns the holder unchanged', async () => {
+        const { flow } = await store.createFlow(flowOf(orgId, dirId, 1));
+        const alice = { userId: 'u1', userName: 'alice', expiresAt: T0 + 30 * MIN };
+        const bob = { userId: 'u2', userName: 'bob', expiresAt: T0 + 40 * MIN };
+        expect(await store.takeEditLock(orgId, flow.id, alice, T0)).toEqual(alice);
+        expect(await store.takeEditLock(orgId, flow.id, bob, T0 + MIN)).toEqual(alice);
+        const renewed = { ...alice, expiresAt: T0 + 60 * MIN };
+        expect(await store.takeEditLock(orgId, flow.id, renewed, T0 + 2 * MIN)).toEqual(renewed);
+        expect(await store.takeEditLock(orgId, flow.id, bob, T0 + 60 * MIN)).toEqual(bob);
+        expect((await store.getFlow(orgId, flow.id))?.flow.editLock).toEqual(bob);
+        await expect(store.takeEditLock('o2', flow.id, alice, T0)).rejects.toBeInstanceOf(StaleError);
+      });
+
+      it('lists periodic active flows of every org and emits flowChanged on enable', async () => {
+        const p = await store.createFlow(flowOf(orgId, dirId, 1, { type: 1 }));
+        await store.createFlow(flowOf(orgId, dirId, 1));
+        expect(await store.listPeriodicFlows()).toEqual([]);
+        await store.setFlowActive(orgId, p.flow.id, 1, 'alice', T0 + 1);
+        expect((await store.listPeriodicFlows()).map((f) => [f.id, f.active, f.updatedAt])).toEqual([[p.flow.id, 1, T0 + 1]]);
+        expect(events.at(-1)).toEqual({ type: 'flowChanged', flowId: p.flow.id });
+        await expect(store.setFlowActive('o2', p.flow.id, 0, 'x', T0)).rejects.toBeInstanceOf(StaleError);
+      });
+
+      it('searches flows by name or id, case-insensitively and with LIKE wildcards taken literally, sorted and paged', async () => {
+        for (const [i, name] of ['Alpha ETL', 'beta_etl', 'gamma', 'betaXetl'].entries()) {
+          await store.createFlow(flowOf(orgId, dirId, 1, { name, createdAt: T0 + i }));
+        }
+        const names = async (q: Partial<Parameters<Store['searchFlows']>[0]>) =>
+          (await store.searchFlows({ orgId, sort: [{ field: 'createTime', desc: false }], offset: 0, limit: 10, ...q })).map((f) => f.name);
+        expect(await names({ expression: 'etl' })).toEqual(['Alpha ETL', 'beta_etl', 'betaXetl']);
+        expect(await names({ expression: 'A_E' })).toEqual(['beta_etl']);
+        expect(await names({ expression: '%' })).toEqual([]);
+        expect(await names({ sort: [{ field: 'createTime', desc: true }], offset: 1, limit: 2 })).toEqual(['gamma', 'beta_etl']);
+        const g = (await store.listFlows(orgId)).find((f) => f.name === 'gamma')!;
+        expect(await names({ expression: String(g.id) })).toContain('gamma');
+        expect(await store.searchFlows({ orgId: 'o2', sort: [], offset: 0, limit: 10 })).toEqual([]);
+      });
+
+      it('deletes a flow with its tasks, instances, task instances, attempts and logs', async () => {
+        const { f, inst, tis } = await runningInstance(1);
+        await store.commit(commitOf(start(tis[0].id, T0)));
+        await store.appendLog(tis[0].id, 1, 'out\n');
+        await store.deleteFlow(orgId, f.flow.id);
+        expect(await store.getFlow(orgId, f.flow.id)).toBeNull();
+        expect(await store.getFlowInstanceById(inst.id)).toBeNull();
+        expect(await store.getTaskInstanceById(tis[0].id)).toBeNull();
+        expect(await store.listAttempts(tis[0].id)).toEqual([]);
+        expect(await store.getLogTail(tis[0].id, 100)).toBeNull();
+        expect(await store.listRunningInstances()).toEqual([]);
+        await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toBeInstanceOf(StaleError);
+      });
+    });
+
+    describe('flow instances', () => {
+      it('creates an instance WAIT with its task instances in node order, SKIP ones already ended, and emits instanceCreated', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 3));
+        const inst = await store.createFlowInstance(instanceOf(f, T0 + 5 * MIN, { createdAt: T0, skip: ['t2'] }));
+        expect(inst).toMatchObject({ status: 'WAIT', dueAt: T0 + 5 * MIN, startedAt: null, endedAt: null, reason: null });
+        expect(await store.getFlowInstance(orgId, inst.id)).toEqual(inst);
+        const tis = await store.listTaskInstances(inst.id);
+        expect(tis.map((t) => [t.taskName, t.status, t.runNum, t.endedAt])).toEqual([['t1', 'INIT', 0, null], ['t2', 'SKIP', 0, T0], ['t3', 'INIT', 0, null]]);
+        expect(events.at(-1)).toEqual({ type: 'instanceCreated', flowId: f.flow.id, instanceId: inst.id, dueAt: T0 + 5 * MIN });
+        const later = await store.createFlowInstance(instanceOf(f, T0 + 6 * MIN));
+        expect(later.seq).toBeGreaterThan(inst.seq);
+      });
+
+      it('creates exactly one instance out of 50 concurrent creates of the same id', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 2));
+        events.length = 0;
+        const results = await Promise.allSettled(Array.from({ length: 50 }, () => store.createFlowInstance(instanceOf(f, T0))));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(rejected).toHaveLength(49);
+        expect(rejected.every((r) => r.reason instanceof DuplicateKeyError)).toBe(true);
+        expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 100 })).total).toBe(1);
+        expect(await store.listTaskInstances(instanceIdOf(f.flow.id, T0))).toHaveLength(2);
+        expect(events).toHaveLength(1);
+      });
+
+      it('hides instances and task instances of another org', async () => {
+        const { inst, tis } = await runningInstance(1);
+        expect(await store.getFlowInstance('o2', inst.id)).toBeNull();
+        expect(await store.getTaskInstance('o2', tis[0].id)).toBeNull();
+        expect(await store.getTaskInstance(orgId, tis[0].id)).toEqual(tis[0]);
+        expect((await store.getFlowInstanceById(inst.id))?.orgId).toBe(orgId);
+      });
+
+      it('starts due instances of a flow in (dueAt, seq) order, never before due', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 1));
+        const late = await store.createFlowInstance(instanceOf(f, T0 + 10 * MIN, { createdAt: T0 }));
+        const early = await store.createFlowInstance(instanceOf(f, T0 + 2 * MIN, { createdAt: T0 }));
+        const tie = await store.createFlowInstance(instanceOf(f, T0 + 3 * MIN, { createdAt: T0 + 10 * MIN }));
+        expect(await store.startNextInstance(f.flow.id, T0 + MIN)).toBeNull();
+        expect(await store.listFlowsWithDueInstances(T0 + MIN)).toEqual([]);
+        expect(await store.nextDueAt(T0 + MIN)).toBe(T0 + 2 * MIN);
+        expect(await store.listFlowsWithDueInstances(T0 + 10 * MIN)).toEqual([f.flow.id]);
+        const order: string[] = [];
+        for (const now of [T0 + 10 * MIN, T0 + 11 * MIN, T0 + 12 * MIN]) {
+          const started = await store.startNextInstance(f.flow.id, now);
+          expect(started).toMatchObject({ status: 'RUNNING', startedAt: now });
+          order.push(started!.id);
+          await store.commit({ tasks: [], instances: [{ id: started!.id, from: ['RUNNING'], to: 'SUCCESS', at: now }] });
+        }
+        expect(order).toEqual([early.id, late.id, tie.id]);
+        expect(await store.nextDueAt(T0)).toBeNull();
+      });
+
+      it('starts no instance while one of the flow runs or while any task of the flow is still RUNNING', async () => {
+        const { f, inst, tis } = await runningInstance(1);
+        const next = await store.createFlowInstance(instanceOf(f, T0 + MIN));
+        expect(await store.startNextInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
+        await store.commit(commitOf(start(tis[0].id, T0)));
+        await store.commit({ tasks: [], instances: [{ id: inst.id, from: ['RUNNING'], to: 'FAIL', at: T0, reason: 'x' }] });
+        expect(await store.startNextInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
+        await store.commit(commitOf(finish(tis[0].id, 1, T0 + MIN, 'FAIL')));
+        expect((await store.startNextInstance(f.flow.id, T0 + 2 * MIN))?.id).toBe(next.id);
+        expect(await store.getFlowInstance(orgId, inst.id)).toMatchObject({ status: 'FAIL', endedAt: T0, reason: 'x' });
+      });
+
+      it('cancels a WAIT or RUNNING instance with its pending tasks, leaves RUNNING tasks, and refuses an ended one', async () => {
+        const { inst, tis } = await runningInstance(3);
+        await store.commit(commitOf(start(tis[0].id, T0)));
+        events.length = 0;
+        const c = await store.cancelInstance(orgId, inst.id, T0 + MIN, 'cancelled by alice');
+        expect(c).toMatchObject({ status: 'CANCEL', endedAt: T0 + MIN, reason: 'cancelled by alice' });
+        const after = await store.listTaskInstances(inst.id);
+        expect(after.map((t) => [t.status, t.endedAt])).toEqual([['RUNNING', null], ['CANCEL', T0 + MIN], ['CANCEL', T0 + MIN]]);
+        expect(events).toEqual([{ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id }]);
+        await expect(store.cancelInstance(orgId, inst.id, T0 + 2 * MIN, 'again')).rejects.toThrow(/CANCEL/);
+        await expect(store.cancelInstance('o2', inst.id, T0, 'x')).rejects.toBeInstanceOf(StaleError);
+        await expect(store.commit(commitOf(start(after[1].id, T0 + 2 * MIN, ['CANCEL'])))).rejects.toThrow(/not RUNNING/);
+        expect(events).toHaveLength(1);
+      });
+
+      it('pages instance search with the total of all matches and applies every filter', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'Nightly_ETL' }));
+        const g = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'other', type: 1 }));
+        for (let i = 0; i < 5; i++) await store.createFlowInstance(instanceOf(f, T0 + i * MIN, { owner: i % 2 ? 'bob' : 'alice' }));
+        await store.createFlowInstance(instanceOf(g, T0, { owner: '' }));
+        const search = (q: Partial<Parameters<Store['searchFlowInstances']>[0]>) =>
+          store.searchFlowInstances({ orgId, sort: [{ field: 'triggerTime', desc: true }], offset: 0, limit: 2, ...q });
+        const page = await search({ flowIds: [f.flow.id], offset: 1 });
+        expect(page.total).toBe(5);
+        expect(page.instances.map((i) => i.triggerTime)).toEqual([T0 + 3 * MIN, T0 + 2 * MIN]);
+        expect((await search({ fromTriggerTime: T0 + MIN, toTriggerTime: T0 + 3 * MIN })).total).toBe(3);
+        expect((await search({ owner: 'bob' })).total).toBe(2);
+        expect((await search({ owner: 'alice' })).total).toBe(4); // 3 of alice + the scheduler fire of her flow
+        expect((await search({ expression: 'nightly_' })).total).toBe(5);
+        expect((await search({ expression: 'ly%' })).total).toBe(0);
+        expect((await search({ expression: instanceIdOf(g.flow.id, T0) })).total).toBe(1);
+        expect((await search({ flowType: 1 })).total).toBe(1);
+        expect((await search({ flowIds: [] })).total).toBe(0);
+        expect((await search({ statuses: ['RUNNING'] })).total).toBe(0);
+        expect((await search({ orgId: 'o2' })).total).toBe(0);
+        const byStart = await search({ sort: [{ field: 'startTime', desc: true }], limit: 10 });
+        expect(byStart.instances).toHaveLength(6);
+      });
+    });
+
+    describe('engine commits', () => {
+      it('finishes a task and starts its successor in one commit: attempts, run numbers, times and logs', async () => {
+        const { inst, tis } = await runningInstance(2);
+        const [a, b] = tis.map((t) => t.id);
+        await store.commit(commitOf(start(a, T0 + 1)));
+        await store.recordAttemptProcess(a, 1, { pid: 42, pgid: 42, procStart: '123' });
+        expect((await store.listOpenAttempts()).map((x) => [x.taskInstanceId, x.pid])).toEqual([[a, 42]]);
+        await store.commit(commitOf(finish(a, 1, T0 + 2, 'SUCCESS', 'done\n'), start(b, T0 + 2)));
+        expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'SUCCESS', runNum: 1, startedAt: T0 + 1, endedAt: T0 + 2, exitCode: 0 });
+        expect(await store.getTaskInstanceById(b)).toMatchObject({ status: 'RUNNING', runNum: 1, startedAt: T0 + 2, endedAt: null });
+        expect(await store.listAttempts(a)).toEqual([
+          { taskInstanceId: a, runNum: 1, status: 'SUCCESS', startedAt: T0 + 1, endedAt: T0 + 2, host: 'h', engineId: 'e1', pid: 42, pgid: 42, procStart: '123', exitCode: 0, signal: null },
+        ]);
+        expect(await store.getLogTail(a, 1000)).toBe(`== ${a} ==\ndone\n`);
+        const running = await store.listRunningInstances();
+        expect(running.map((r) => [r.instance.id, r.tasks.map((t) => t.status)])).toEqual([[inst.id, ['SUCCESS', 'RUNNING']]]);
+      });
+
+      it('retries: RERUN keeps nextRunAt, the next start opens attempt 2 and keeps the first startedAt', async () => {
+        const { tis } = await runningInstance(1);
+        const a = tis[0].id;
+        await store.commit(commitOf(start(a, T0)));
+        await store.commit(commitOf({ ...finish(a, 1, T0 + 5, 'FAIL'), to: 'RERUN', nextRunAt: T0 + 1000, isTimeout: true }));
+        expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RERUN', nextRunAt: T0 + 1000, endedAt: null, isTimeout: true, exitCode: 1 });
+        await store.commit(commitOf(start(a, T0 + 1000, ['RERUN'])));
+        expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RUNNING', runNum: 2, startedAt: T0, nextRunAt: null, isTimeout: false, exitCode: null });
+        expect((await store.listAttempts(a)).map((x) => [x.runNum, x.status])).toEqual([[1, 'FAIL'], [2, 'RUNNING']]);
+      });
+
+      it('applies nothing of a commit whose later guard fails, and names the stale task instance', async () => {
+        const { inst, tis } = await runningInstance(2);
+        const [a, b] = tis.map((t) => t.id);
+        await store.commit(commitOf(start(a, T0)));
+        const before = await store.listTaskInstances(inst.id);
+        const stale = commitOf(finish(a, 1, T0 + 1, 'SUCCESS', 'tail'), { ...start(b, T0 + 1), from: ['READY'] });
+        await expect(store.commit({ ...stale, instances: [{ id: inst.id, from: ['RUNNING'], to: 'SUCCESS', at: T0 + 1 }] })).rejects.toThrow(
+          new RegExp(`${b}.*INIT.*expected READY`),
+        );
+        expect(await store.listTaskInstances(inst.id)).toEqual(before);
+        expect((await store.getFlowInstanceById(inst.id))?.status).toBe('RUNNING');
+        expect((await store.listAttempts(a)).map((x) => x.status)).toEqual(['RUNNING']);
+        expect(await store.getLogTail(a, 100)).toBe(`== ${a} ==\n`);
+        await expect(store.commit(commitOf(finish(a, 2, T0 + 1)))).rejects.toBeInstanceOf(StaleError);
+        const twice = { ...finish(a, 1, T0 + 1, 'FAIL'), from: ['RUNNING', 'RERUN'] as const };
+        await expect(store.commit(commitOf({ ...twice, to: 'RERUN', nextRunAt: T0 + 9 }, twice))).rejects.toThrow(/attempt 1 .* not open/);
+        expect((await store.listAttempts(a)).map((x) => x.status)).toEqual(['RUNNING']);
+        await expect(store.commit({ tasks: [], instances: [{ id: inst.id, from: ['WAIT'], to: 'RUNNING', at: T0 }] })).rejects.toThrow(/RUNNING/);
+      });
+
+      it('refuses to start a task of an instance that is not RUNNING', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 1));
+        const inst = await store.createFlowInstance(instanceOf(f, T0));
+        const [t] = await store.listTaskInstances(inst.id);
+        await expect(store.commit(commitOf(start(t.id, T0)))).rejects.toThrow(/not RUNNING/);
+        expect(await store.listAttempts(t.id)).toEqual([]);
+        expect(await store.getLogTail(t.id, 10)).toBeNull();
+      });
+
+      it('returns the last characters of the log across attempts, in run order', async () => {
+        const { tis } = await runningInstance(1);
+        const a = tis[0].id;
+        await store.commit(commitOf(start(a, T0)));
+        for (let i = 0; i < 100; i++) await store.appendLog(a, 1, `line ${i}\n`);
+        await store.commit(commitOf({ ...finish(a, 1, T0 + 1, 'FAIL', 'last1\n'), to: 'RERUN', nextRunAt: T0 + 2 }));
+        await store.commit(commitOf(start(a, T0 + 2, ['RERUN'])));
+        await store.appendLog(a, 2, 'second\n');
+        await store.appendLog(a, 2, '');
+        const full = await store.getLogTail(a, 1e9);
+        expect(full).toMatch(new RegExp(`^== ${a} ==\\nline 0\\n[\\s\\S]*line 99\\nlast1\\n== ${a} ==\\nsecond\\n$`));
+        expect(await store.getLogTail(a, 20)).toBe(full!.slice(-20));
+        expect(await store.getLogTail(a, full!.length - 3)).toBe(full!.slice(3));
+      });
+    });
+
+    it('migrates idempotently', async () => {
+      await store.migrate();
+      await store.migrate();
+      expect(await store.getOrg(orgId)).toMatchObject({ id: orgId, name: 'Org 1' });
+    });
+  });
+}

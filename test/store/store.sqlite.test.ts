@@ -1,0 +1,77 @@
+// SQLite-only behaviour: file and pragmas, two processes on one file (the admin CLI next to a running
+// server) including concurrent migration, and a readable error for a database migrated by a newer build.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { flowOf, instanceOf, T0 } from './store.contract.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'batchflow-sqlite-'));
+let n = 0;
+const freshFile = () => path.join(root, `case${++n}`, 'nested', 'batchflow.db');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const sqliteModule = fileURLToPath(new URL('../../src/store/sqlite.ts', import.meta.url));
+const childCode = `
+  const [mod, file, input] = process.argv.slice(1);
+  const { createSqliteStore } = await import(mod);
+  const store = await createSqliteStore({ filename: file });
+  let out = 'migrated';
+  if (input !== 'null') out = await store.createFlowInstance(JSON.parse(input)).then(() => 'created', (e) => e.name);
+  await store.close();
+  process.stdout.write(out);
+`;
+/** Opens the store in a child process; with an instance, tries to create it. Resolves to what happened. */
+function inChild(file: string, input: unknown): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', childCode, sqliteModule, file, JSON.stringify(input)], (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+describe('SQLite store', () => {
+  it('creates the parent directory, opens the file in WAL mode and enforces foreign keys', async () => {
+    const file = freshFile();
+    const store = await createSqliteStore({ filename: file, synchronous: 'FULL' });
+    await expect(store.appendLog('no-such-task-instance', 1, 'x')).rejects.toThrow(/FOREIGN KEY/);
+    await store.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.prepare('select name from batchflow_migrations').pluck().all()).toEqual(['0001_init']);
+    raw.close();
+  });
+
+  it('works in memory', async () => {
+    const store = await createSqliteStore({ filename: ':memory:' });
+    await store.createOrg({ id: 'o', name: 'o', createdAt: T0 });
+    expect(await store.getRootDirectory('o')).not.toBeNull();
+    await store.close();
+  });
+
+  // Two processes, as with the admin CLI next to a running server. (Two connections to one file inside a
+  // single process would deadlock: better-sqlite3 waits for a lock synchronously, blocking the holder.)
+  it('migrates from two processes at once and keeps one instance per minute across processes', async () => {
+    const file = freshFile();
+    expect(await Promise.all([inChild(file, null), inChild(file, null)])).toEqual(['migrated', 'migrated']);
+    const store = await createSqliteStore({ filename: file });
+    await store.createOrg({ id: 'o', name: 'o', createdAt: T0 });
+    const f = await store.createFlow(flowOf('o', (await store.getRootDirectory('o'))!.id, 2));
+    await store.close();
+    const outcomes = await Promise.all([1, 2, 3].map(() => inChild(file, instanceOf(f, T0))));
+    expect(outcomes.sort()).toEqual(['DuplicateKeyError', 'DuplicateKeyError', 'created']);
+  });
+
+  it('refuses a database migrated by a newer build', async () => {
+    const file = freshFile();
+    await (await createSqliteStore({ filename: file })).close();
+    const raw = new Database(file);
+    raw.prepare("insert into batchflow_migrations (name, applied_at) values ('9999_future', 0)").run();
+    raw.close();
+    await expect(createSqliteStore({ filename: file })).rejects.toThrow(/newer than this build.*9999_future/);
+  });
+});
