@@ -1,0 +1,19 @@
+// The engine's typed events. Tests, logs and benchmarks subscribe to these; nobody reads engine internals.
+// `hr` is performance.now() at the moment of the event (sub-millisecond latency measurements).
+import { EventEmitter } from 'node:events';
+import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
+
+export interface EngineEvents {
+  instanceStarted: [{ instanceId: string; flowId: number; at: number; hr: number }];
+  instanceEnded: [{ instanceId: string; flowId: number; status: FlowInstanceStatus; reason: string | null; at: number; hr: number }];
+  /** The attempt's process was spawned (pid known). */
+  taskStarted: [{ instanceId: string; taskInstanceId: string; runNum: number; pid: number; at: number; hr: number }];
+  /** The attempt's process ended; `status` is what the task instance became. */
+  taskEnded: [{ instanceId: string; taskInstanceId: string; runNum: number; status: TaskInstanceStatus; exitedHr: number; at: number; hr: number }];
+  /** Something went wrong inside the engine (logged; the engine goes on). */
+  error: [{ where: string; error: unknown }];
+  /** Recovery found and closed an attempt whose owner died. */
+  attemptRecovered: [{ taskInstanceId: string; runNum: number; killed: number[] }];
+}
+
+export class EngineEmitter extends EventEmitter<EngineEvents> {}

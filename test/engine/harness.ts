@@ -1,0 +1,182 @@
+// Test harness for engine behaviour through the real API: a server in this process (port 0, temp data
+// dir, optional clock) or in a child process (for kill -9 and SIGTERM), a tiny V2.1 client, and builders
+// for flows of shell tasks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export const ID = 'userId=u-admin&orgId=o-default';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface Envelope<T = any> {
+  code: number;
+  msg: string;
+  data: T;
+}
+
+export class Client {
+  constructor(readonly url: string) {}
+  async raw<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query = ''): Promise<Envelope<T>> {
+    const res = await fetch(`${this.url}/batch-processing-service/v2.1/${resource}?action=${action}&${ID}${query}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()) as Envelope<T>;
+  }
+  async ok<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query = ''): Promise<T> {
+    const r = await this.raw<T>(method, resource, action, body, query);
+    if (r.code !== 0) throw new Error(`${resource}?action=${action}: ${r.code} ${r.msg}`);
+    return r.data;
+  }
+  instance(id: string) {
+    return this.ok('GET', 'flowInstances', 'get', undefined, `&flowInstId=${id}`);
+  }
+  taskInstance(id: string) {
+    return this.ok('GET', 'taskInstances', 'get', undefined, `&taskInstId=${id}`);
+  }
+  async log(taskInstId: string): Promise<string> {
+    return (await this.ok('GET', 'taskInstances', 'getLog', undefined, `&taskInstId=${taskInstId}`)).log;
+  }
+  trigger(flowId: number, triggerTime = Date.now()): Promise<string> {
+    return this.ok('POST', 'flows', 'trigger', { flowId, triggerTime }).then((d) => d.flowInstanceId);
+  }
+  cancel(flowInstId: string) {
+    return this.ok('POST', 'flowInstances', 'cancel', { flowInstId });
+  }
+}
+
+export interface TaskSpec {
+  name: string;
+  cmd: string;
+  timeout?: number;
+  retryLimit?: number;
+  retryInterval?: number;
+  successCode?: string;
+  parameters?: Array<{ key: string; value: string }>;
+  type?: 'SHELL' | 'PYTHON';
+}
+
+/** Imports a flow; relations as [source, target] task names (rerun true) or full relation objects. */
+export async function importFlow(
+  c: Client,
+  name: string,
+  tasks: TaskSpec[],
+  relations: Array<[string, string] | { sourceTaskName: string; targetTaskName: string; rerun: boolean }> = [],
+  parameters: Array<{ key: string; value: string }> = [],
+): Promise<number> {
+  const dirs = await c.ok('GET', 'directories', 'listWorkFlowDirs');
+  const flowJson = {
+    name,
+    type: 0,
+    parameters,
+    tasks: tasks.map((t) => ({ type: 'SHELL', timeout: 0, retryLimit: 0, retryInterval: 0, successCode: '0', ...t })),
+    relations: relations.map((r) => (Array.isArray(r) ? { sourceTaskName: r[0], targetTaskName: r[1], rerun: true } : r)),
+  };
+  const d = await c.ok('POST', 'flows', 'import', { flowName: name, desc: '', dirId: dirs[0].key, flowJson });
+  return Number(d.flowId);
+}
+
+export interface InProcess {
+  server: RunningServer;
+  client: Client;
+  config: Config;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startInProcess(overrides: Partial<Config> = {}, clock?: Clock): Promise<InProcess> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'batchflow-test-'));
+  const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, ...overrides } as Record<string, unknown>, {});
+  const server = await startServer(config, { logger: pino({ level: 'silent' }), clock });
+  return {
+    server,
+    client: new Client(server.url),
+    config,
+    dataDir,
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `batchflow serve` as a child process on a data dir (survives across restarts of the child). */
+export class ChildServer {
+  proc: ChildProcess | null = null;
+  readonly client: Client;
+  constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    readonly env: Record<string, string> = {},
+  ) {
+    this.client = new Client(`http://127.0.0.1:${port}`);
+  }
+  async start(): Promise<void> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', BATCHFLOW_LOG_LEVEL: 'warn', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    let out = '';
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('serving on')) resolve();
+      });
+      proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    });
+  }
+  /** Resolves with the exit code once the child has exited. */
+  stop(signal: NodeJS.Signals): Promise<number | null> {
+    const proc = this.proc!;
+    return new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+      proc.once('exit', (code) => resolve(code));
+      proc.kill(signal);
+    });
+  }
+}
+
+export function tempDir(prefix = 'batchflow-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const TERMINAL = new Set(['SUCCESS', 'FAIL', 'CANCEL', 'INTERNAL_ERROR']);
+export function waitForInstanceEnd(c: Client, id: string, timeoutMs = 20_000): Promise<any> {
+  return waitFor(async () => {
+    const i = await c.instance(id);
+    return TERMINAL.has(i.statusDesc) ? i : null;
+  }, timeoutMs, `instance ${id} to end`);
+}
+
+/** Task instance ids of an instance, by task name (from its instance graph). */
+export function taskInstIds(inst: any): Record<string, string> {
+  const graph = JSON.parse(inst.graph);
+  return Object.fromEntries(graph.tasks.map((t: any) => [t.taskName, t.taskInstId]));
+}
+export function taskStatuses(inst: any): Record<string, string> {
+  const graph = JSON.parse(inst.graph);
+  return Object.fromEntries(graph.tasks.map((t: any) => [t.taskName, t.status]));
+}
+
+export function freePort(): number {
+  return 20_000 + Math.floor(Math.random() * 20_000);
+}
