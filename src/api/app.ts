@@ -1,0 +1,66 @@
+// The HTTP app factory: fastify with the action-constraint router, the error handler (the only mapping
+// from thrown errors to envelopes), 503 while shutting down, and the API versions mounted from one
+// operation registry. Never listens: src/server.ts does, tests use inject().
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import type { Store } from '../store/store.js';
+import type { Deps } from '../service/context.js';
+import { failure } from './envelope.js';
+import { apiError, toApiError } from './errors.js';
+import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
+import type { VersionSpec } from './operation.js';
+import { OPERATIONS } from './operations/index.js';
+
+export const V2_1: VersionSpec = { name: 'v2.1', prefix: '/batch-processing-service/v2.1', envelope: 'v2.1', pageBase: 1 };
+
+export interface BuildAppOptions {
+  store: Store;
+  config: Config;
+  clock: Clock;
+  /** fastify's `logger` option (false by default), or a pino instance. */
+  logger?: boolean | object;
+  isShuttingDown?: () => boolean;
+}
+
+function isLoggerInstance(l: unknown): boolean {
+  return typeof l === 'object' && l !== null && typeof (l as { child?: unknown }).child === 'function';
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const { store, config, clock } = opts;
+  const deps: Deps = { store, config, clock };
+  const versions: VersionSpec[] = [V2_1];
+  const logging: FastifyServerOptions = isLoggerInstance(opts.logger)
+    ? { loggerInstance: opts.logger as FastifyBaseLogger }
+    : { logger: (opts.logger ?? false) as FastifyServerOptions['logger'] };
+  const app = Fastify({
+    ...logging,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    routerOptions: { constraints: { action: actionConstraint as never } },
+    // Inputs are converted by the handlers (ids as numbers or numeric strings): no silent coercion
+    // ("" -> 0) by the validator. verbose: errors carry the schema's description for the message.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+
+  app.decorateRequest('caller', null);
+  const versionOf = (req: FastifyRequest): VersionSpec =>
+    req.routeOptions?.config?.version ?? versions.find((v) => req.url.startsWith(v.prefix)) ?? V2_1;
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!opts.isShuttingDown?.()) return;
+    const err = apiError('shuttingDown');
+    return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req).envelope, err, req.id));
+  });
+  app.setErrorHandler(async (error, req, reply) => {
+    const err = toApiError(error);
+    if (err.key === 'internal') req.log.error({ err: error }, 'unexpected error serving %s %s', req.method, req.url);
+    return reply.code(err.http).send(failure(versionOf(req).envelope, err, req.id));
+  });
+  app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));
+
+  for (const v of versions) await mountVersion(app, v, deps, OPERATIONS);
+  return app;
+}

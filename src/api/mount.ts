@@ -1,0 +1,121 @@
+// Mounts the operation registry under one API version's prefix: one fastify route per operation,
+// selected by the `action` query parameter (a find-my-way constraint), a fallback per (method, path)
+// answering unknown actions, input key normalisation, and the ONE hook that decides who the caller is.
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requireActiveUser } from '../service/access.js';
+import type { Caller, Deps } from '../service/context.js';
+import { resolveCaller } from '../service/identity.js';
+import { camelKeys } from '../service/input.js';
+import { failure, success } from './envelope.js';
+import { apiError } from './errors.js';
+import type { AnyOperation, VersionSpec } from './operation.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    op?: AnyOperation;
+    version?: VersionSpec;
+  }
+}
+
+/** find-my-way strategy: routes carry `constraints: { action }`; requests derive it from the query. */
+export const actionConstraint = {
+  name: 'action',
+  mustMatchWhenDerived: false,
+  storage() {
+    const handlers = new Map<string, unknown>();
+    return {
+      get: (v: string) => (handlers.get(v) ?? null) as never,
+      set: (v: string, h: unknown) => void handlers.set(v, h),
+    };
+  },
+  deriveConstraint(req: IncomingMessage): string {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    return (q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('action')) as string;
+  },
+  validate(v: unknown) {
+    if (typeof v !== 'string') throw new Error('action constraint must be a string');
+  },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function normalize(o: Record<string, unknown>, aliases: Record<string, string> | undefined): Record<string, unknown> {
+  const out = camelKeys(o);
+  for (const [from, to] of Object.entries(aliases ?? {})) {
+    if (from in out && !(to in out)) out[to] = out[from];
+    delete out[from];
+  }
+  return out;
+}
+
+const NO_CALLER: Caller = new Proxy({} as Caller, {
+  get() {
+    throw new Error('a public operation has no caller');
+  },
+});
+
+/**
+ * The trust decision (contract §9 puts the signed-gateway check here later): userId + orgId in the
+ * query must name a user of that org (62101); a locked user may only read (62105).
+ */
+async function decideTrust(deps: Deps, req: FastifyRequest): Promise<void> {
+  const op = req.routeOptions.config.op;
+  if (!op || op.access === 'public') return;
+  const q = req.query as Record<string, unknown>;
+  const caller: Caller = { user: await resolveCaller(deps.store, q.userId, q.orgId) };
+  if (op.access === 'write') requireActiveUser(caller);
+  req.caller = caller;
+}
+
+export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps: Deps, ops: AnyOperation[]): Promise<void> {
+  const mine = ops.filter((op) => !op.versions || op.versions.includes(spec.name));
+  await app.register(
+    async (scope) => {
+      scope.addHook('preValidation', async (req) => {
+        if (isPlainObject(req.query)) req.query = normalize(req.query, spec.inputAliases);
+        if (isPlainObject(req.body)) req.body = normalize(req.body, spec.inputAliases);
+      });
+      scope.addHook('preValidation', async (req) => decideTrust(deps, req));
+      scope.setNotFoundHandler(async (req, reply) => sendNoSuchPath(spec, req, reply));
+      for (const op of mine) {
+        scope.route({
+          method: op.method,
+          url: `/${op.resource}`,
+          constraints: { action: op.action },
+          schema: { ...(op.schema.querystring ? { querystring: op.schema.querystring } : {}), ...(op.schema.body ? { body: op.schema.body } : {}) },
+          config: { op, version: spec },
+          handler: async (req, reply) => {
+            const data = await op.handler({ deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec });
+            return reply.send(success(spec.envelope, data === undefined ? '' : data, req.id));
+          },
+        });
+      }
+      for (const key of new Set(mine.map((op) => `${op.method} ${op.resource}`))) {
+        const [method, resource] = key.split(' ');
+        scope.route({
+          method: method as 'GET' | 'POST',
+          url: `/${resource}`,
+          config: { version: spec },
+          handler: async (req, reply) => {
+            const action = (req.query as Record<string, unknown>).action;
+            const detail = typeof action === 'string' && action !== '' ? `Unknown action "${action}" for ${method} /${resource}` : `Missing parameter: action (for ${method} /${resource})`;
+            return reply.send(failure(spec.envelope, apiError('unknownAction', detail), req.id));
+          },
+        });
+      }
+    },
+    { prefix: spec.prefix },
+  );
+}
+
+export function sendNoSuchPath(spec: VersionSpec, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const err = apiError('noSuchPath', `${req.method} ${req.url.split('?')[0]}`);
+  return reply.code(err.http).send(failure(spec.envelope, err, req.id));
+}

@@ -1,0 +1,20 @@
+// /taskInstances operations: get (V2.1 only), getLog.
+import { getTaskInstance, getTaskLog } from '../../service/instances.js';
+import { toPositiveInt } from '../../service/input.js';
+import { defineOp } from '../operation.js';
+import { renderTaskInstance } from '../render/instance.js';
+import { TaskInstIdQuery, TaskLogQuery } from '../schemas/instances.js';
+
+export const taskInstanceOperations = [
+  defineOp({
+    name: 'getTaskInstance', method: 'GET', resource: 'taskInstances', action: 'get', access: 'read', versions: ['v2.1'],
+    schema: { querystring: TaskInstIdQuery },
+    handler: async ({ deps, caller, query }) => renderTaskInstance(await getTaskInstance(deps, caller, query.taskInstId.trim()), deps.config.timezone),
+  }),
+  defineOp({
+    name: 'getTaskInstanceLog', method: 'GET', resource: 'taskInstances', action: 'getLog', access: 'read',
+    schema: { querystring: TaskLogQuery },
+    handler: async ({ deps, caller, query }) =>
+      getTaskLog(deps, caller, query.taskInstId.trim(), query.maxLength === undefined ? undefined : toPositiveInt(query.maxLength, 'maxLength')),
+  }),
+];

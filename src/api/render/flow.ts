@@ -1,0 +1,60 @@
+// The Flow struct of Get Flow (ref §5.1) with its FlowGraph (ref §5.2) as a JSON string, camelCase,
+// plus the epoch-ms twins of its dates.
+import type { Flow } from '../../domain/types.js';
+import type { FlowView } from '../../service/flows.js';
+import { DATE_TIME_S, stamped } from './dates.js';
+
+export function renderGraph(flow: Flow): Record<string, unknown> {
+  return {
+    creator: flow.creatorName,
+    freq: flow.freq,
+    alertMode: flow.alertMode,
+    type: flow.type,
+    owners: flow.owners,
+    visitors: flow.visitors,
+    startTime: flow.startDate,
+    cycle: flow.cycle,
+    doAs: flow.doAs,
+    flows: flow.flowRefs.map((r) => ({ flowId: r.flowId, flowName: r.flowName, nodeId: r.nodeId, isVirtual: r.isVirtual, x: r.x, y: r.y })),
+    name: flow.name,
+    syncType: flow.syncType,
+    relations: flow.relations.map((r) => ({ source: r.source, target: r.target, cycleGap: r.cycleGap, rerun: r.rerun })),
+    parameters: JSON.stringify(flow.parameters),
+    tasks: flow.nodes.map((n) => ({ taskName: n.taskName, taskId: String(n.taskId), nodeId: n.nodeId, x: n.x, y: n.y })),
+    queue: flow.queue,
+    desc: flow.desc,
+    active: flow.active,
+  };
+}
+
+export function renderFlow(v: FlowView, tz: string): Record<string, unknown> {
+  const f = v.fw.flow;
+  return {
+    flowId: f.id,
+    flowName: f.name,
+    active: f.active,
+    creator: f.creatorName,
+    ...stamped('createTime', f.createdAt, tz, DATE_TIME_S),
+    updateUser: f.updateUser,
+    ...stamped('updateTime', f.updatedAt, tz, DATE_TIME_S),
+    freq: f.freq,
+    cycle: f.cycle,
+    parameters: JSON.stringify(f.parameters),
+    owner: f.owners,
+    visitor: f.visitors,
+    doAs: f.doAs,
+    alertMode: f.alertMode,
+    graph: JSON.stringify(renderGraph(f)),
+    entry: f.entry,
+    type: f.type,
+    syncType: f.syncType,
+    desc: f.desc,
+    startTime: f.startDate,
+    virtual: f.virtual,
+    locked: v.locked,
+    hasEditPri: v.hasEditPri,
+    hasReadPri: v.hasReadPri,
+    isUserLocked: v.isUserLocked,
+    queue: f.queue,
+  };
+}

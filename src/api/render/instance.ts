@@ -1,0 +1,96 @@
+// FlowInstance (ref §5.4) with its InstanceGraph (ref §5.5) as a JSON string, and TaskInstance (ref §5.6).
+// Status numbers come from wire.ts; the graph's task nodes carry status names.
+import type { InstanceView, TaskInstanceView } from '../../service/instances.js';
+import { javaDateString } from '../../domain/time.js';
+import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
+import { DATE_TIME_S, calDt, stamped } from './dates.js';
+
+function instanceGraph(v: InstanceView): Record<string, unknown> {
+  const { instance } = v;
+  const f = instance.snapshot.flow;
+  const byNode = new Map(v.tasks.map((t) => [t.nodeId, t]));
+  return {
+    creator: f.creatorName,
+    freq: f.freq,
+    alertMode: f.alertMode,
+    owners: f.owners,
+    cycle: f.cycle,
+    doAs: f.doAs,
+    flows: f.flowRefs.map((r) => ({ flowId: r.flowId, flowName: r.flowName, nodeId: r.nodeId, isVirtual: r.isVirtual, x: r.x, y: r.y, flowInstId: '', status: 'NONE' })),
+    name: f.name,
+    instId: instance.id,
+    id: instance.flowId,
+    relations: f.relations.map((r) => ({ source: r.source, target: r.target, cycleGap: r.cycleGap, rerun: r.rerun })),
+    parameters: instance.parameters,
+    tasks: f.nodes.map((n) => {
+      const t = byNode.get(n.nodeId);
+      return { taskName: n.taskName, taskInstId: t?.id ?? '', x: n.x, y: n.y, taskId: String(n.taskId), nodeId: n.nodeId, status: t?.status ?? 'NONE' };
+    }),
+  };
+}
+
+export function renderFlowInstance(v: InstanceView, tz: string): Record<string, unknown> {
+  const i = v.instance;
+  const f = i.snapshot.flow;
+  return {
+    instanceId: i.id,
+    flowId: i.flowId,
+    flowName: f.name,
+    freq: f.freq,
+    cycle: f.cycle,
+    parameters: JSON.stringify(i.parameters),
+    overrides: JSON.stringify(i.overrides),
+    doAs: f.doAs,
+    graph: JSON.stringify(instanceGraph(v)),
+    status: FLOW_INSTANCE_WIRE[i.status],
+    statusDesc: i.status,
+    ...stamped('triggerTime', i.triggerTime, tz),
+    ...stamped('startTime', i.startedAt, tz),
+    ...stamped('endTime', i.endedAt, tz),
+    ...stamped('timestamp', i.createdAt, tz, DATE_TIME_S),
+    virtual: f.virtual,
+    owner: i.owner === '' ? f.creatorName : i.owner,
+    alertMode: f.alertMode,
+    calDt: calDt(i.triggerTime, tz),
+    hasEditPri: v.hasEditPri,
+    hasReadPri: true,
+    isCancelled: i.status === 'CANCEL',
+  };
+}
+
+export function renderTaskInstance(v: TaskInstanceView, tz: string): Record<string, unknown> {
+  const { task: t, instance: i, def: d, flow: f } = v;
+  return {
+    instanceId: t.id,
+    taskId: t.taskId,
+    taskName: t.taskName,
+    cycle: f.cycle,
+    status: TASK_INSTANCE_WIRE[t.status],
+    stsDesc: t.status,
+    runNum: t.runNum,
+    type: taskTypeWire(d.type),
+    syncType: d.syncType,
+    freq: f.freq,
+    ifPre: i.kind === 'schedule' ? 0 : 1,
+    recallNum: Math.max(0, t.runNum - 1),
+    recallLimit: d.retryLimit,
+    recallInterval: d.retryIntervalSec,
+    timeout: d.timeoutSec,
+    isTimeout: t.isTimeout,
+    ...stamped('triggerTime', i.triggerTime, tz),
+    ...stamped('startTime', t.startedAt, tz),
+    ...stamped('endTime', t.endedAt, tz),
+    timeStamp: javaDateString(i.createdAt, tz),
+    timeStampMs: i.createdAt,
+    flowInstId: i.id,
+    doAs: f.doAs,
+    alert: f.alertMode > 0,
+    runMode: d.runMode,
+    cmd: d.cmd,
+    hasResourceBefore: false,
+    resourceName: d.resource,
+    fileName: d.filePackage,
+    resourceVersion: '',
+    exitCode: t.exitCode,
+  };
+}

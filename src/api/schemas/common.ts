@@ -1,0 +1,37 @@
+// Reusable TypeBox pieces of request schemas. Ids and times come as numbers or numeric strings;
+// JSON-valued fields as the value or its JSON text. `description` is what a 62102 message says a
+// field must be (src/api/errors.ts reads it from the failing schema).
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const Id = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\s*\\d+\\s*$' })], {
+  description: 'a non-negative integer (number or numeric string)',
+});
+
+export const EpochMs = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\s*\\d+\\s*$' })], {
+  description: 'epoch milliseconds (number or numeric string)',
+});
+
+export const PositiveInt = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^\\s*\\d+\\s*$' })], {
+  description: 'a positive integer',
+});
+
+export const IntLike = Type.Union([Type.Integer(), Type.String({ pattern: '^\\s*-?\\d+\\s*$' })], {
+  description: 'an integer (number or numeric string)',
+});
+
+export const Text = Type.String({ description: 'a string' });
+
+export const NonEmptyText = Type.String({ minLength: 1, description: 'a non-empty string' });
+
+/** A JSON value of the given shape, or a string holding its JSON text. */
+export function JsonOr(shape: TSchema, what: string) {
+  return Type.Union([Type.String(), shape], { description: `${what}, or its JSON text` });
+}
+
+export const AnyObject = Type.Object({}, { additionalProperties: true });
+export const ObjectList = Type.Array(Type.Object({}, { additionalProperties: true }));
+
+/** `[{key,value}]`, an object map, or the JSON text of either ("k=v" lines are accepted too). */
+export const ParamsInput = Type.Union([Type.String(), Type.Array(Type.Unknown()), AnyObject], {
+  description: 'a list of {key,value}, an object map, or its JSON text',
+});

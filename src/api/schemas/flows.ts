@@ -1,0 +1,43 @@
+// Request schemas of the /flows operations (ref §6.6, 6.8, 6.14, 6.18, 6.20-6.22). Top-level shapes
+// only; src/service/flowDefinition.ts checks the inside of definitions and names nested fields.
+import { Type } from '@sinclair/typebox';
+import { AnyObject, EpochMs, Id, IntLike, JsonOr, ObjectList, ParamsInput, Text } from './common.js';
+
+export const FlowIdQuery = Type.Object({ flowId: Id });
+
+export const ImportBody = Type.Object({
+  flowId: Type.Optional(Id),
+  // flowName is checked by the service so that missing and empty give the reference's text.
+  flowName: Type.Optional(Type.Unknown()),
+  desc: Text,
+  dirId: Type.Union([Type.String(), Type.Integer()], { description: 'a directory id' }),
+  flowJson: JsonOr(AnyObject, 'the export Flow Struct (an object)'),
+});
+
+export const SaveBody = Type.Object({
+  id: Id,
+  type: IntLike,
+  name: Text,
+  freq: Text,
+  cycle: Text,
+  alertMode: IntLike,
+  doAs: Text,
+  owners: Text,
+  visitors: Text,
+  startTime: Text,
+  active: IntLike,
+  parameters: Type.Optional(ParamsInput),
+  desc: Type.Optional(Text),
+  queue: Type.Optional(Text),
+  tasks: Type.Optional(JsonOr(ObjectList, 'a list of task nodes')),
+  flows: Type.Optional(JsonOr(ObjectList, 'a list of flow reference nodes')),
+  relations: Type.Optional(JsonOr(ObjectList, 'a list of relations')),
+  graph: Type.Optional(JsonOr(AnyObject, 'a FlowGraph object')),
+});
+
+export const TriggerBody = Type.Object({ flowId: Id, triggerTime: EpochMs });
+
+export const UpdateAndTriggerBody = Type.Object({ flowId: Id, triggerTime: EpochMs, parameters: ParamsInput });
+
+export const TriggerFromTaskBody = Type.Object({ flowId: Id, taskId: Id, triggerTime: EpochMs });
+

@@ -1,0 +1,69 @@
+// Organizations and users: first-start bootstrap, the admin CLI's verbs, and resolving the caller of an
+// API request. Each validates its input and throws DomainError with a message naming the field.
+import { DomainError, DuplicateKeyError, invalid, notFound } from '../domain/errors.js';
+import type { Clock } from '../domain/clock.js';
+import type { User } from '../domain/types.js';
+import type { Store } from '../store/store.js';
+
+export const DEFAULT_ORG = { id: 'o-default', name: 'Default organization' } as const;
+export const DEFAULT_ADMIN = { id: 'u-admin', name: 'admin', orgId: DEFAULT_ORG.id } as const;
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+// User names appear in `;`-separated owner lists: no separators, no spaces.
+const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+function checkId(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !ID.test(v)) {
+    throw invalid(field, `Invalid parameter: ${field} must be 1-64 letters, digits, "_", "." or "-" (starting with a letter or digit), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** On an empty store: org o-default with its root directory and user u-admin named admin. */
+export async function bootstrap(store: Store, clock: Clock): Promise<{ created: boolean }> {
+  if ((await store.listOrgs()).length > 0) return { created: false };
+  await addOrg(store, clock, DEFAULT_ORG);
+  await addUser(store, clock, DEFAULT_ADMIN);
+  return { created: true };
+}
+
+export async function addOrg(store: Store, clock: Clock, input: { id: string; name: string }): Promise<void> {
+  const id = checkId(input.id, 'id');
+  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  if (name === '' || name.length > 128) throw invalid('name', 'Invalid parameter: name must be 1-128 characters');
+  try {
+    await store.createOrg({ id, name, createdAt: clock.now() });
+  } catch (e) {
+    if (e instanceof DuplicateKeyError) throw invalid('id', `Organization ${id} already exists`);
+    throw e;
+  }
+}
+
+export async function addUser(store: Store, clock: Clock, input: { id: string; name: string; orgId: string }): Promise<void> {
+  const id = checkId(input.id, 'id');
+  if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
+    throw invalid('name', `Invalid parameter: name must be 1-64 letters, digits, "_", ".", "@" or "-" (no ";" or spaces), got ${JSON.stringify(input.name)}`);
+  }
+  const orgId = checkId(input.orgId, 'orgId');
+  if (!(await store.getOrg(orgId))) throw notFound('Organization', orgId);
+  try {
+    await store.createUser({ id, name: input.name, orgId, locked: false, createdAt: clock.now() });
+  } catch (e) {
+    if (e instanceof DuplicateKeyError) throw invalid('id', `A user with id ${id} or name ${input.name} already exists`);
+    throw e;
+  }
+}
+
+export async function setUserLocked(store: Store, userId: string, locked: boolean): Promise<void> {
+  if (typeof userId !== 'string' || userId === '') throw invalid('userId', 'Missing parameter: userId');
+  if (!(await store.setUserLocked(userId, locked))) throw notFound('User', userId);
+}
+
+/** The user named by a request's userId + orgId, or 62101. */
+export async function resolveCaller(store: Store, userId: unknown, orgId: unknown): Promise<User> {
+  if (typeof userId !== 'string' || userId === '') throw new DomainError('unknownUser', 'Missing parameter: userId');
+  if (typeof orgId !== 'string' || orgId === '') throw new DomainError('unknownUser', 'Missing parameter: orgId');
+  const user = await store.getUser(userId);
+  if (!user || user.orgId !== orgId) throw new DomainError('unknownUser', `userId ${userId}, orgId ${orgId}`);
+  return user;
+}

@@ -1,0 +1,103 @@
+// Coercion of loosely typed request values (ids as number or numeric string, JSON as value or string)
+// into domain values. Each helper names the field at fault; none of them touches the store.
+import { invalid } from '../domain/errors.js';
+
+const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z: every date string stays 4-digit
+
+export function isPresent(v: unknown): boolean {
+  return v !== undefined && v !== null;
+}
+
+/** A non-negative integer given as a number or a string of digits. */
+export function toInt(v: unknown, field: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw invalid(field, `Invalid parameter: ${field} must be a non-negative integer, got ${show(v)}`);
+  return n;
+}
+
+export function toOptionalInt(v: unknown, field: string, fallback: number): number {
+  return isPresent(v) && v !== '' ? toInt(v, field) : fallback;
+}
+
+/** Epoch milliseconds (number or numeric string). */
+export function toEpochMs(v: unknown, field: string): number {
+  if (!isPresent(v) || v === '') throw invalid(field, `Missing parameter: ${field} (epoch milliseconds)`);
+  const n = toInt(v, field);
+  if (n > MAX_EPOCH_MS) throw invalid(field, `Invalid parameter: ${field} is out of range (epoch milliseconds up to year 9999), got ${n}`);
+  return n;
+}
+
+export function toPositiveInt(v: unknown, field: string): number {
+  const n = toInt(v, field);
+  if (n < 1) throw invalid(field, `Invalid parameter: ${field} must be a positive integer, got ${show(v)}`);
+  return n;
+}
+
+export function requiredString(v: unknown, field: string): string {
+  if (!isPresent(v)) throw invalid(field, `Missing parameter: ${field}`);
+  if (typeof v !== 'string') throw invalid(field, `Invalid parameter: ${field} must be a string, got ${show(v)}`);
+  return v;
+}
+
+export function optionalString(v: unknown, field: string, fallback: string): string {
+  if (!isPresent(v)) return fallback;
+  if (typeof v !== 'string') throw invalid(field, `Invalid parameter: ${field} must be a string, got ${show(v)}`);
+  return v;
+}
+
+export function optionalBool(v: unknown, field: string, fallback: boolean): boolean {
+  if (!isPresent(v)) return fallback;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw invalid(field, `Invalid parameter: ${field} must be true or false, got ${show(v)}`);
+}
+
+/** One of the allowed integers (given as number or numeric string). */
+export function oneOf<T extends number>(v: unknown, field: string, allowed: readonly T[], fallback?: T): T {
+  if ((!isPresent(v) || v === '') && fallback !== undefined) return fallback;
+  const n = toInt(v, field);
+  if (!allowed.includes(n as T)) throw invalid(field, `Invalid parameter: ${field} must be one of ${allowed.join(', ')}, got ${n}`);
+  return n as T;
+}
+
+/** A JSON value given either as the value itself or as a string holding its JSON text. */
+export function jsonValue(v: unknown, field: string): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch (e) {
+    throw invalid(field, `Invalid parameter: ${field} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function jsonObject(v: unknown, field: string): Record<string, unknown> {
+  const o = jsonValue(v, field);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalid(field, `Invalid parameter: ${field} must be a JSON object`);
+  return o as Record<string, unknown>;
+}
+
+export function jsonArray(v: unknown, field: string): unknown[] {
+  if (!isPresent(v)) return [];
+  const a = jsonValue(v, field);
+  if (!Array.isArray(a)) throw invalid(field, `Invalid parameter: ${field} must be a JSON array`);
+  return a;
+}
+
+/** snake_case keys become camelCase (a camelCase key given too wins). Shallow: values are kept as they are. */
+const SNAKE = /^[a-z]+(_[a-z0-9]+)+$/;
+export function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!SNAKE.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(o)) {
+    if (!SNAKE.test(k)) continue;
+    const camel = k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    if (!(camel in out)) out[camel] = v;
+  }
+  return out;
+}
+
+export function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  if (s === undefined) return String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,0 +1,69 @@
+// Reading flow instances, task instances and task logs, and cancelling an instance. Reads are open to
+// every member of the instance's org; cancel is for the flow's owners (contract §2). Another org's
+// instance reads exactly as a missing one.
+import { invalid, notFound, StaleError } from '../domain/errors.js';
+import { isCancellable } from '../domain/status.js';
+import type { Flow, FlowInstance, TaskDef, TaskInstance } from '../domain/types.js';
+import { isOwner, requireWritable } from './access.js';
+import type { Caller, Deps } from './context.js';
+
+export interface InstanceView {
+  instance: FlowInstance;
+  tasks: TaskInstance[];
+  hasEditPri: boolean;
+}
+
+export async function loadInstance(deps: Deps, caller: Caller, id: string): Promise<FlowInstance> {
+  const inst = await deps.store.getFlowInstance(caller.user.orgId, id);
+  if (!inst) throw notFound('Flow instance', id);
+  return inst;
+}
+
+export async function getFlowInstance(deps: Deps, caller: Caller, id: string): Promise<InstanceView> {
+  const instance = await loadInstance(deps, caller, id);
+  const tasks = await deps.store.listTaskInstances(instance.id);
+  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user) };
+}
+
+export interface TaskInstanceView {
+  task: TaskInstance;
+  instance: FlowInstance;
+  /** The task's definition as the instance snapshot holds it. */
+  def: TaskDef;
+  flow: Flow;
+}
+
+export async function getTaskInstance(deps: Deps, caller: Caller, id: string): Promise<TaskInstanceView> {
+  const task = await deps.store.getTaskInstance(caller.user.orgId, id);
+  if (!task) throw notFound('Task instance', id);
+  const instance = await loadInstance(deps, caller, task.flowInstanceId);
+  const def = instance.snapshot.tasks.find((t) => t.id === task.taskId);
+  if (!def) throw new Error(`task instance ${id}: task ${task.taskId} missing from the snapshot of ${instance.id}`);
+  return { task, instance, def, flow: instance.snapshot.flow };
+}
+
+/** The last `maxLength` characters of every attempt's log. */
+export async function getTaskLog(deps: Deps, caller: Caller, id: string, maxLength?: number): Promise<{ log: string }> {
+  const noLog = () => invalid('taskInstId', `Invalid taskInstId or it has no log: ${id}`);
+  const task = await deps.store.getTaskInstance(caller.user.orgId, id);
+  if (!task) throw noLog();
+  const log = await deps.store.getLogTail(id, maxLength ?? deps.config.defaultLogMaxLength);
+  if (log === null) throw noLog();
+  return { log };
+}
+
+export async function cancelInstance(deps: Deps, caller: Caller, id: string): Promise<void> {
+  const inst = await loadInstance(deps, caller, id);
+  const fw = await deps.store.getFlow(caller.user.orgId, inst.flowId);
+  const now = deps.clock.now();
+  requireWritable(fw?.flow ?? inst.snapshot.flow, caller, now);
+  const refuse = (status: string) => invalid('flowInstId', `Invalid parameter: flow instance ${id} is ${status}; only WAIT or RUNNING instances can be cancelled`);
+  if (!isCancellable(inst.status)) throw refuse(inst.status);
+  try {
+    await deps.store.cancelInstance(caller.user.orgId, id, now, `cancelled by ${caller.user.name}`);
+  } catch (e) {
+    if (!(e instanceof StaleError)) throw e;
+    const again = await loadInstance(deps, caller, id);
+    throw refuse(again.status);
+  }
+}

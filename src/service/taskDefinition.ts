@@ -1,0 +1,137 @@
+// Task definitions as requests carry them (Import's flowJson.tasks[], Save's tasks[] extension) and as
+// Export emits them. Owns the task type aliases; the wire number Get Task Instance shows is in src/api/wire.ts.
+import { invalid } from '../domain/errors.js';
+import { parseParams } from '../domain/params.js';
+import type { TaskDef, TaskType } from '../domain/types.js';
+import type { NewTaskDef } from '../store/store.js';
+import { camelKeys, isPresent, jsonValue, optionalBool, optionalString, show, toInt } from './input.js';
+
+/**
+ * Accepted spellings of each task type. 3 is SHELL in the reference's enum (ref §4); 8 is our choice for
+ * PYTHON (the first number the reference's enum and samples leave unused).
+ */
+export const TASK_TYPE_ALIASES: Record<string, TaskType> = {
+  SHELL: 'SHELL',
+  COMMAND: 'SHELL',
+  '3': 'SHELL',
+  PYTHON: 'PYTHON',
+  '8': 'PYTHON',
+};
+
+export function parseTaskType(v: unknown, field: string): TaskType {
+  const key = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim().toUpperCase() : '';
+  const t = TASK_TYPE_ALIASES[key];
+  if (!t) throw invalid(field, `Invalid parameter: ${field} must be SHELL (or 3, COMMAND) or PYTHON (or 8), got ${show(v)}`);
+  return t;
+}
+
+export const TASK_DEFAULTS: Omit<NewTaskDef, 'name' | 'type'> = {
+  cmd: '',
+  resource: '',
+  syncType: 0,
+  submitter: '',
+  filePackage: '',
+  cron: '',
+  priorityLevel: 0,
+  timeoutSec: 0,
+  retryLimit: 0,
+  retryIntervalSec: 0,
+  successCode: '0',
+  asLink: false,
+  runMode: '{}',
+  parameters: [],
+  waitCode: '',
+};
+
+const MAX_RETRY = 100;
+
+function successCode(v: unknown, field: string, fallback: string): string {
+  if (!isPresent(v)) return fallback;
+  const s = typeof v === 'number' ? String(v) : v;
+  if (typeof s !== 'string' || !/^\s*-?\d{1,3}\s*(,\s*-?\d{1,3}\s*)*$/.test(s)) {
+    throw invalid(field, `Invalid parameter: ${field} must be an exit code or a comma-separated list of exit codes, got ${show(v)}`);
+  }
+  return s.replace(/\s+/g, '');
+}
+
+function runMode(v: unknown, field: string, fallback: string): string {
+  if (!isPresent(v) || v === '') return fallback;
+  const o = jsonValue(v, field);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalid(field, `Invalid parameter: ${field} must be a RunMode JSON object`);
+  return JSON.stringify(o);
+}
+
+function bounded(v: unknown, field: string, fallback: number, max: number): number {
+  if (!isPresent(v) || v === '') return fallback;
+  const n = toInt(v, field);
+  if (n > max) throw invalid(field, `Invalid parameter: ${field} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+/**
+ * Overlays the definition fields present in `entry` (export-form names: timeout, retryInterval, ...) on
+ * `base`. `path` prefixes field names in messages, e.g. "flowJson.tasks[2]".
+ */
+export function applyTaskFields(entryIn: Record<string, unknown>, base: NewTaskDef, path: string): NewTaskDef {
+  const e = camelKeys(entryIn);
+  const f = (k: string) => `${path}.${k}`;
+  const name = optionalString(e.taskName ?? e.name, f('name'), base.name).trim();
+  if (name === '') throw invalid(f('name'), `Invalid parameter: ${f('name')} must not be empty`);
+  return {
+    name,
+    type: isPresent(e.type) ? parseTaskType(e.type, f('type')) : base.type,
+    cmd: optionalString(e.cmd, f('cmd'), base.cmd),
+    resource: optionalString(e.resource, f('resource'), base.resource),
+    syncType: bounded(e.syncType, f('syncType'), base.syncType, 1),
+    submitter: optionalString(e.submitter, f('submitter'), base.submitter),
+    filePackage: optionalString(e.filePackage, f('filePackage'), base.filePackage),
+    cron: optionalString(e.cron, f('cron'), base.cron),
+    priorityLevel: bounded(e.priorityLevel, f('priorityLevel'), base.priorityLevel, 1000),
+    timeoutSec: bounded(e.timeout, f('timeout'), base.timeoutSec, 366 * 86_400),
+    retryLimit: bounded(e.retryLimit, f('retryLimit'), base.retryLimit, MAX_RETRY),
+    retryIntervalSec: bounded(e.retryInterval, f('retryInterval'), base.retryIntervalSec, 86_400),
+    successCode: successCode(e.successCode, f('successCode'), base.successCode),
+    asLink: optionalBool(e.asLink, f('asLink'), base.asLink),
+    runMode: runMode(e.runMode, f('runMode'), base.runMode),
+    parameters: isPresent(e.parameters) ? parseParams(e.parameters, f('parameters')) : base.parameters,
+    waitCode: optionalString(e.waitCode, f('waitCode'), base.waitCode),
+  };
+}
+
+/** A new task: `name` and `type` are required, the rest defaults. */
+export function newTaskDef(entry: Record<string, unknown>, path: string): NewTaskDef {
+  const e = camelKeys(entry);
+  if (!isPresent(e.taskName ?? e.name)) throw invalid(`${path}.name`, `Missing parameter: ${path}.name`);
+  if (!isPresent(e.type)) throw invalid(`${path}.type`, `Missing parameter: ${path}.type (SHELL or PYTHON)`);
+  return applyTaskFields(e, { ...TASK_DEFAULTS, name: '', type: 'SHELL' }, path);
+}
+
+/** The export-form Task struct (ref §5.7) plus the extensions `parameters`, `x`, `y`. */
+export function exportTask(t: TaskDef, pos: { x: number; y: number }): Record<string, unknown> {
+  return {
+    name: t.name,
+    resource: t.resource,
+    type: t.type,
+    syncType: t.syncType,
+    cmd: t.cmd,
+    submitter: t.submitter,
+    filePackage: t.filePackage,
+    cron: t.cron,
+    priorityLevel: t.priorityLevel,
+    timeout: t.timeoutSec,
+    retryLimit: t.retryLimit,
+    retryInterval: t.retryIntervalSec,
+    successCode: t.successCode,
+    asLink: t.asLink,
+    runMode: t.runMode,
+    waitCode: t.waitCode,
+    parameters: JSON.stringify(t.parameters),
+    x: pos.x,
+    y: pos.y,
+  };
+}
+
+/** Whether two definitions differ in anything Save may change. */
+export function taskChanged(a: NewTaskDef, b: NewTaskDef): boolean {
+  return (Object.keys(TASK_DEFAULTS) as Array<keyof NewTaskDef>).concat(['name', 'type']).some((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}

@@ -1,0 +1,201 @@
+// For every operation of this issue, a table of bad inputs: each answers 62102 (HTTP 200) with a message
+// naming the field or id at fault, and writes nothing (flows, instances, directories compared).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fails, op, type CallOptions } from '../helpers/api.js';
+import { flowJson, importFlow, saveBodyOf, shellTask, taskIds, trigger } from '../helpers/flows.js';
+import { storeSnapshot } from '../helpers/snapshot.js';
+import { makeWorld, type World } from '../helpers/world.js';
+
+let w: World;
+const ctx = { flowId: 0, periodicId: 0, otherTaskId: 0, a: 0, b: 0, instId: '', taskInstId: '', root: '' };
+
+beforeAll(async () => {
+  w = await makeWorld();
+  ctx.root = await w.rootDir();
+  ctx.flowId = await importFlow(w, flowJson({ tasks: ['a', 'b'], edges: [['a', 'b']] }));
+  ctx.periodicId = await importFlow(w, flowJson({ type: 1, cron: '0 0 1 * * ? *' }));
+  ({ a: ctx.a, b: ctx.b } = await taskIds(w, ctx.flowId));
+  ctx.otherTaskId = (await taskIds(w, ctx.periodicId)).a;
+  ctx.instId = await trigger(w, ctx.flowId, w.clock.now() + 3_600_000);
+  ctx.taskInstId = `${ctx.a}-${ctx.instId.split('-')[1]}`;
+});
+afterAll(async () => {
+  await w.close();
+});
+
+type Case = [string, () => Promise<CallOptions> | CallOptions, RegExp];
+interface Table {
+  method: 'GET' | 'POST';
+  resource: string;
+  action: string;
+  cases: Case[];
+}
+
+const importBody = (over: Record<string, unknown> = {}, json: Record<string, unknown> = {}) => ({
+  body: { flowName: 'x', desc: '', dirId: ctx.root, flowJson: flowJson({ tasks: ['a', 'b'], edges: [['a', 'b']], ...json }), ...over },
+});
+const without = (o: Record<string, unknown>, k: string) => Object.fromEntries(Object.entries(o).filter(([key]) => key !== k));
+const save = async (over: Record<string, unknown> = {}, id = ctx.flowId) => ({ body: { ...(await saveBodyOf(w, id)), ...over } });
+const saveWithout = async (k: string) => ({ body: without(await saveBodyOf(w, ctx.flowId), k) });
+const malformed: Case = ['malformed JSON', () => ({ body: '{"flowId": ' }), /^Invalid request body: malformed JSON/];
+
+const tables: Table[] = [
+  {
+    method: 'POST', resource: 'flows', action: 'import',
+    cases: [
+      malformed,
+      ['missing flowName', () => ({ body: without(importBody().body, 'flowName') }), /^Invalid parameter: flowName/],
+      ['empty flowName', () => importBody({ flowName: ' ' }), /^Invalid parameter: flowName/],
+      ['missing desc', () => ({ body: without(importBody().body, 'desc') }), /Missing parameter: desc/],
+      ['desc not a string', () => importBody({ desc: 5 }), /desc must be a string/],
+      ['missing dirId', () => ({ body: without(importBody().body, 'dirId') }), /Missing parameter: dirId/],
+      ['unknown dirId', () => importBody({ dirId: 'f'.repeat(32) }), /^Directory does not exist: dirId "f{32}"/],
+      ['missing flowJson', () => ({ body: without(importBody().body, 'flowJson') }), /Missing parameter: flowJson/],
+      ['flowJson malformed JSON text', () => importBody({ flowJson: '{"tasks": [' }), /flowJson is not valid JSON/],
+      ['flowJson an array', () => importBody({ flowJson: [] }), /flowJson must be/],
+      ['flowId not a number', () => importBody({ flowId: 'abc' }), /flowId must be/],
+      ['bad cron', () => importBody({}, { type: 1, cron: '0 0 25 * * ? *' }), /flowJson\.cron: invalid cron "0 0 25 \* \* \? \*"/],
+      ['unknown flow type', () => importBody({}, { type: 7 }), /flowJson\.type must be one of 0, 1, 2/],
+      ['cycle', () => importBody({}, { edges: [['a', 'b'], ['b', 'a']] }), /flowJson\.relations: the graph has a cycle: "a" -> "b" -> "a"/],
+      ['duplicate task name', () => importBody({}, { tasks: ['a', 'a'], edges: [] }), /duplicate task name "a"/],
+      ['bad flow parameter key', () => importBody({}, { parameters: [{ key: '1bad', value: 'x' }] }), /flowJson\.parameters.*invalid parameter key "1bad"/],
+      ['bad task parameter key', () => importBody({}, { tasks: [shellTask('a', { parameters: 'bad-key=1' })], edges: [] }), /flowJson\.tasks\[0\]\.parameters.*"bad-key"/],
+      ['unknown task type', () => importBody({}, { tasks: [shellTask('a', { type: 'SPARK' })], edges: [] }), /flowJson\.tasks\[0\]\.type must be SHELL/],
+      ['task without name', () => importBody({}, { tasks: [{ type: 'SHELL', cmd: 'exit 0' }], edges: [] }), /flowJson\.tasks\[0\]\.name/],
+      ['task without type', () => importBody({}, { tasks: [{ name: 'a', cmd: 'exit 0' }], edges: [] }), /flowJson\.tasks\[0\]\.type/],
+      ['negative timeout', () => importBody({}, { tasks: [shellTask('a', { timeout: -1 })], edges: [] }), /flowJson\.tasks\[0\]\.timeout/],
+      ['bad successCode', () => importBody({}, { tasks: [shellTask('a', { successCode: 'ok' })], edges: [] }), /flowJson\.tasks\[0\]\.successCode/],
+      ['malformed runMode', () => importBody({}, { tasks: [shellTask('a', { runMode: '{' })], edges: [] }), /flowJson\.tasks\[0\]\.runMode is not valid JSON/],
+      ['relation to unknown task', () => importBody({}, { edges: [['a', 'zz']] }), /flowJson\.relations\[0\]\.targetTaskName names no task.*"zz"/],
+      ['owner not a user', () => importBody({}, { owners: 'ghost' }), /flowJson\.owners names no user of organization o-default: "ghost"/],
+      ['visitor of another org', () => importBody({}, { visitors: 'eve' }), /flowJson\.visitors names no user of organization o-default: "eve"/],
+      ['bad effective date', () => importBody({}, { startTime: '2024-13-01' }), /flowJson\.startTime must be a date yyyy-MM-dd/],
+    ],
+  },
+  ...(['get', 'export'] as const).map((action) => ({
+    method: 'GET' as const, resource: 'flows', action,
+    cases: [
+      ['missing flowId', () => ({}), /Missing parameter: flowId/],
+      ['flowId not numeric', () => ({ query: { flowId: 'abc' } }), /Invalid parameter: flowId must be a non-negative integer/],
+      ['negative flowId', () => ({ query: { flowId: '-1' } }), /flowId must be a non-negative integer/],
+      ['unknown flowId', () => ({ query: { flowId: 99999 } }), /^Workflow 99999 not found$/],
+    ] as Case[],
+  })),
+  {
+    method: 'POST', resource: 'flows', action: 'save',
+    cases: [
+      malformed,
+      ['missing id', () => saveWithout('id'), /Missing parameter: id$/],
+      ['id not numeric', () => save({ id: 'x' }), /Invalid parameter: id must be/],
+      ['unknown id', () => save({ id: 99999 }), /^Workflow 99999 not found$/],
+      ['missing owners', () => saveWithout('owners'), /Missing parameter: owners/],
+      ['missing freq', () => saveWithout('freq'), /Missing parameter: freq/],
+      ['empty name', () => save({ name: '' }), /name must not be empty/],
+      ['type changed', () => save({ type: 1 }), /type cannot change/],
+      ['alertMode out of range', () => save({ alertMode: 9 }), /alertMode must be one of 0, 1, 2, 3/],
+      ['bad effective date', () => save({ startTime: 'tomorrow' }), /startTime must be a date yyyy-MM-dd/],
+      ['owner not a user', () => save({ owners: 'admin;ghost' }), /owners names no user of organization o-default: "ghost"/],
+      ['bad cron of a periodic flow', () => save({ freq: 'every day' }, ctx.periodicId), /Incorrect parameter: freq: invalid cron "every day"/],
+      ['cycle', async () => save({ relations: [{ source: `t_${ctx.a}`, target: `t_${ctx.b}` }, { source: `t_${ctx.b}`, target: `t_${ctx.a}` }] }), /Incorrect parameter: relations: the graph has a cycle/],
+      ['relation to unknown node', () => save({ relations: [{ source: `t_${ctx.a}`, target: 't_999999' }] }), /refers to unknown node t_999999/],
+      ['task of another flow', () => save({ tasks: [{ taskId: ctx.otherTaskId, x: 0, y: 0 }], relations: [] }), new RegExp(`tasks\\[0\\]\\.taskId ${'\\d+'} is not a task of workflow`)],
+      ['duplicate task name', () => save({ tasks: [{ taskId: ctx.a }, { taskId: ctx.b }, { nodeId: 'n1', taskName: 'a', type: 'SHELL' }] }), /duplicate task name "a"/],
+      ['new task without type', () => save({ tasks: [{ taskId: ctx.a }, { taskId: ctx.b }, { nodeId: 'n1', taskName: 'c' }] }), /tasks\[2\]\.type/],
+      ['bad parameter key', () => save({ parameters: [{ key: 'has space', value: '1' }] }), /parameters.*invalid parameter key "has space"/],
+      ['tasks malformed JSON text', () => save({ tasks: '[{' }), /tasks is not valid JSON/],
+      ['unknown task type', () => save({ tasks: [{ taskId: ctx.a, type: 'JAVA' }, { taskId: ctx.b }] }), /tasks\[0\]\.type must be SHELL/],
+    ],
+  },
+  {
+    method: 'POST', resource: 'flows', action: 'trigger',
+    cases: [
+      malformed,
+      ['missing flowId', () => ({ body: { triggerTime: 1 } }), /Missing parameter: flowId/],
+      ['flowId not numeric', () => ({ body: { flowId: 'one', triggerTime: 1 } }), /flowId must be a non-negative integer/],
+      ['missing triggerTime', () => ({ body: { flowId: ctx.flowId } }), /Missing parameter: triggerTime/],
+      ['triggerTime not numeric', () => ({ body: { flowId: ctx.flowId, triggerTime: 'soon' } }), /triggerTime must be epoch milliseconds/],
+      ['negative triggerTime', () => ({ body: { flowId: ctx.flowId, triggerTime: -5 } }), /triggerTime must be epoch milliseconds/],
+      ['fractional triggerTime', () => ({ body: { flowId: ctx.flowId, triggerTime: 1.5 } }), /triggerTime must be epoch milliseconds/],
+      ['triggerTime past year 9999', () => ({ body: { flowId: ctx.flowId, triggerTime: 1e15 } }), /triggerTime is out of range/],
+      ['unknown flowId', () => ({ body: { flowId: 99999, triggerTime: 1 } }), /^Workflow 99999 not found$/],
+      ['same minute as an existing instance', () => ({ body: { flowId: ctx.flowId, triggerTime: w.clock.now() + 3_600_000 } }), /^Cannot create workflow instance\./],
+    ],
+  },
+  {
+    method: 'POST', resource: 'flows', action: 'updateAndTrigger',
+    cases: [
+      malformed,
+      ['missing parameters', () => ({ body: { flowId: ctx.flowId, triggerTime: 1 } }), /Missing parameter: parameters/],
+      ['bad parameter key', () => ({ body: { flowId: ctx.flowId, triggerTime: 1, parameters: [{ key: 'a b', value: '1' }] } }), /parameters: invalid parameter key "a b"/],
+      ['parameters malformed JSON text', () => ({ body: { flowId: ctx.flowId, triggerTime: 1, parameters: '[{"key":' } }), /parameters is not valid JSON/],
+      ['parameters a number', () => ({ body: { flowId: ctx.flowId, triggerTime: 1, parameters: 42 } }), /parameters must be a list of \{key,value\}/],
+      ['missing triggerTime', () => ({ body: { flowId: ctx.flowId, parameters: [] } }), /Missing parameter: triggerTime/],
+      ['unknown flowId', () => ({ body: { flowId: 99999, triggerTime: 1, parameters: [] } }), /^Workflow 99999 not found$/],
+    ],
+  },
+  {
+    method: 'POST', resource: 'flows', action: 'triggerFromTask',
+    cases: [
+      malformed,
+      ['missing taskId', () => ({ body: { flowId: ctx.flowId, triggerTime: 1 } }), /Missing parameter: taskId/],
+      ['taskId not numeric', () => ({ body: { flowId: ctx.flowId, taskId: 'a', triggerTime: 1 } }), /taskId must be a non-negative integer/],
+      ['taskId of another flow', () => ({ body: { flowId: ctx.flowId, taskId: ctx.otherTaskId, triggerTime: 1 } }), /taskId \d+ is not a task of workflow/],
+      ['unknown flowId', () => ({ body: { flowId: 99999, taskId: ctx.a, triggerTime: 1 } }), /^Workflow 99999 not found$/],
+    ],
+  },
+  {
+    method: 'GET', resource: 'flowInstances', action: 'get',
+    cases: [
+      ['missing flowInstId', () => ({}), /Missing parameter: flowInstId/],
+      ['empty flowInstId', () => ({ query: { flowInstId: '' } }), /flowInstId must be a non-empty string/],
+      ['unknown flowInstId', () => ({ query: { flowInstId: '1-19990101000000' } }), /^Flow instance 1-19990101000000 not found$/],
+    ],
+  },
+  {
+    method: 'POST', resource: 'flowInstances', action: 'cancel',
+    cases: [
+      malformed,
+      ['missing flowInstId', () => ({ body: {} }), /Missing parameter: flowInstId/],
+      ['flowInstId a number', () => ({ body: { flowInstId: 5 } }), /flowInstId must be a non-empty string/],
+      ['unknown flowInstId', () => ({ body: { flowInstId: '1-19990101000000' } }), /^Flow instance 1-19990101000000 not found$/],
+    ],
+  },
+  {
+    method: 'GET', resource: 'taskInstances', action: 'get',
+    cases: [
+      ['missing taskInstId', () => ({}), /Missing parameter: taskInstId/],
+      ['unknown taskInstId', () => ({ query: { taskInstId: '7-19990101000000' } }), /^Task instance 7-19990101000000 not found$/],
+    ],
+  },
+  {
+    method: 'GET', resource: 'taskInstances', action: 'getLog',
+    cases: [
+      ['missing taskInstId', () => ({}), /Missing parameter: taskInstId/],
+      ['zero maxLength', () => ({ query: { taskInstId: ctx.taskInstId, maxLength: 0 } }), /maxLength must be a positive integer/],
+      ['negative maxLength', () => ({ query: { taskInstId: ctx.taskInstId, maxLength: -3 } }), /maxLength must be a positive integer/],
+      ['maxLength not numeric', () => ({ query: { taskInstId: ctx.taskInstId, maxLength: 'lots' } }), /maxLength must be a positive integer/],
+      ['unknown taskInstId', () => ({ query: { taskInstId: '7-19990101000000' } }), /Invalid taskInstId or it has no log: 7-19990101000000/],
+    ],
+  },
+  {
+    method: 'POST', resource: 'directories', action: 'create',
+    cases: [
+      malformed,
+      ['dirName not a string', () => ({ body: { parentId: ctx.root, dirName: ['x'] } }), /dirName must be a string/],
+      ['unknown parentId', () => ({ body: { parentId: 'nope', dirName: 'x' } }), /^parentId not found: nope/],
+    ],
+  },
+];
+
+for (const t of tables) {
+  describe(`${t.method} /${t.resource}?action=${t.action} refuses bad input`, () => {
+    for (const [name, build, msg] of t.cases) {
+      it(`${name}: 62102 naming it, nothing written`, async () => {
+        const before = await storeSnapshot(w.store);
+        const r = await op(w, 'admin', t.method, t.resource, t.action, await build());
+        fails(r, 62102, msg);
+        expect(await storeSnapshot(w.store)).toEqual(before);
+      });
+    }
+  });
+}
