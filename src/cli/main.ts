@@ -1,0 +1,108 @@
+// The `batchflow` command: `serve` runs the service; `admin ...` manages organizations and users in the
+// same store as a running server and prints JSON. Bad configuration: one line naming the setting, exit 2.
+import { Command, Option } from 'commander';
+import { loadConfig, ConfigError, type Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
+import { DomainError } from '../domain/errors.js';
+import { startServer, openStore } from '../server.js';
+import { addOrg, addUser, setUserLocked } from '../service/identity.js';
+import type { Store } from '../store/store.js';
+
+const program = new Command();
+program.name('batchflow').description('A batch workflow service speaking the EnOS Batch Processing Service API').showHelpAfterError();
+
+const storeOptions = (cmd: Command) =>
+  cmd
+    .option('--data <dir>', 'data directory (embedded SQLite store, task work dirs)')
+    .option('--database-url <url>', 'postgres://... to use PostgreSQL instead of the embedded store');
+
+function configFrom(opts: Record<string, unknown>): Config {
+  return loadConfig({
+    port: opts.port,
+    host: opts.host,
+    dataDir: opts.data,
+    databaseUrl: opts.databaseUrl,
+    timezone: opts.timezone,
+    workerConcurrency: opts.concurrency,
+    runEngine: opts.engine === false ? false : undefined,
+  });
+}
+
+storeOptions(
+  program
+    .command('serve')
+    .description('serve the API (and run the engine) on 127.0.0.1:8080 by default')
+    .option('--port <n>', 'port to listen on')
+    .option('--host <host>', 'address to listen on')
+    .option('--timezone <zone>', 'service time zone (IANA name)')
+    .option('--concurrency <n>', 'task processes running at once')
+    .addOption(new Option('--no-engine', 'serve the API only; run no tasks')),
+).action(async (opts) => {
+  const config = configFrom(opts);
+  const server = await startServer(config);
+  const base = `${server.url}/batch-processing-service/v2.1`;
+  if (server.bootstrapped) {
+    console.log(`batchflow: created organization o-default and user u-admin (name "admin") in a new store at ${config.dataDir}`);
+  }
+  console.log(`batchflow: serving on ${server.url} (store: ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}, time zone ${config.timezone}, engine ${config.runEngine ? `on, ${config.workerConcurrency} workers` : 'off'})`);
+  console.log(`batchflow: try  curl '${base}/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default'`);
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(130);
+    console.log(`batchflow: ${signal} received: finishing running tasks (up to ${config.shutdownGraceMs / 1000} s), then stopping`);
+    server.close().then(
+      () => process.exit(0),
+      (e) => {
+        console.error('batchflow: shutdown failed:', e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+});
+
+async function withStore(opts: Record<string, unknown>, fn: (store: Store) => Promise<unknown>): Promise<void> {
+  const config = configFrom(opts);
+  const store = await openStore(config);
+  try {
+    console.log(JSON.stringify(await fn(store), null, 2));
+  } finally {
+    await store.close();
+  }
+}
+
+const admin = program.command('admin').description('manage organizations and users (prints JSON)');
+const org = admin.command('org').description('organizations');
+storeOptions(org.command('add').requiredOption('--id <id>', 'organization id').requiredOption('--name <name>', 'display name')).action((opts) =>
+  withStore(opts, (s) => addOrg(s, systemClock, { id: opts.id, name: opts.name })),
+);
+const user = admin.command('user').description('users');
+storeOptions(
+  user
+    .command('add')
+    .requiredOption('--id <id>', 'user id')
+    .requiredOption('--name <name>', 'user name (unique)')
+    .requiredOption('--org <org>', 'organization id'),
+).action((opts) => withStore(opts, (s) => addUser(s, systemClock, { id: opts.id, name: opts.name, orgId: opts.org })));
+for (const [verb, locked] of [
+  ['lock', true],
+  ['unlock', false],
+] as const) {
+  storeOptions(user.command(`${verb} <userId>`).description(`${verb} a user account`)).action((userId: string, opts) =>
+    withStore(opts, (s) => setUserLocked(s, userId, locked)),
+  );
+}
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    console.error(`batchflow: ${e.message}`);
+    process.exit(2);
+  }
+  if (e instanceof DomainError) {
+    console.error(JSON.stringify({ error: e.message, field: e.field ?? null }));
+    process.exit(1);
+  }
+  console.error('batchflow:', e);
+  process.exit(1);
+});
