@@ -1,0 +1,43 @@
+// Runs the README's curl tour exactly as written (only the base URL points at a fresh test server) and
+// checks that what it promises happened.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startInProcess, taskStatuses, type InProcess } from './engine/harness.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+let h: InProcess;
+beforeAll(async () => {
+  h = await startInProcess();
+});
+afterAll(() => h.close());
+
+function tourScript(): string {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const m = readme.match(/<!-- tour:start -->\s*```sh\n([\s\S]*?)```\s*<!-- tour:end -->/);
+  if (!m) throw new Error('README.md has no tour block');
+  expect(m[1]).toContain('BASE=http://127.0.0.1:8080/batch-processing-service/v2.1');
+  return m[1].replace('http://127.0.0.1:8080', h.server.url);
+}
+
+it('the README tour works as written', async () => {
+  const { stdout } = await promisify(execFile)('bash', ['-eu', '-c', tourScript()], { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  const ids = [...stdout.matchAll(/^instance (\S+)$/gm)].map((m) => m[1]);
+  expect(ids).toHaveLength(3);
+  const [inst, inst2, inst3] = await Promise.all(ids.map((id) => h.client.instance(id)));
+  expect(inst.statusDesc).toBe('SUCCESS');
+  expect(inst2.statusDesc).toBe('SUCCESS');
+  expect(JSON.parse(inst2.parameters)).toContainEqual({ key: 'region', value: 'ap-east' });
+  expect(inst3.statusDesc).toBe('SUCCESS');
+  expect(taskStatuses(inst3)).toMatchObject({ extract: 'SKIP', clean_b: 'SKIP', clean_a: 'SUCCESS', load: 'SUCCESS' });
+  expect(stdout).toContain('extracting eu-west for business date');
+  expect(stdout).toContain('run num:\\t1');
+  // step 8: the flaky chain succeeded on the third attempt; the queued second run was cancelled
+  const runs = [...stdout.matchAll(/"instanceId":"(\d+-\d{14})"[^\n]*"statusDesc":"(\w+)"/g)].map((m) => [m[1], m[2]]);
+  expect(runs.slice(-2).map((r) => r[1])).toEqual(['SUCCESS', 'CANCEL']);
+  const last = await h.client.instance(runs[runs.length - 2][0]);
+  const flaky = JSON.parse(last.graph).tasks.find((t: any) => t.taskName === 'flaky');
+  expect((await h.client.taskInstance(flaky.taskInstId)).runNum).toBe(3);
+}, 90_000);
