@@ -1,0 +1,55 @@
+// A batchflow server in this process on a temporary data dir, plus a tiny V2.1 client for benchmarks.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/server.js';
+
+export const ID = 'userId=u-admin&orgId=o-default';
+
+export interface Harness {
+  server: RunningServer;
+  config: Config;
+  call<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'batchflow-bench-'));
+  const config = loadConfig({ dataDir, port: 0, logLevel: 'warn', ...overrides } as Record<string, unknown>, {});
+  const server = await startServer(config, { logger: pino({ level: 'warn' }) });
+  const base = `${server.url}/batch-processing-service/v2.1`;
+  return {
+    server,
+    config,
+    async call(method, resource, action, body, query = '') {
+      const res = await fetch(`${base}/${resource}?action=${action}&${ID}${query}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = (await res.json()) as { code: number; msg: string; data: any };
+      if (json.code !== 0) throw new Error(`${resource}/${action}: ${json.code} ${json.msg}`);
+      return json.data;
+    },
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Imports a flow of SHELL tasks named t0..t(n-1) with the given edges (by index). */
+export async function importFlow(h: Harness, name: string, cmds: string[], edges: Array<[number, number]>): Promise<number> {
+  const dirs = await h.call('GET', 'directories', 'listWorkFlowDirs');
+  const flowJson = {
+    name,
+    type: 0,
+    tasks: cmds.map((cmd, i) => ({ name: `t${i}`, type: 'SHELL', cmd, timeout: 0, retryLimit: 0, retryInterval: 0, successCode: '0' })),
+    relations: edges.map(([a, b]) => ({ sourceTaskName: `t${a}`, targetTaskName: `t${b}`, rerun: true })),
+    parameters: [],
+  };
+  const data = await h.call('POST', 'flows', 'import', { flowName: name, desc: '', dirId: dirs[0].key, flowJson });
+  return Number(data.flowId);
+}
