@@ -3,7 +3,7 @@
 // the query files. Shared by every adapter; nothing here opens a connection.
 // Integer columns are declared `number`; bigint columns may arrive as strings from some drivers (pg), so
 // row mappers pass them through Number(). Times are epoch ms, booleans 0/1, JSON columns are text.
-import type { Compilable, CompiledQuery, Kysely, QueryResult, Transaction } from 'kysely';
+import type { Compilable, CompiledQuery, DatabaseConnection, Driver, Kysely, QueryResult, Transaction } from 'kysely';
 import type { StoreEvent } from './store.js';
 
 export interface CountersTable {
@@ -66,6 +66,8 @@ export interface FlowsTable {
   lock_user_id: string | null;
   lock_user_name: string | null;
   lock_expires_at: number | null;
+  /** Epoch ms when periodic scheduling of the flow (re)started; see Flow.scheduleFrom. */
+  schedule_from: number;
 }
 
 export interface TasksTable {
@@ -182,6 +184,13 @@ export interface StoreDialect {
   lockFlowForStart(trx: Transaction<DB>, flowId: number): Promise<void>;
   /** Serializes migrate() across processes. SQLite: BEGIN IMMEDIATE suffices. PostgreSQL: pg_advisory_xact_lock. */
   lockMigrations(trx: Transaction<DB>): Promise<void>;
+  /**
+   * Runs `fn` inside one write transaction (SQLite: BEGIN IMMEDIATE) on one connection, handing it the
+   * driver's connection itself: compiled statements (compiledOnce) then cost one driver call each instead
+   * of a pass through Kysely's executor. For the hot paths (engine commits, batched instance creation);
+   * everything else uses `db.transaction()`. Adapters implement it with `driverTransaction`.
+   */
+  transaction<T>(fn: (conn: QueryRunner) => Promise<T>): Promise<T>;
   /** Delivery of committed-write events (SQLite: in-process; PostgreSQL may add LISTEN/NOTIFY). */
   publish(e: StoreEvent): void;
   subscribe(listener: (e: StoreEvent) => void): () => void;
@@ -197,6 +206,33 @@ export interface Ctx {
 
 /** A transaction handle: query functions that must run inside one take it. */
 export type Tx = Transaction<DB>;
+
+/** What runs a compiled query: a Kysely instance (or transaction), or a driver connection (see StoreDialect.transaction). */
+export interface QueryRunner {
+  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+}
+
+/**
+ * StoreDialect.transaction for any Kysely driver: the same acquire / begin / commit-or-rollback / release
+ * sequence as Kysely's own transaction(), so it serializes with Kysely's transactions on that driver.
+ */
+export async function driverTransaction<T>(driver: Driver, fn: (conn: QueryRunner) => Promise<T>): Promise<T> {
+  const conn: DatabaseConnection = await driver.acquireConnection();
+  try {
+    await driver.beginTransaction(conn, {});
+    try {
+      const result = await fn(conn as QueryRunner);
+      await driver.commitTransaction(conn);
+      return result;
+    } catch (err) {
+      // Also after a failed COMMIT: the connection must not stay inside a transaction.
+      await driver.rollbackTransaction(conn).catch(() => {});
+      throw err;
+    }
+  } finally {
+    await driver.releaseConnection(conn);
+  }
+}
 
 // ---- small shared helpers for the query files (no domain logic) ----
 
@@ -215,6 +251,21 @@ export async function allocate(trx: Tx, name: 'flow' | 'task' | 'flow_instance_s
     .where('name', '=', name)
     .returning('value')
     .executeTakeFirstOrThrow();
+  return num(row.value) - n + 1;
+}
+
+const allocateCompiled = compiledOnce((db, v) =>
+  db
+    .updateTable('batchflow_counters')
+    .set((eb) => ({ value: eb('value', '+', v('n')) }))
+    .where('name', '=', v('name'))
+    .returning('value'),
+);
+
+// Reads and writes: as allocate(), for a caller inside StoreDialect.transaction (a compiled statement).
+export async function allocateOn(ctx: Ctx, conn: QueryRunner, name: 'flow' | 'task' | 'flow_instance_seq', n: number): Promise<number> {
+  const row = (await allocateCompiled(ctx, conn, '', { name, n })).rows[0];
+  if (!row) throw new Error(`counter ${name} is missing`);
   return num(row.value) - n + 1;
 }
 
@@ -239,27 +290,29 @@ class Slot {
 }
 
 /**
- * Kysely builds and compiles a query on every call; on the engine's hot path (one commit per task end)
- * that costs more than SQLite's own work. `compiledOnce(build)` compiles once per store and `shape`, then
- * only substitutes values. Contract for `build`: structure (optional clauses, list lengths) comes from
- * `shape` alone, and every per-call value goes through `v(key)`; the caller passes them in `values`.
+ * Kysely builds and compiles a query on every call; on the hot paths (one commit per task end, one
+ * instance per trigger) that costs more than SQLite's own work. `compiledOnce(build)` compiles once per
+ * store and `shape`, then only substitutes values. Contract for `build`: structure (optional clauses, list
+ * lengths) comes from `shape` alone, and every per-call value goes through `v(key)`; the caller passes
+ * them in `values`. The query runs on `runner`: ctx.db, a transaction, or a StoreDialect.transaction
+ * connection.
  */
 export function compiledOnce<O>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   build: (db: Kysely<DB>, v: (key: string) => any, shape: string) => Compilable<O>,
-): (ctx: Ctx, db: Kysely<DB>, shape: string, values: Record<string, unknown>) => Promise<QueryResult<O>> {
+): (ctx: Ctx, runner: QueryRunner, shape: string, values: Record<string, unknown>) => Promise<QueryResult<O>> {
   const cache = new WeakMap<StoreDialect, Map<string, CompiledQuery<O>>>();
-  return (ctx, db, shape, values) => {
+  return (ctx, runner, shape, values) => {
     let byShape = cache.get(ctx.dialect);
     if (!byShape) cache.set(ctx.dialect, (byShape = new Map()));
     let q = byShape.get(shape);
-    if (!q) byShape.set(shape, (q = build(db, (key) => new Slot(key), shape).compile()));
+    if (!q) byShape.set(shape, (q = build(ctx.db, (key) => new Slot(key), shape).compile()));
     const parameters = q.parameters.map((p) => {
       if (!(p instanceof Slot)) return p;
       const value = values[p.key];
       if (value === undefined) throw new Error(`compiled query ${shape}: no value for ${p.key}`);
       return value;
     });
-    return db.executeQuery<O>({ ...q, parameters });
+    return runner.executeQuery<O>({ ...q, parameters });
   };
 }

@@ -1,12 +1,13 @@
-// Flow instances: creation with their task instances (the one-minute rule is the primary key), reads,
-// search, cancel, and the scheduler's questions (what is due, start the next one of a flow).
+// Flow instances: creation with their task instances (the one-minute rule is the primary key; creates of
+// one event-loop turn share a transaction), reads, search, cancel, and the scheduler's questions (what is
+// due, start the next one of a flow).
 // Row mapping for flow instances lives here; task instance rows are mapped in taskInstances.ts.
 import { sql, type Insertable, type Selectable } from 'kysely';
 import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowInstance, TaskInstance, TriggerKind } from '../domain/types.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
-import { allocate, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type TaskInstancesTable } from './db.js';
+import { allocateOn, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { toTaskInstance } from './taskInstances.js';
 
 export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance {
@@ -31,59 +32,178 @@ export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance 
   };
 }
 
+// ---- creation: group commit ----
+// Creates arriving in the same event-loop turn (an HTTP server under load parses many requests per turn)
+// are written in ONE transaction: a commit per trigger costs more than the inserts themselves. Each create
+// still resolves only after its transaction committed, and a duplicate (flow, minute) fails only its own
+// create: the insert is ON CONFLICT (id) DO NOTHING, and a row not inserted is that create's
+// DuplicateKeyError (never check-then-write). Any other error fails the batch's transaction; its creates
+// then run again one transaction each, so that error reaches only the create that caused it.
+
+/** Creates per transaction at most (bounds the time the write lock is held). */
+const MAX_BATCH = 256;
+
+interface PendingCreate {
+  input: NewFlowInstance;
+  resolve(inst: FlowInstance): void;
+  reject(err: unknown): void;
+}
+
+const queues = new WeakMap<Ctx, PendingCreate[]>();
+
 // Writes: one flow_instances row (status WAIT), all its task_instances rows (multi-row inserts) and the
-// 'flow_instance_seq' counter, in one transaction.
-// Guard: the flow_instances primary key (flow + minute): a second create of the id -> DuplicateKeyError.
-export async function createFlowInstance(ctx: Ctx, input: NewFlowInstance): Promise<FlowInstance> {
-  const i = input.instance;
+// 'flow_instance_seq' counter, in one transaction shared with the other creates of the same turn.
+// Guard: the flow_instances primary key (flow + minute): a create whose id exists -> DuplicateKeyError.
+export function createFlowInstance(ctx: Ctx, input: NewFlowInstance): Promise<FlowInstance> {
+  return new Promise((resolve, reject) => {
+    let queue = queues.get(ctx);
+    if (!queue) queues.set(ctx, (queue = []));
+    queue.push({ input, resolve, reject });
+    if (queue.length === 1) setImmediate(() => void flushCreates(ctx));
+  });
+}
+
+async function flushCreates(ctx: Ctx): Promise<void> {
+  const queue = queues.get(ctx)!;
+  const batch = queue.splice(0, MAX_BATCH);
+  if (queue.length > 0) setImmediate(() => void flushCreates(ctx));
+  let created: Array<FlowInstance | null>;
   try {
-    return await ctx.db.transaction().execute(async (trx) => {
-      const seq = await allocate(trx, 'flow_instance_seq', 1);
-      const row: Insertable<FlowInstancesTable> = {
-        id: i.id,
-        flow_id: i.flowId,
-        org_id: i.orgId,
-        seq,
-        kind: i.kind,
-        start_task_id: i.startTaskId,
-        trigger_time: i.triggerTime,
-        due_at: i.dueAt,
-        status: 'WAIT',
-        owner: i.owner,
-        parameters: JSON.stringify(i.parameters),
-        overrides: JSON.stringify(i.overrides),
-        snapshot: JSON.stringify(i.snapshot),
-        created_at: i.createdAt,
-        started_at: null,
-        ended_at: null,
-        updated_at: i.createdAt,
-        reason: null,
-      };
-      await trx.insertInto('flow_instances').values(row).execute();
-      const tasks: Insertable<TaskInstancesTable>[] = input.tasks.map((t, ord) => ({
-        id: t.id,
-        flow_instance_id: i.id,
-        flow_id: t.flowId,
-        ord,
-        task_id: t.taskId,
-        node_id: t.nodeId,
-        task_name: t.taskName,
-        status: t.status,
+    created = await ctx.dialect.transaction((conn) => insertInstances(ctx, conn, batch.map((p) => p.input)));
+  } catch (err) {
+    if (batch.length === 1) return fail(ctx, batch[0], err);
+    // Nothing of the batch was written: each create alone, so the error reaches only its own.
+    for (const p of batch) {
+      await ctx.dialect.transaction((conn) => insertInstances(ctx, conn, [p.input])).then(
+        ([inst]) => settle(p, inst),
+        (e: unknown) => fail(ctx, p, e),
+      );
+    }
+    return;
+  }
+  batch.forEach((p, k) => settle(p, created[k]));
+}
+
+function settle(p: PendingCreate, inst: FlowInstance | null): void {
+  if (inst) p.resolve(inst);
+  else p.reject(new DuplicateKeyError(`flow instance ${p.input.instance.id} exists`));
+}
+
+function fail(ctx: Ctx, p: PendingCreate, err: unknown): void {
+  // A task instance id already taken means the same (task, minute) exists: the duplicate it stands for.
+  p.reject(ctx.dialect.isUniqueViolation(err) ? new DuplicateKeyError(`flow instance ${p.input.instance.id} exists`) : err);
+}
+
+const insertInstance = compiledOnce((db, v) =>
+  db
+    .insertInto('flow_instances')
+    .values({
+      id: v('id'),
+      flow_id: v('flowId'),
+      org_id: v('orgId'),
+      seq: v('seq'),
+      kind: v('kind'),
+      start_task_id: v('startTaskId'),
+      trigger_time: v('triggerTime'),
+      due_at: v('dueAt'),
+      status: 'WAIT',
+      owner: v('owner'),
+      parameters: v('parameters'),
+      overrides: v('overrides'),
+      snapshot: v('snapshot'),
+      created_at: v('createdAt'),
+      started_at: null,
+      ended_at: null,
+      updated_at: v('createdAt'),
+      reason: null,
+    })
+    .onConflict((oc) => oc.column('id').doNothing()),
+);
+
+const TASK_COLUMNS = ['id', 'flowInstanceId', 'flowId', 'ord', 'taskId', 'nodeId', 'taskName', 'status', 'endedAt', 'updatedAt'] as const;
+/** Task instance rows per INSERT at most (single-row statements measured faster than multi-row ones for
+ * the instance rows themselves; a flow's task rows go in one statement, compiled once per row count). */
+const TASK_ROWS_PER_INSERT = 64;
+
+/** Shape: the number of rows. */
+const insertTaskRows = compiledOnce((db, v, shape) =>
+  db.insertInto('task_instances').values(
+    Array.from({ length: Number(shape) }, (_, k): Insertable<TaskInstancesTable> => {
+      const c = (name: (typeof TASK_COLUMNS)[number]) => v(`${name}${k}`);
+      return {
+        id: c('id'),
+        flow_instance_id: c('flowInstanceId'),
+        flow_id: c('flowId'),
+        ord: c('ord'),
+        task_id: c('taskId'),
+        node_id: c('nodeId'),
+        task_name: c('taskName'),
+        status: c('status'),
         run_num: 0,
         started_at: null,
-        // A node skipped at creation (outside a triggerFromTask run set) has ended as it was created.
-        ended_at: t.status === 'SKIP' ? i.createdAt : null,
+        ended_at: c('endedAt'),
         next_run_at: null,
         exit_code: null,
         is_timeout: 0,
-        updated_at: i.createdAt,
-      }));
-      for (let k = 0; k < tasks.length; k += 500) await trx.insertInto('task_instances').values(tasks.slice(k, k + 500)).execute();
-      return { ...i, seq, status: 'WAIT', startedAt: null, endedAt: null, reason: null };
+        updated_at: c('updatedAt'),
+      };
+    }),
+  ),
+);
+
+/** Inserts the creates in order inside one transaction; null where the id already existed. */
+async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | null>> {
+  // Seqs are taken in arrival order; a duplicate's stays unused (seqs order instances, they need not be dense).
+  const seq0 = await allocateOn(ctx, conn, 'flow_instance_seq', inputs.length);
+  const out: Array<FlowInstance | null> = [];
+  for (const [k, input] of inputs.entries()) {
+    const i = input.instance;
+    const seq = seq0 + k;
+    const r = await insertInstance(ctx, conn, '', {
+      id: i.id,
+      flowId: i.flowId,
+      orgId: i.orgId,
+      seq,
+      kind: i.kind,
+      startTaskId: i.startTaskId,
+      triggerTime: i.triggerTime,
+      dueAt: i.dueAt,
+      owner: i.owner,
+      parameters: JSON.stringify(i.parameters),
+      overrides: JSON.stringify(i.overrides),
+      snapshot: JSON.stringify(i.snapshot),
+      createdAt: i.createdAt,
     });
-  } catch (err) {
-    if (ctx.dialect.isUniqueViolation(err)) throw new DuplicateKeyError(`flow instance ${i.id} exists`);
-    throw err;
+    // No row: the id exists (committed before, or an earlier create of this batch): this create's duplicate.
+    if (Number(r.numAffectedRows ?? 0) === 0) {
+      out.push(null);
+      continue;
+    }
+    await insertTaskInstances(ctx, conn, input);
+    out.push({ ...i, seq, status: 'WAIT', startedAt: null, endedAt: null, reason: null });
+  }
+  return out;
+}
+
+async function insertTaskInstances(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance): Promise<void> {
+  const i = input.instance;
+  for (let from = 0; from < input.tasks.length; from += TASK_ROWS_PER_INSERT) {
+    const chunk = input.tasks.slice(from, from + TASK_ROWS_PER_INSERT);
+    const values: Record<string, unknown> = {};
+    chunk.forEach((t, k) => {
+      values[`id${k}`] = t.id;
+      values[`flowInstanceId${k}`] = i.id;
+      values[`flowId${k}`] = t.flowId;
+      values[`ord${k}`] = from + k;
+      values[`taskId${k}`] = t.taskId;
+      values[`nodeId${k}`] = t.nodeId;
+      values[`taskName${k}`] = t.taskName;
+      values[`status${k}`] = t.status;
+      // A node skipped at creation (outside a triggerFromTask run set) has ended as it was created.
+      values[`endedAt${k}`] = t.status === 'SKIP' ? i.createdAt : null;
+      values[`updatedAt${k}`] = i.createdAt;
+    });
+    await insertTaskRows(ctx, conn, String(chunk.length), values);
   }
 }
 

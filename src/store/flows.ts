@@ -10,9 +10,10 @@ import { allocate, likeContains, num, parseJson, reserveUpTo, type Ctx, type Flo
 
 // ---- row mapping ----
 
-type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'>;
+type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from'>;
 
-function flowColumns(f: Omit<Flow, 'id' | 'editLock'>): FlowColumns {
+// schedule_from is not a caller's column: createFlow, updateFlow and setFlowActive decide it.
+function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom'>): FlowColumns {
   return {
     org_id: f.orgId,
     dir_id: f.dirId,
@@ -81,6 +82,7 @@ export function toFlow(r: Selectable<FlowsTable>): Flow {
     updateUser: r.update_user,
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    scheduleFrom: num(r.schedule_from),
     editLock: toEditLock(r),
   };
 }
@@ -185,7 +187,7 @@ export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTask
     ];
     await trx
       .insertInto('flows')
-      .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }) })
+      .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }), schedule_from: input.flow.createdAt })
       .execute();
     await insertTasks(trx, input.tasks.map(({ x: _x, y: _y, ...t }, i) => taskColumns(t, firstTaskId + i, flowId)));
     return (await readFlow(trx, input.flow.orgId, flowId))!;
@@ -238,8 +240,12 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       .updateTable('flows')
       .set((eb) => {
         const held = eb('lock_user_id', '=', release);
+        // Scheduling restarts now when the fire times change or the flow is re-activated (old row values).
+        const restart = [eb('freq', '!=', u.flow.freq), eb('start_date', '!=', u.flow.startDate)];
+        if (u.flow.active === 1) restart.push(eb('active', '=', 0));
         return {
           ...cols,
+          schedule_from: eb.case().when(eb.or(restart)).then(u.flow.updatedAt).else(eb.ref('schedule_from')).end(),
           lock_user_id: eb.case().when(held).then(null).else(eb.ref('lock_user_id')).end(),
           lock_user_name: eb.case().when(held).then(null).else(eb.ref('lock_user_name')).end(),
           lock_expires_at: eb.case().when(held).then(null).else(eb.ref('lock_expires_at')).end(),
@@ -262,11 +268,17 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
   });
 }
 
-// Writes: flows.active, update_user, updated_at of one row. Guard: the row exists in the org (else StaleError).
+// Writes: flows.active, update_user, updated_at of one row, and schedule_from = at when a paused flow is
+// enabled (scheduling resumes from then). Guard: the row exists in the org (else StaleError).
 export async function setFlowActive(ctx: Ctx, orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number): Promise<void> {
   const r = await ctx.db
     .updateTable('flows')
-    .set({ active, update_user: updateUser, updated_at: at })
+    .set((eb) => ({
+      active,
+      update_user: updateUser,
+      updated_at: at,
+      ...(active === 1 ? { schedule_from: eb.case().when('active', '=', 0).then(at).else(eb.ref('schedule_from')).end() } : {}),
+    }))
     .where('id', '=', flowId)
     .where('org_id', '=', orgId)
     .executeTakeFirst();
@@ -296,11 +308,17 @@ export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock
 }
 
 // Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts and task_logs rows,
-// in one transaction, children first. Guard: the flows row exists in the org (else StaleError).
+// in one transaction, children first. Guard: the flows row exists in the org, and no flow_instances row and
+// no task_instances row of the flow is RUNNING (a failed instance's branches may still run): else
+// StaleError naming what blocks it, and nothing is deleted.
 export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     const flow = await trx.selectFrom('flows').select('id').where('id', '=', flowId).where('org_id', '=', orgId).executeTakeFirst();
     if (!flow) throw new StaleError(`flow ${flowId} not found`);
+    const running = await trx.selectFrom('flow_instances').select('id').where('flow_id', '=', flowId).where('status', '=', 'RUNNING').executeTakeFirst();
+    if (running) throw new StaleError(`its instance ${running.id} is RUNNING (cancel it or wait for it to end)`);
+    const task = await trx.selectFrom('task_instances').select('id').where('flow_id', '=', flowId).where('status', '=', 'RUNNING').executeTakeFirst();
+    if (task) throw new StaleError(`its task instance ${task.id} is still RUNNING`);
     const taskInstancesOfFlow = trx.selectFrom('task_instances').select('id').where('flow_id', '=', flowId);
     await trx.deleteFrom('task_logs').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
     await trx.deleteFrom('attempts').where('task_instance_id', 'in', taskInstancesOfFlow).execute();

@@ -10,6 +10,7 @@ import * as flows from './flows.js';
 import * as instances from './flowInstances.js';
 import * as taskInstances from './taskInstances.js';
 import * as logs from './logs.js';
+import * as schedule from './schedule.js';
 import { migrate } from './migrations/index.js';
 
 export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store {
@@ -56,6 +57,8 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       emit({ type: 'flowChanged', flowId });
     },
     listPeriodicFlows: () => flows.listPeriodicFlows(ctx),
+    getFlowById: (flowId) => schedule.getFlowById(ctx, flowId),
+    lastScheduledFireTime: (flowId) => schedule.lastScheduledFireTime(ctx, flowId),
 
     async createFlowInstance(input) {
       const inst = await instances.createFlowInstance(ctx, input);

@@ -1,7 +1,7 @@
 // Task logs: appended chunks per attempt (the banner is chunk 0), and the tail read the API serves.
 // The cap per attempt is the engine's business; this file only stores and reads text in order.
 import { sql } from 'kysely';
-import { compiledOnce, type Ctx, type Tx } from './db.js';
+import { compiledOnce, type Ctx, type QueryRunner } from './db.js';
 
 const appendChunk = compiledOnce((db, v) =>
   db
@@ -25,9 +25,9 @@ const appendChunk = compiledOnce((db, v) =>
 // Writes: one task_logs row after the attempt's last chunk (empty text: nothing). Guard: the
 // (task_instance_id, run_num, seq) primary key and the foreign key to the attempts row.
 // One statement: seq = max(seq) + 1 of the attempt.
-export async function appendLogIn(ctx: Ctx, db: Ctx['db'] | Tx, taskInstanceId: string, runNum: number, text: string): Promise<void> {
+export async function appendLogIn(ctx: Ctx, runner: QueryRunner, taskInstanceId: string, runNum: number, text: string): Promise<void> {
   if (text === '') return;
-  await appendChunk(ctx, db, '', { id: taskInstanceId, runNum, text });
+  await appendChunk(ctx, runner, '', { id: taskInstanceId, runNum, text });
 }
 
 // Writes: one task_logs row. Guard: as appendLogIn.

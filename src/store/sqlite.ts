@@ -1,9 +1,11 @@
 // The embedded SQLite adapter: opens the file (WAL, busy_timeout, foreign keys), wraps better-sqlite3 in a
 // Kysely dialect whose transactions BEGIN IMMEDIATE (a writer takes the lock up front, so a second process
 // such as the admin CLI waits on busy_timeout instead of failing on lock upgrade) and whose prepared
-// statements are cached, then migrates. SQLite-only code lives here and nowhere else.
+// statements are cached, then migrates. SQLite-only code lives here and in sqliteCheckpointer.ts (WAL
+// checkpoints on a worker thread, so that their page copies and fsyncs stay off the event loop).
 // One store per file per process: better-sqlite3 waits for a lock synchronously, so a second connection
-// in the same process would block the event loop of the transaction it waits for (other processes are fine).
+// in the same process would block the event loop of the transaction it waits for (other processes are fine;
+// the checkpointer's connection never takes the write lock and never waits).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,8 +21,9 @@ import {
   type SqliteStatement,
 } from 'kysely';
 import type { Store } from './store.js';
-import type { DB, StoreDialect } from './db.js';
+import { driverTransaction, type DB, type StoreDialect } from './db.js';
 import { createKyselyStore, localEvents } from './kyselyStore.js';
+import { startCheckpointer, type Checkpointer } from './sqliteCheckpointer.js';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private in-memory database. */
@@ -32,19 +35,27 @@ export interface SqliteStoreOptions {
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  /** Told after every committed transaction (feeds the background checkpointer). */
+  onCommit: () => void = () => {};
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.commitTransaction(connection);
+    this.onCommit();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  /** The driver Kysely uses (created once by Kysely): StoreDialect.transaction runs on it too. */
+  driver: ImmediateSqliteDriver | null = null;
   constructor(config: SqliteDialectConfig) {
     super(config);
     this.#config = config;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return (this.driver = new ImmediateSqliteDriver(this.#config));
   }
 }
 
@@ -56,11 +67,16 @@ function cachingDatabase(raw: Database.Database, max = 500): SqliteDatabase {
     prepare(sqlText) {
       let stmt = cache.get(sqlText);
       if (stmt) {
-        cache.delete(sqlText); // re-insert: Map order is the LRU order
-      } else {
-        stmt = raw.prepare(sqlText) as unknown as SqliteStatement;
-        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        // Map order is the LRU order; re-inserting costs two map operations per query, so only once
+        // eviction is near (a store uses far fewer statements than `max`).
+        if (cache.size > max / 2) {
+          cache.delete(sqlText);
+          cache.set(sqlText, stmt);
+        }
+        return stmt;
       }
+      stmt = raw.prepare(sqlText) as unknown as SqliteStatement;
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
       cache.set(sqlText, stmt);
       return stmt;
     },
@@ -102,14 +118,21 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     raw.close();
     throw err;
   }
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(raw) }) });
+  const sqliteDialect = new ImmediateSqliteDialect({ database: cachingDatabase(raw) });
+  const db = new Kysely<DB>({ dialect: sqliteDialect });
+  const checkpoints = opts.filename === ':memory:' ? null : lazyCheckpointer(path.resolve(opts.filename), opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL');
   const dialect: StoreDialect = {
     isUniqueViolation,
+    // Kysely initializes its driver lazily; migrate() below has run a query before anyone gets here.
+    transaction: (fn) => driverTransaction(sqliteDialect.driver!, fn),
     // One connection and BEGIN IMMEDIATE: writers are already serialized, in and across processes.
     lockFlowForStart: async () => {},
     lockMigrations: async () => {},
     ...localEvents(),
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpoints?.stop();
+      await db.destroy();
+    },
   };
   const store = createKyselyStore(db, dialect);
   try {
@@ -118,5 +141,30 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     await db.destroy();
     throw err;
   }
+  if (checkpoints) sqliteDialect.driver!.onCommit = checkpoints.committed;
   return store;
+}
+
+/** Writes before the checkpointer starts: short-lived stores (the admin CLI, most tests) never start one. */
+const CHECKPOINTER_AFTER_COMMITS = 64;
+
+function lazyCheckpointer(filename: string, synchronous: 'NORMAL' | 'FULL'): Checkpointer {
+  let commits = 0;
+  let running: Checkpointer | null = null;
+  let stopped = false;
+  return {
+    committed() {
+      if (running) return running.committed();
+      if (++commits !== CHECKPOINTER_AFTER_COMMITS || stopped) return;
+      try {
+        running = startCheckpointer({ filename, synchronous });
+      } catch {
+        // No worker thread to be had: SQLite's own auto-checkpoint goes on doing the work.
+      }
+    },
+    async stop() {
+      stopped = true;
+      await running?.stop();
+    },
+  };
 }

@@ -8,6 +8,7 @@
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
 import type { Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, User } from '../domain/types.js';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
+import type { NewFlowInstance } from '../domain/instances.js';
 
 /** A task definition before it has an id (ids are allocated by the store, unique service-wide). */
 export type NewTaskDef = Omit<TaskDef, 'id' | 'flowId'>;
@@ -15,7 +16,8 @@ export type NewTaskDef = Omit<TaskDef, 'id' | 'flowId'>;
 export interface NewFlow {
   /** Desired id (Import Flow). When taken or absent, the store allocates a new one. */
   id?: number;
-  flow: Omit<Flow, 'id' | 'nodes' | 'editLock'>;
+  /** scheduleFrom is the store's: it starts at createdAt. */
+  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom'>;
   /** Tasks in node order, with each node's canvas position. */
   tasks: Array<NewTaskDef & { x: number; y: number }>;
   /**
@@ -26,8 +28,11 @@ export interface NewFlow {
 }
 
 export interface FlowUpdate {
-  /** The whole flow as it must be stored; `nodes` may refer to new tasks by `newTaskIndex`. */
-  flow: Omit<Flow, 'editLock'>;
+  /**
+   * The whole flow as it must be stored; `nodes` may refer to new tasks by `newTaskIndex`. scheduleFrom is
+   * the store's: it becomes updatedAt when freq or startDate change or active goes 0 -> 1, else it stays.
+   */
+  flow: Omit<Flow, 'editLock' | 'scheduleFrom'>;
   /** Existing tasks whose definitions change (must belong to this flow). */
   updatedTasks: TaskDef[];
   /** Tasks to create; a node with `taskId` = -(index + 1) refers to newTasks[index], in nodes and relations. */
@@ -38,11 +43,8 @@ export interface FlowUpdate {
   releaseLockOf?: string;
 }
 
-export interface NewFlowInstance {
-  instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason'>;
-  /** One per task node; status INIT or SKIP (nodes outside a triggerFromTask run set). */
-  tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt'>>;
-}
+/** A flow instance to create (WAIT) with its task instances; built by src/domain/instances.ts. */
+export type { NewFlowInstance };
 
 /** One guarded task-instance transition inside an engine commit. */
 export interface TaskTransition {
@@ -144,6 +146,7 @@ export interface Store {
   searchFlows(q: FlowSearch): Promise<Flow[]>;
   /** Applies a Save Flow. Throws StaleError when the flow is gone. */
   updateFlow(orgId: string, update: FlowUpdate): Promise<FlowWithTasks>;
+  /** Enable (1) / Disable (0). Enabling a paused flow sets its scheduleFrom to `at` (no back-fill of the pause). */
   setFlowActive(orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number): Promise<void>;
   /** Takes or renews the edit lock for a user; returns the lock now held (maybe another user's). */
   takeEditLock(orgId: string, flowId: number, lock: { userId: string; userName: string; expiresAt: number }, now: number): Promise<Flow['editLock']>;
@@ -151,6 +154,13 @@ export interface Store {
   deleteFlow(orgId: string, flowId: number): Promise<void>;
   /** Periodic flows (type 1, active 1) of every org: the cron scheduler's input. */
   listPeriodicFlows(): Promise<Flow[]>;
+  /** A flow with its tasks in any organization (engine side: the cron scheduler serves every org). */
+  getFlowById(flowId: number): Promise<FlowWithTasks | null>;
+  /**
+   * The latest trigger time of the flow's scheduled instances (kind 'schedule'), or null: the cron
+   * scheduler's memory of the fires already made, across restarts and processes.
+   */
+  lastScheduledFireTime(flowId: number): Promise<number | null>;
 
   // instances (API side)
   /** DuplicateKeyError when the instance id (flow + minute) exists: enforced by a unique key. */

@@ -7,7 +7,7 @@ import { StaleError } from '../domain/errors.js';
 import { isTerminalFlowInstance, isTerminalTaskInstance, type TaskInstanceStatus } from '../domain/status.js';
 import type { Attempt, AttemptStatus, TaskInstance } from '../domain/types.js';
 import type { EngineCommit, InstanceTransition, TaskTransition } from './store.js';
-import { compiledOnce, num, numOrNull, type AttemptsTable, type Ctx, type FlowInstancesTable, type TaskInstancesTable, type Tx } from './db.js';
+import { compiledOnce, num, numOrNull, type AttemptsTable, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { appendLogIn } from './logs.js';
 
 export function toTaskInstance(r: Selectable<TaskInstancesTable>): TaskInstance {
@@ -80,33 +80,38 @@ export async function listOpenAttempts(ctx: Ctx): Promise<Attempt[]> {
   return (await ctx.db.selectFrom('attempts').selectAll().where('status', '=', 'RUNNING').execute()).map(toAttempt);
 }
 
+const recordProcess = compiledOnce((db, v) =>
+  db
+    .updateTable('attempts')
+    .set({ pid: v('pid'), pgid: v('pgid'), proc_start: v('procStart') })
+    .where('task_instance_id', '=', v('id'))
+    .where('run_num', '=', v('runNum'))
+    .where('status', '=', 'RUNNING'),
+);
+
 // Writes: pid, pgid, proc_start of one attempts row. Guard: the attempt is still RUNNING, else StaleError.
+// Once per spawn: a compiled statement.
 export async function recordAttemptProcess(
   ctx: Ctx,
   taskInstanceId: string,
   runNum: number,
   p: { pid: number; pgid: number; procStart: string | null },
 ): Promise<void> {
-  const r = await ctx.db
-    .updateTable('attempts')
-    .set({ pid: p.pid, pgid: p.pgid, proc_start: p.procStart })
-    .where('task_instance_id', '=', taskInstanceId)
-    .where('run_num', '=', runNum)
-    .where('status', '=', 'RUNNING')
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 0) throw new StaleError(`attempt ${runNum} of task instance ${taskInstanceId} is not open`);
+  const r = await recordProcess(ctx, ctx.db, '', { id: taskInstanceId, runNum, pid: p.pid, pgid: p.pgid, procStart: p.procStart });
+  if (Number(r.numAffectedRows ?? 0) === 0) throw new StaleError(`attempt ${runNum} of task instance ${taskInstanceId} is not open`);
 }
 
 // Writes: flow_instances, task_instances, attempts and task_logs rows named by the commit, in one transaction.
 // Instance transitions go first, so a task start in the same commit sees the instance's new status.
 // Guard: every transition's WHERE (status in from, run_num, parent instance RUNNING for a start, attempt
 // still RUNNING for a finish); the first that matches no row throws StaleError and nothing is written.
-// The statements are compiled once per shape (compiledOnce): this is the engine's hot path.
+// This is the engine's hot path (one commit per task end): statements compiled once per shape
+// (compiledOnce), run straight on the transaction's connection (StoreDialect.transaction).
 export async function commit(ctx: Ctx, c: EngineCommit): Promise<void> {
   if (c.tasks.length === 0 && c.instances.length === 0) return;
-  await ctx.db.transaction().execute(async (trx) => {
-    for (const t of c.instances) await applyInstanceTransition(ctx, trx, t);
-    for (const t of c.tasks) await applyTaskTransition(ctx, trx, t);
+  await ctx.dialect.transaction(async (conn) => {
+    for (const t of c.instances) await applyInstanceTransition(ctx, conn, t);
+    for (const t of c.tasks) await applyTaskTransition(ctx, conn, t);
   });
 }
 
@@ -124,12 +129,12 @@ const updateInstance = compiledOnce((db, v, shape) => {
   return db.updateTable('flow_instances').set(set).where('id', '=', v('id')).where('status', 'in', fromSlots(shape, v));
 });
 
-async function applyInstanceTransition(ctx: Ctx, trx: Tx, t: InstanceTransition): Promise<void> {
+async function applyInstanceTransition(ctx: Ctx, conn: QueryRunner, t: InstanceTransition): Promise<void> {
   if (t.from.length === 0) throw new StaleError(`flow instance ${t.id}: empty from-status guard`);
   const shape = shapeOf(t.from.length, { W: t.reason !== undefined, T: isTerminalFlowInstance(t.to), S: t.to === 'RUNNING' });
-  const r = await updateInstance(ctx, trx, shape, { id: t.id, to: t.to, at: t.at, reason: t.reason ?? null, ...fromValues(t.from) });
+  const r = await updateInstance(ctx, conn, shape, { id: t.id, to: t.to, at: t.at, reason: t.reason ?? null, ...fromValues(t.from) });
   if (Number(r.numAffectedRows ?? 0) > 0) return;
-  const cur = await trx.selectFrom('flow_instances').select('status').where('id', '=', t.id).executeTakeFirst();
+  const cur = (await conn.executeQuery(ctx.db.selectFrom('flow_instances').select('status').where('id', '=', t.id).compile())).rows[0];
   throw new StaleError(
     cur ? `flow instance ${t.id} is ${cur.status}, expected ${t.from.join('|')} (to ${t.to})` : `flow instance ${t.id} not found`,
   );
@@ -196,7 +201,7 @@ const insertBanner = compiledOnce((db, v) =>
   db.insertInto('task_logs').values({ task_instance_id: v('id'), run_num: v('runNum'), seq: 0, text: v('text') }),
 );
 
-async function applyTaskTransition(ctx: Ctx, trx: Tx, t: TaskTransition): Promise<void> {
+async function applyTaskTransition(ctx: Ctx, conn: QueryRunner, t: TaskTransition): Promise<void> {
   if (t.from.length === 0) throw new StaleError(`task instance ${t.taskInstanceId}: empty from-status guard`);
   const start = t.startAttempt;
   const shape = shapeOf(t.from.length, {
@@ -206,7 +211,7 @@ async function applyTaskTransition(ctx: Ctx, trx: Tx, t: TaskTransition): Promis
     O: t.isTimeout !== undefined,
     R: t.runNum !== undefined,
   });
-  const res = await updateTask(ctx, trx, shape, {
+  const res = await updateTask(ctx, conn, shape, {
     id: t.taskInstanceId,
     to: t.to,
     at: t.at,
@@ -217,30 +222,30 @@ async function applyTaskTransition(ctx: Ctx, trx: Tx, t: TaskTransition): Promis
     ...fromValues(t.from),
   });
   const row = res.rows[0];
-  if (!row) throw await staleTask(trx, t);
+  if (!row) throw await staleTask(ctx, conn, t);
   const runNum = row.run_num;
   const id = t.taskInstanceId;
 
   if (t.finishAttempt) {
     const f = t.finishAttempt;
-    const r = await finishAttempt(ctx, trx, '', { id, runNum, at: t.at, status: f.status, exitCode: f.exitCode, signal: f.signal });
+    const r = await finishAttempt(ctx, conn, '', { id, runNum, at: t.at, status: f.status, exitCode: f.exitCode, signal: f.signal });
     if (Number(r.numAffectedRows ?? 0) === 0) throw new StaleError(`attempt ${runNum} of task instance ${id} is not open`);
-    await appendLogIn(ctx, trx, id, runNum, f.logTail);
+    await appendLogIn(ctx, conn, id, runNum, f.logTail);
   }
   if (start) {
-    await openAttempt(ctx, trx, '', { id, runNum, at: t.at, host: start.host, engineId: start.engineId });
-    await insertBanner(ctx, trx, '', { id, runNum, text: start.banner });
+    await openAttempt(ctx, conn, '', { id, runNum, at: t.at, host: start.host, engineId: start.engineId });
+    await insertBanner(ctx, conn, '', { id, runNum, text: start.banner });
   }
 }
 
 /** Explains a task transition that matched no row (only on the failure path). */
-async function staleTask(trx: Tx, t: TaskTransition): Promise<StaleError> {
-  const cur = await trx
+async function staleTask(ctx: Ctx, conn: QueryRunner, t: TaskTransition): Promise<StaleError> {
+  const query = ctx.db
     .selectFrom('task_instances as t')
     .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
     .select(['t.status', 't.run_num', 'fi.id as instance_id', 'fi.status as instance_status'])
-    .where('t.id', '=', t.taskInstanceId)
-    .executeTakeFirst();
+    .where('t.id', '=', t.taskInstanceId);
+  const cur = (await conn.executeQuery(query.compile())).rows[0];
   const id = `task instance ${t.taskInstanceId}`;
   if (!cur) return new StaleError(`${id} not found`);
   const expected = `${t.from.join('|')}${t.runNum !== undefined ? ` at runNum ${t.runNum}` : ''}`;

@@ -222,6 +222,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const { f, inst, tis } = await runningInstance(1);
         await store.commit(commitOf(start(tis[0].id, T0)));
         await store.appendLog(tis[0].id, 1, 'out\n');
+        await store.commit({ tasks: [finish(tis[0].id, 1, T0 + 1)], instances: [{ id: inst.id, from: ['RUNNING'], to: 'SUCCESS', at: T0 + 1 }] });
         await store.deleteFlow(orgId, f.flow.id);
         expect(await store.getFlow(orgId, f.flow.id)).toBeNull();
         expect(await store.getFlowInstanceById(inst.id)).toBeNull();
@@ -230,6 +231,16 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getLogTail(tis[0].id, 100)).toBeNull();
         expect(await store.listRunningInstances()).toEqual([]);
         await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toBeInstanceOf(StaleError);
+      });
+      it('refuses to delete a flow while an instance or a task of it runs, and deletes nothing', async () => {
+        const { f, inst, tis } = await runningInstance(2);
+        await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toThrow(new RegExp(`instance ${inst.id} is RUNNING`));
+        await store.commit(commitOf(start(tis[0].id, T0)));
+        // The instance failed for good while task 1 still runs: the flow must not vanish under it.
+        await store.commit({ tasks: [], instances: [{ id: inst.id, from: ['RUNNING'], to: 'FAIL', at: T0 + 1 }] });
+        await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toThrow(new RegExp(`task instance ${tis[0].id} is still RUNNING`));
+        expect(await store.getFlow(orgId, f.flow.id)).not.toBeNull();
+        expect(await store.getTaskInstanceById(tis[0].id)).toMatchObject({ status: 'RUNNING' });
       });
     });
 
@@ -257,6 +268,35 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 100 })).total).toBe(1);
         expect(await store.listTaskInstances(instanceIdOf(f.flow.id, T0))).toHaveLength(2);
         expect(events).toHaveLength(1);
+      });
+
+      it('creates concurrent instances in arrival order, failing only the duplicate among them', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 2));
+        const g = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'g' }));
+        await store.createFlowInstance(instanceOf(f, T0)); // committed before: its id is taken
+        events.length = 0;
+        const inputs = [instanceOf(f, T0 + MIN), instanceOf(g, T0), instanceOf(f, T0), instanceOf(f, T0 + MIN), instanceOf(g, T0 + MIN)];
+        const results = await Promise.allSettled(inputs.map((i) => store.createFlowInstance(i)));
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(DuplicateKeyError);
+        const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        expect(created.map((i) => i.id)).toEqual([inputs[0], inputs[1], inputs[4]].map((i) => i.instance.id));
+        expect(created[0].seq).toBeLessThan(created[1].seq);
+        expect(created[1].seq).toBeLessThan(created[2].seq);
+        for (const inst of created) {
+          expect(await store.getFlowInstance(orgId, inst.id)).toEqual(inst);
+          expect(await store.listTaskInstances(inst.id)).toHaveLength(inst.flowId === f.flow.id ? 2 : 1);
+        }
+        expect(events.map((e) => (e.type === 'instanceCreated' ? e.instanceId : e.type))).toEqual(created.map((i) => i.id));
+      });
+
+      it('fails only the create whose write fails, when creates arrive together', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 1));
+        const orphan = instanceOf({ ...f, flow: { ...f.flow, id: f.flow.id + 1000 } }, T0); // no such flow
+        const results = await Promise.allSettled([instanceOf(f, T0), orphan, instanceOf(f, T0 + MIN)].map((i) => store.createFlowInstance(i)));
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((results[1] as PromiseRejectedResult).reason).not.toBeInstanceOf(DuplicateKeyError);
+        expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 100 })).total).toBe(2);
       });
 
       it('hides instances and task instances of another org', async () => {
@@ -410,6 +450,61 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(full).toMatch(new RegExp(`^== ${a} ==\\nline 0\\n[\\s\\S]*line 99\\nlast1\\n== ${a} ==\\nsecond\\n$`));
         expect(await store.getLogTail(a, 20)).toBe(full!.slice(-20));
         expect(await store.getLogTail(a, full!.length - 3)).toBe(full!.slice(3));
+      });
+    });
+
+    describe('scheduling', () => {
+      const save = (f: FlowWithTasks, over: Partial<FlowWithTasks['flow']>) =>
+        store.updateFlow(orgId, { flow: { ...f.flow, ...over }, updatedTasks: [], newTasks: [], deletedTaskIds: [] });
+      const scheduleFrom = async (flowId: number) => (await store.getFlowById(flowId))!.flow.scheduleFrom;
+
+      it('stamps scheduleFrom at creation, on enabling a paused flow and on a Save changing freq, startDate or active 0 -> 1, else keeps it', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 1, { type: 1, active: 1, createdAt: T0 }));
+        expect(f.flow.scheduleFrom).toBe(T0);
+        await save(f, { desc: 'text only', updatedAt: T0 + 1 });
+        expect(await scheduleFrom(f.flow.id)).toBe(T0);
+        await save(f, { freq: '0 0/5 * * * ? *', updatedAt: T0 + 2 });
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 2);
+        const g = (await store.getFlowById(f.flow.id))!;
+        await save(g, { startDate: '2024-02-01', updatedAt: T0 + 3 });
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 3);
+        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 4); // already active: no restart
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 3);
+        await store.setFlowActive(orgId, f.flow.id, 0, 'alice', T0 + 5);
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 3);
+        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 6);
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 6);
+        const h = (await store.getFlowById(f.flow.id))!;
+        await save(h, { active: 0, updatedAt: T0 + 7 });
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 6);
+        await save(h, { active: 1, updatedAt: T0 + 8 });
+        expect(await scheduleFrom(f.flow.id)).toBe(T0 + 8);
+        expect(events.filter((e) => e.type === 'flowChanged')).toHaveLength(1 + 3 + 3 + 2);
+        expect(await store.listPeriodicFlows()).toMatchObject([{ id: f.flow.id, scheduleFrom: T0 + 8 }]);
+      });
+
+      it('reads a flow by id in any org, and null for an unknown id', async () => {
+        const f = await store.createFlow(flowOf('o2', (await store.getRootDirectory('o2'))!.id, 2));
+        expect(await store.getFlowById(f.flow.id)).toEqual(f);
+        expect(await store.getFlowById(f.flow.id + 1000)).toBeNull();
+      });
+
+      it('answers the latest trigger time of the flow among its scheduled instances only', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 1, { type: 1, active: 1 }));
+        const other = await store.createFlow(flowOf(orgId, dirId, 1, { type: 1, active: 1, name: 'other' }));
+        const scheduled = (fw: FlowWithTasks, t: number): NewFlowInstance => {
+          const i = instanceOf(fw, t);
+          return { ...i, instance: { ...i.instance, kind: 'schedule', owner: '' } };
+        };
+        expect(await store.lastScheduledFireTime(f.flow.id)).toBeNull();
+        await store.createFlowInstance(scheduled(f, T0 + 2 * MIN));
+        await store.createFlowInstance(scheduled(f, T0 + MIN));
+        await store.createFlowInstance(instanceOf(f, T0 + 9 * MIN)); // a manual trigger: not a fire
+        await store.createFlowInstance(scheduled(other, T0 + 5 * MIN));
+        expect(await store.lastScheduledFireTime(f.flow.id)).toBe(T0 + 2 * MIN);
+        expect(await store.lastScheduledFireTime(other.flow.id)).toBe(T0 + 5 * MIN);
+        await expect(store.createFlowInstance(scheduled(f, T0 + 2 * MIN + 30_000))).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect(await store.lastScheduledFireTime(f.flow.id)).toBe(T0 + 2 * MIN);
       });
     });
 

@@ -1,6 +1,6 @@
 // SQLite-only behaviour: file and pragmas, two processes on one file (the admin CLI next to a running
 // server) including concurrent migration, and a readable error for a database migrated by a newer build.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -64,6 +64,20 @@ describe('SQLite store', () => {
     await store.close();
     const outcomes = await Promise.all([1, 2, 3].map(() => inChild(file, instanceOf(f, T0))));
     expect(outcomes.sort()).toEqual(['DuplicateKeyError', 'DuplicateKeyError', 'created']);
+  });
+
+  it('checkpoints the WAL in the background once a store is busy, and closes cleanly', async () => {
+    const file = freshFile();
+    const store = await createSqliteStore({ filename: file });
+    const sizeBefore = statSync(file).size;
+    // Small transactions: few enough pages that the connection's own auto-checkpoint (1000) stays out of it.
+    for (let i = 0; i < 100; i++) await store.createOrg({ id: `o${i}`, name: `org ${i}`, createdAt: T0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(statSync(file).size).toBeGreaterThan(sizeBefore); // the pages reached the database file
+    await store.close();
+    const again = await createSqliteStore({ filename: file });
+    expect(await again.listOrgs()).toHaveLength(100);
+    await again.close();
   });
 
   it('refuses a database migrated by a newer build', async () => {

@@ -83,6 +83,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('update_user', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    // When periodic scheduling (re)started (create, enable, a Save changing freq/startDate): no fire before it.
+    .addColumn('schedule_from', 'bigint', (c) => c.notNull())
     .addColumn('lock_user_id', 'text')
     .addColumn('lock_user_name', 'text')
     .addColumn('lock_expires_at', 'bigint')
@@ -139,6 +141,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await s.createIndex('flow_instances_next_idx').on('flow_instances').columns(['flow_id', 'status', 'due_at', 'seq']).execute();
   await s.createIndex('flow_instances_due_idx').on('flow_instances').columns(['status', 'due_at']).execute();
   await s.createIndex('flow_instances_org_trigger_idx').on('flow_instances').columns(['org_id', 'trigger_time']).execute();
+  // The cron scheduler's "latest fire made" (max trigger_time of kind 'schedule' per flow) in one seek.
+  await s.createIndex('flow_instances_schedule_idx').on('flow_instances').columns(['flow_id', 'kind', 'trigger_time']).execute();
 
   await s
     .createTable('task_instances')
