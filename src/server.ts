@@ -1,12 +1,13 @@
-// The composition root: opens the store, bootstraps an empty one, starts the engine (unless configured
-// off) and serves the API. `close()` is the graceful shutdown: new requests get 503, running tasks get
-// the grace period, then the store closes.
+// The composition root: opens the store, bootstraps an empty one, starts the engine and the cron
+// scheduler beside it (unless configured off) and serves the API. `close()` is the graceful shutdown:
+// no more fires, new requests get 503, running tasks get the grace period, then the store closes.
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { ConfigError, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { Engine } from './engine/engine.js';
+import { Scheduler } from './engine/scheduler.js';
 import { bootstrap } from './service/identity.js';
 import { createSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -16,6 +17,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   engine: Engine | null;
+  /** The cron scheduler; runs when the engine runs. */
+  scheduler: Scheduler | null;
   url: string;
   bootstrapped: boolean;
   close(): Promise<void>;
@@ -40,6 +43,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
   let shuttingDown = false;
   const engine = config.runEngine ? new Engine({ store, config, clock, logger: logger.child({ component: 'engine' }) }) : null;
   await engine?.start();
+  // After the engine: the fires missed while down are made at start, and the engine is already listening.
+  const scheduler = engine ? new Scheduler({ store, config, clock, logger: logger.child({ component: 'scheduler' }) }) : null;
+  await scheduler?.start();
   const app = await buildApp({ store, config, clock, logger: false, isShuttingDown: () => shuttingDown });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -50,11 +56,13 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     app,
     store,
     engine,
+    scheduler,
     url,
     bootstrapped: created,
     close: () =>
       (closing ??= (async () => {
         shuttingDown = true;
+        await scheduler?.stop();
         await engine?.stop();
         await app.close();
         await store.close();

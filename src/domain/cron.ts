@@ -52,6 +52,7 @@ function checkItem(item: string, f: (typeof FIELDS)[number]): string | null {
     if (w) return inRange(w[1]);
   }
   if (f.kind === 'dayOfWeek') {
+    if (item === 'L') return null; // Quartz: 'L' alone in day-of-week is 7 (Saturday); parseQuartz rewrites it
     const last = /^([A-Za-z]+|\d+)L$/.exec(item);
     if (last) return inRange(last[1]);
     const nth = /^([A-Za-z]+|\d+)#(\d+)$/.exec(item);
@@ -78,7 +79,8 @@ function checkItem(item: string, f: (typeof FIELDS)[number]): string | null {
   return null;
 }
 
-/** The expression's fields, with '?' validated and made '*' (croner's reading of '?'). */
+/** The expression's fields, with '?' validated and made '*' (croner's reading of '?'), and a lone 'L' in
+ * day-of-week made 7 (Quartz's Saturday; croner reads 'L' only after a weekday). */
 function parseQuartz(expr: string): { fields: string[] } | { error: string } {
   if (typeof expr !== 'string' || expr.trim() === '') return { error: 'the cron expression is empty' };
   const fields = expr.trim().split(/\s+/);
@@ -103,7 +105,7 @@ function parseQuartz(expr: string): { fields: string[] } | { error: string } {
   if (dom !== '?' && dow !== '?' && !(dom === '*' && dow === '*')) {
     return { error: "one of day-of-month and day-of-week must be '?' (e.g. '0 0 12 ? * MON-FRI *')" };
   }
-  return { fields: fields.map((t) => (t === '?' ? '*' : t)) };
+  return { fields: fields.map((t, i) => (t === '?' ? '*' : FIELDS[i].kind === 'dayOfWeek' && t === 'L' ? '7' : t)) };
 }
 
 const compiled = new Map<string, Cron | string>();

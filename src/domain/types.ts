@@ -131,6 +131,12 @@ export interface Flow {
   updateUser: string;
   createdAt: number;
   updatedAt: number;
+  /**
+   * When periodic scheduling of the flow (re)started: creation, enabling (active 0 -> 1), or a Save that
+   * changed freq or startDate or re-activated it. No fire before it (no back-fill of a pause). The store
+   * sets it; callers never do.
+   */
+  scheduleFrom: number;
   editLock: EditLock | null;
 }
 

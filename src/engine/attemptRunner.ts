@@ -79,7 +79,7 @@ export function launchAttempt(
   } catch (error) {
     // The working directory or the script could not be written: report it as a failed spawn.
     const message = error instanceof Error ? error.message : String(error);
-    proc = { pid: 0, pgid: 0, procStart: null, kill: () => {}, done: Promise.resolve({ kind: 'spawnFailed', error: message }) };
+    proc = { pid: 0, pgid: 0, procStart: null, spawnHr: performance.now(), kill: () => {}, done: Promise.resolve({ kind: 'spawnFailed', error: message }) };
   }
   const recorded = proc.pid > 0 ? store.recordAttemptProcess(req.task.id, req.runNum, { pid: proc.pid, pgid: proc.pgid, procStart: proc.procStart }) : Promise.resolve();
   proc.done.then((outcome) => onDone(outcome, performance.now()));

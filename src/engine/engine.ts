@@ -16,6 +16,7 @@ import type { InstanceTransition, Store, StoreEvent, TaskTransition } from '../s
 import { ActiveInstance } from './activeInstance.js';
 import { launchAttempt, type LaunchedAttempt } from './attemptRunner.js';
 import { EngineEmitter } from './events.js';
+import { instanceGraph, planOnFrontier, type InstanceGraph } from './frontier.js';
 import type { Outcome } from './executor.js';
 import { verdictFor } from './outcome.js';
 import { countFailures, recoverOpenAttempts } from './recovery.js';
@@ -42,6 +43,15 @@ interface RunningAttempt {
   launched: LaunchedAttempt;
 }
 
+/** A finished attempt whose end goes into a commit; reported (taskEnded) once that commit is durable. */
+interface TaskEnd {
+  instanceId: string;
+  taskInstanceId: string;
+  runNum: number;
+  status: TaskInstanceStatus;
+  exitedHr: number;
+}
+
 /** An attempt about to start: decided inside a commit, launched after it. */
 interface Start {
   ai: ActiveInstance;
@@ -63,6 +73,7 @@ export class Engine {
   private readonly queue: Queued[] = [];
   private readonly running = new Map<string, RunningAttempt>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly graphs = new WeakMap<ActiveInstance, InstanceGraph>();
   private chain: Promise<unknown> = Promise.resolve();
   private dueTimer: NodeJS.Timeout | null = null;
   private dueTimerAt = Infinity;
@@ -202,9 +213,9 @@ export class Engine {
   /**
    * The one place that moves instances forward: applies `pre` (finished attempts), plans each instance
    * (skips, newly ready tasks, outcome), fills free worker slots from the ready queue, commits all of it
-   * in one transaction, and only then launches the started attempts.
+   * in one transaction, and only then reports the `ended` attempts (taskEnded) and launches the started ones.
    */
-  private async step(instances: ActiveInstance[], pre: TaskTransition[], attempt = 0): Promise<void> {
+  private async step(instances: ActiveInstance[], pre: TaskTransition[], ended: TaskEnd[] = [], attempt = 0): Promise<void> {
     const now = this.clock.now();
     const tasks: TaskTransition[] = [...pre];
     const instTransitions: InstanceTransition[] = [];
@@ -214,9 +225,10 @@ export class Engine {
     const newlyQueued: Queued[] = [];
 
     for (const ai of instances) {
-      const overrides = new Map<string, TaskInstanceStatus>();
-      for (const t of ai.tasksByNode.values()) if (next.has(t.id)) overrides.set(t.nodeId, next.get(t.id)!);
-      const plan = ai.plan(overrides);
+      const plan = planOnFrontier(this.graphOf(ai), (nodeId) => {
+        const t = ai.tasksByNode.get(nodeId);
+        return t ? (next.get(t.id) ?? t.status) : 'INIT';
+      });
       for (const nodeId of plan.skip) {
         const t = ai.task(nodeId);
         tasks.push({ taskInstanceId: t.id, from: [statusOf(t)], to: 'SKIP', at: now });
@@ -259,9 +271,15 @@ export class Engine {
       for (const s of starts) touched.add(s.ai);
       for (const ai of touched) await this.reload(ai);
       const livePre = pre.filter((t) => this.findActiveByTask(t.taskInstanceId));
-      return this.step([...touched].filter((ai) => this.active.has(ai.id)), livePre, attempt + 1);
+      const liveEnded = ended.filter((e) => livePre.some((t) => t.taskInstanceId === e.taskInstanceId));
+      return this.step([...touched].filter((ai) => this.active.has(ai.id)), livePre, liveEnded, attempt + 1);
     }
 
+    // The ends are durable now: report them before the instance's end and before any successor starts.
+    for (const e of ended) {
+      const status = next.get(e.taskInstanceId) ?? e.status;
+      this.events.emit('taskEnded', { ...e, status, at: now, hr: performance.now() });
+    }
     this.applyCommitted(tasks, instTransitions, now);
     for (const s of starts) this.launch(s);
     for (const ai of instances) this.afterChange(ai);
@@ -297,7 +315,7 @@ export class Engine {
         submitter: def.submitter || inst.snapshot.flow.doAs || inst.owner,
         now,
         timezone: this.config.timezone,
-        javaDate: javaDateString,
+        javaDate: javaDateBySecond,
       });
       tasks.push({
         taskInstanceId: t.id,
@@ -393,7 +411,8 @@ export class Engine {
       },
       (outcome, exitedHr) => void this.serial(() => this.onAttemptDone(entry, outcome, exitedHr)),
     );
-    this.events.emit('taskStarted', { instanceId: inst.id, taskInstanceId: task.id, runNum, pid: entry.launched.proc.pid, at: this.clock.now(), hr: performance.now() });
+    const { pid, spawnHr } = entry.launched.proc;
+    this.events.emit('taskStarted', { instanceId: inst.id, taskInstanceId: task.id, runNum, pid, at: this.clock.now(), spawnHr, hr: performance.now() });
   }
 
   private async onAttemptDone(r: RunningAttempt, outcome: Outcome, exitedHr: number): Promise<void> {
@@ -424,9 +443,11 @@ export class Engine {
     };
     this.running.delete(task.id);
     ai.running--;
-    launched.cleanUp();
-    await this.step([ai], [tr]);
-    this.events.emit('taskEnded', { instanceId: ai.id, taskInstanceId: task.id, runNum, status: to, exitedHr, at: now, hr: performance.now() });
+    try {
+      await this.step([ai], [tr], [{ instanceId: ai.id, taskInstanceId: task.id, runNum, status: to, exitedHr }]);
+    } finally {
+      launched.cleanUp(); // after the step: the successor is spawned first
+    }
   }
 
   private async onCancelled(instanceId: string, flowId: number): Promise<void> {
@@ -489,6 +510,13 @@ export class Engine {
     if (i >= 0) this.queue.splice(i, 1);
   }
 
+  /** The instance's graph structure, built once (planning runs after every task end). */
+  private graphOf(ai: ActiveInstance): InstanceGraph {
+    let g = this.graphs.get(ai);
+    if (!g) this.graphs.set(ai, (g = instanceGraph(ai.nodeIds, ai.relations)));
+    return g;
+  }
+
   private findActiveByTask(taskInstanceId: string): { ai: ActiveInstance; task: TaskInstance } | null {
     const r = this.running.get(taskInstanceId);
     if (r) return { ai: r.ai, task: r.task };
@@ -511,6 +539,17 @@ function failureReason(ai: ActiveInstance, next: ReadonlyMap<string, TaskInstanc
   });
   return failed.map((t) => `task ${t.taskName} (${t.id}) ${next.get(t.id) ?? t.status}`).join('; ') || 'a task failed';
 }
+
+/** javaDateString has second resolution and formats the zone's name through Intl: once per second is enough. */
+const javaDateBySecond = (() => {
+  let key = '';
+  let text = '';
+  return (ms: number, tz: string): string => {
+    const k = `${Math.floor(ms / 1000)} ${tz}`;
+    if (k !== key) [key, text] = [k, javaDateString(ms, tz)];
+    return text;
+  };
+})();
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

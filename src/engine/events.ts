@@ -1,14 +1,22 @@
 // The engine's typed events. Tests, logs and benchmarks subscribe to these; nobody reads engine internals.
-// `hr` is performance.now() at the moment of the event (sub-millisecond latency measurements).
+// `hr` is performance.now() at the moment of the event (sub-millisecond latency measurements). Every event
+// about a transition is emitted only after that transition is committed to the store.
 import { EventEmitter } from 'node:events';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
 
 export interface EngineEvents {
   instanceStarted: [{ instanceId: string; flowId: number; at: number; hr: number }];
   instanceEnded: [{ instanceId: string; flowId: number; status: FlowInstanceStatus; reason: string | null; at: number; hr: number }];
-  /** The attempt's process was spawned (pid known). */
-  taskStarted: [{ instanceId: string; taskInstanceId: string; runNum: number; pid: number; at: number; hr: number }];
-  /** The attempt's process ended; `status` is what the task instance became. */
+  /**
+   * The attempt's process was spawned (pid known). `spawnHr`: when the engine called spawn (its RUNNING
+   * status already committed); `hr`: when spawn returned (libuv's fork + exec wait lies in between).
+   */
+  taskStarted: [{ instanceId: string; taskInstanceId: string; runNum: number; pid: number; at: number; spawnHr: number; hr: number }];
+  /**
+   * The attempt's process ended (`exitedHr`: when the engine learned it) and its end is committed; `status`
+   * is what the task instance became. Emitted before the instanceEnded the same commit may cause and before
+   * any successor it starts, so a listener sees every end of an instance before the instance's end.
+   */
   taskEnded: [{ instanceId: string; taskInstanceId: string; runNum: number; status: TaskInstanceStatus; exitedHr: number; at: number; hr: number }];
   /** Something went wrong inside the engine (logged; the engine goes on). */
   error: [{ where: string; error: unknown }];

@@ -8,6 +8,7 @@
 // interleaving merge stderr into stdout at the source (see taskCommand.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { readProcStart } from './procs.js';
 
@@ -36,6 +37,8 @@ export interface RunningProcess {
   pgid: number;
   /** /proc/<pid>/stat field 22, read right after the spawn (null if unreadable). */
   procStart: string | null;
+  /** performance.now() just before spawn() was called (for latency measurements). */
+  spawnHr: number;
   /** SIGTERM to the group, SIGKILL after killGraceMs if it still has members; outcome `stopped`. */
   kill(reason: 'cancel' | 'shutdown'): void;
   done: Promise<Outcome>;
@@ -46,8 +49,8 @@ const PIPE_DRAIN_MS = 50;
 
 const noop = (): void => {};
 
-function spawnFailed(error: string): RunningProcess {
-  return { pid: 0, pgid: 0, procStart: null, kill: noop, done: Promise.resolve({ kind: 'spawnFailed', error }) };
+function spawnFailed(error: string, spawnHr: number): RunningProcess {
+  return { pid: 0, pgid: 0, procStart: null, spawnHr, kill: noop, done: Promise.resolve({ kind: 'spawnFailed', error }) };
 }
 
 function describe(e: unknown, spec: ExecSpec): string {
@@ -75,16 +78,17 @@ function drain(stream: Readable, onOutput: (s: string) => void, onClose: () => v
 /** Never throws: a failed spawn resolves `done` with spawnFailed (pid and pgid 0). */
 export function startProcess(spec: ExecSpec): RunningProcess {
   let child: ChildProcess;
+  const spawnHr = performance.now();
   try {
     child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    return spawnFailed(describe(e, spec));
+    return spawnFailed(describe(e, spec), spawnHr);
   }
   const pid = child.pid;
   if (pid === undefined) {
     // ENOENT, EACCES, EMFILE...: Node emits 'error' on the next tick and nothing else.
     const done = new Promise<Outcome>((resolve) => child.once('error', (e) => resolve({ kind: 'spawnFailed', error: describe(e, spec) })));
-    return { pid: 0, pgid: 0, procStart: null, kill: noop, done };
+    return { pid: 0, pgid: 0, procStart: null, spawnHr, kill: noop, done };
   }
   const pgid = pid; // detached: the child leads a new group
   const procStart = readProcStart(pid);
@@ -162,6 +166,7 @@ export function startProcess(spec: ExecSpec): RunningProcess {
     pid,
     pgid,
     procStart,
+    spawnHr,
     kill(reason) {
       // Once the leader exited, settle() kills any leftovers itself; the first reason to stop wins.
       if (exited || stopReason !== null || timedOut) return;

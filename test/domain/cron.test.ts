@@ -10,6 +10,7 @@ describe('validateQuartzCron', () => {
     '0 0/15 * * * ? *', '0 0 0 1 1 ? 2030', '0 0 0 * * ?', '0 0 0 ? * 6L', '0 0 0 ? * FRIL *', '0 0 0 ? * 6#3 *',
     '0 0 0 15W * ? *', '0 0 0 LW * ? *', '0 0 0 * JAN-MAR ? *', '0 0 0 * * * *', '0 0 0 1,15 * ? *',
     '0 0 10-12 * * ? *', '0 0 0 ? * 1,7 *', '0 0 0 * * ? 2026-2030', '0 0 0 * * ? */2', '  0  0 0 * * ? *  ',
+    '0 0 0 ? * L *',
   ])('accepts %j', (expr) => {
     expect(validateQuartzCron(expr)).toBeNull();
   });
@@ -60,6 +61,15 @@ describe('nextFireTime', () => {
     ['midnight in Asia/Shanghai', '0 0 0 * * ? *', '2026-01-01T00:00:00Z', 'Asia/Shanghai', '2026-01-01T16:00:00.000Z'],
     ['midnight in Asia/Kolkata', '0 0 0 * * ? *', '2026-01-01T00:00:00Z', 'Asia/Kolkata', '2026-01-01T18:30:00.000Z'],
     ['a 6-field cron (no year)', '0 30 6 * * ?', '2026-01-01T07:00:00Z', 'UTC', '2026-01-02T06:30:00.000Z'],
+    ["Quartz 'L' alone in day-of-week is Saturday", '0 0 0 ? * L *', '2026-03-02T00:00:00Z', 'UTC', '2026-03-07T00:00:00.000Z'],
+    ['the last Friday of the month (6L)', '0 0 0 ? * 6L *', '2026-03-01T00:00:00Z', 'UTC', '2026-03-27T00:00:00.000Z'],
+    ['the third Friday (6#3)', '0 0 0 ? * 6#3 *', '2026-03-01T00:00:00Z', 'UTC', '2026-03-20T00:00:00.000Z'],
+    ['a fifth Friday skips months without one', '0 0 12 ? * 6#5 *', '2026-03-06T12:00:00Z', 'UTC', '2026-05-29T12:00:00.000Z'],
+    ['the weekday nearest the 15th (a Sunday -> Monday)', '0 0 0 15W * ? *', '2026-03-01T00:00:00Z', 'UTC', '2026-03-16T00:00:00.000Z'],
+    ['1W on a Sunday the 1st stays in the month (Monday the 2nd)', '0 0 0 1W * ? *', '2026-01-31T00:00:00Z', 'UTC', '2026-02-02T00:00:00.000Z'],
+    ['the last weekday (LW) when the month ends on a Saturday', '0 0 0 LW * ? *', '2026-02-01T00:00:00Z', 'UTC', '2026-02-27T00:00:00.000Z'],
+    ['every second, from inside a second', '* * * * * ? *', '2026-03-01T00:00:00.500Z', 'UTC', '2026-03-01T00:00:01.000Z'],
+    ['Quartz */2 in day-of-week counts from 1 (SUN, TUE, THU, SAT)', '0 0 0 ? * */2 *', '2026-03-31T12:00:00Z', 'UTC', '2026-04-02T00:00:00.000Z'],
   ])('%s', (_what, expr, after, tz, expected) => {
     expect(iso(nextFireTime(expr, at(after), tz))).toBe(expected);
   });
@@ -96,6 +106,15 @@ describe('nextFireTime', () => {
     expect(walk(expr, from, tz, 2)).toEqual(expected);
   });
 
+  // croner: an interval cron (not one value each in seconds, minutes, hours) skips wall times in the gap.
+  it.each([
+    ['every 30 minutes', '0 0/30 * * * ? *', '2026-03-28T23:50:00Z', ['2026-03-29T00:00:00.000Z', '2026-03-29T00:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T01:30:00.000Z']],
+    ['02:30 and 03:30 daily', '0 30 2,3 * * ? *', '2026-03-28T12:00:00Z', ['2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z']],
+    ['every minute of 02:xx', '0 * 2 * * ? *', '2026-03-28T12:00:00Z', ['2026-03-30T00:00:00.000Z']],
+  ])('skips spring-gap times of an interval cron (%s) in Europe/Berlin', (_what, expr, from, expected) => {
+    expect(walk(expr, from, 'Europe/Berlin', expected.length)).toEqual(expected);
+  });
+
   it('fires an interval cron in both passes of the repeated hour', () => {
     expect(walk('0 0/30 * * * ? *', '2026-11-01T04:50:00Z', 'America/New_York', 5)).toEqual([
       '2026-11-01T05:00:00.000Z', // 01:00 EDT
@@ -119,6 +138,10 @@ describe('lastFireTimeAtOrBefore', () => {
     ['the last weekday fire over a weekend', '0 0 12 ? * MON-FRI *', '2026-03-08T23:00:00Z', '2026-03-01T00:00:00Z', 'UTC', '2026-03-06T12:00:00.000Z'],
     ['midnight in Shanghai', '0 0 0 * * ? *', '2026-03-06T15:59:59Z', '2026-03-01T00:00:00Z', 'Asia/Shanghai', '2026-03-05T16:00:00.000Z'],
     ['nothing for an invalid expression', 'bad', '2026-03-06T10:00:00Z', '2026-03-01T00:00:00Z', 'UTC', null],
+    ['a fire at the end even with milliseconds past it', '0 0/15 * * * ? *', '2026-03-06T00:15:00.999Z', '2026-03-05T00:00:00Z', 'UTC', '2026-03-06T00:15:00.000Z'],
+    ['the shifted spring-gap fire (02:30 -> 03:00 CEST)', '0 30 2 * * ? *', '2026-03-29T12:00:00Z', '2026-03-28T12:00:00Z', 'Europe/Berlin', '2026-03-29T01:00:00.000Z'],
+    ['the second pass of the repeated hour', '0 0/30 * * * ? *', '2026-10-25T01:10:00Z', '2026-10-24T00:00:00Z', 'Europe/Berlin', '2026-10-25T01:00:00.000Z'],
+    ['the first pass only for a fixed time', '0 30 2 * * ? *', '2026-10-25T12:00:00Z', '2026-10-24T12:00:00Z', 'Europe/Berlin', '2026-10-25T00:30:00.000Z'],
   ])('finds %s', (_what, expr, atIso, notBefore, tz, expected) => {
     expect(iso(lastFireTimeAtOrBefore(expr, at(atIso), at(notBefore), tz))).toBe(expected);
   });
