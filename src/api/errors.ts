@@ -4,6 +4,7 @@
 import type { FastifyError } from 'fastify';
 import { DomainError, DuplicateKeyError, StaleError, type DomainErrorKind } from '../domain/errors.js';
 import { assertNever } from '../domain/status.js';
+import { REFERENCED_TEXT } from '../service/flowLifecycle.js';
 import { ONE_MINUTE_TEXT } from '../service/triggers.js';
 
 export interface CatalogueEntry {
@@ -23,7 +24,7 @@ export const ERRORS = {
   duplicateKey: { code: 62102, http: 200, template: 'Already exists: {detail}' },
   noPrivilege: { code: 62103, http: 200, template: 'User has no privilege. {detail}' },
   noTask: { code: 62104, http: 200, template: 'This workflow has no task. You cannot trigger it. ({detail})' },
-  referenced: { code: 62104, http: 200, template: 'This workflow is relied on by other workflows and cannot be deleted. ({detail})' },
+  referenced: { code: 62104, http: 200, template: `${REFERENCED_TEXT} ({detail})` },
   userLocked: { code: 62105, http: 200, template: 'Your account has been locked ({detail})' },
   editLocked: { code: 62106, http: 200, template: '{detail}' },
   internal: { code: 62109, http: 200, template: 'Internal server exception' },

@@ -78,11 +78,12 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
   const mine = ops.filter((op) => !op.versions || op.versions.includes(spec.name));
   await app.register(
     async (scope) => {
+      // One hook, not two: every request pays each hook's dispatch.
       scope.addHook('preValidation', async (req) => {
         if (isPlainObject(req.query)) req.query = normalize(req.query, spec.inputAliases);
         if (isPlainObject(req.body)) req.body = normalize(req.body, spec.inputAliases);
+        await decideTrust(deps, req);
       });
-      scope.addHook('preValidation', async (req) => decideTrust(deps, req));
       scope.setNotFoundHandler(async (req, reply) => sendNoSuchPath(spec, req, reply));
       for (const op of mine) {
         scope.route({
@@ -106,7 +107,7 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
           handler: async (req, reply) => {
             const action = (req.query as Record<string, unknown>).action;
             const detail = typeof action === 'string' && action !== '' ? `Unknown action "${action}" for ${method} /${resource}` : `Missing parameter: action (for ${method} /${resource})`;
-            return reply.send(failure(spec.envelope, apiError('unknownAction', detail), req.id));
+            return reply.send(failure(spec, apiError('unknownAction', detail), req.id));
           },
         });
       }
@@ -117,5 +118,5 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
 
 export function sendNoSuchPath(spec: VersionSpec, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const err = apiError('noSuchPath', `${req.method} ${req.url.split('?')[0]}`);
-  return reply.code(err.http).send(failure(spec.envelope, err, req.id));
+  return reply.code(err.http).send(failure(spec, err, req.id));
 }

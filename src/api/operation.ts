@@ -13,6 +13,10 @@ export interface VersionSpec {
   pageBase: 0 | 1;
   /** Input keys this version spells differently, old -> canonical (V2.0: searchValue -> expression). */
   inputAliases?: Record<string, string>;
+  /** V2.0's extra fields on flows and instance graphs (`alertTo`, `appId`, ref §10). */
+  flowExtras?: boolean;
+  /** Error texts this version words differently: a message starting with `from` starts with `to` instead. */
+  errorTexts?: ReadonlyArray<readonly [from: string, to: string]>;
 }
 
 /** public: no identity (time); read: any member of the org; write: changes something (locked users: 62105). */

@@ -1,4 +1,4 @@
-// For every operation of this issue, a table of bad inputs: each answers 62102 (HTTP 200) with a message
+// For every operation, a table of bad inputs: each answers 62102 (HTTP 200) with a message
 // naming the field or id at fault, and writes nothing (flows, instances, directories compared).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fails, op, type CallOptions } from '../helpers/api.js';
@@ -175,6 +175,49 @@ const tables: Table[] = [
       ['negative maxLength', () => ({ query: { taskInstId: ctx.taskInstId, maxLength: -3 } }), /maxLength must be a positive integer/],
       ['maxLength not numeric', () => ({ query: { taskInstId: ctx.taskInstId, maxLength: 'lots' } }), /maxLength must be a positive integer/],
       ['unknown taskInstId', () => ({ query: { taskInstId: '7-19990101000000' } }), /Invalid taskInstId or it has no log: 7-19990101000000/],
+    ],
+  },
+  {
+    method: 'GET', resource: 'flows', action: 'delete',
+    cases: [
+      ['missing flowId', () => ({}), /Missing parameter: flowId/],
+      ['flowId not numeric', () => ({ query: { flowId: 'x1' } }), /flowId must be a non-negative integer/],
+      ['unknown flowId', () => ({ query: { flowId: 424242 } }), /^Workflow 424242 not found$/],
+    ],
+  },
+  ...(['enable', 'disable'] as const).map((action) => ({
+    method: 'POST' as const, resource: 'flows', action,
+    cases: [
+      malformed,
+      ['missing flowId', () => ({ body: {} }), /Missing parameter: flowId/],
+      ['flowId negative', () => ({ body: { flowId: -1 } }), /flowId must be a non-negative integer/],
+      ['unknown flowId', () => ({ body: { flowId: 424242 } }), /^Workflow 424242 not found$/],
+    ] as Case[],
+  })),
+  {
+    method: 'GET', resource: 'flows', action: 'loadForEdit',
+    cases: [
+      ['missing flowId', () => ({}), /Missing parameter: flowId/],
+      ['unknown flowId', () => ({ query: { flowId: 424242 } }), /^Workflow 424242 not found$/],
+    ],
+  },
+  {
+    method: 'POST', resource: 'flows', action: 'search',
+    cases: [
+      malformed,
+      ['expression not a string', () => ({ body: { expression: 5 } }), /expression must be a string/],
+      ['pageSize over 1000', () => ({ body: { pagination: { pageNo: 1, pageSize: 5000 } } }), /pagination\.pageSize must be between 1 and 1000/],
+      ['unknown sorter', () => ({ body: { pagination: { pageNo: 1, pageSize: 5, sorters: [{ field: 'flowName' }] } } }), /^The sorters field parameter is invalid/],
+    ],
+  },
+  {
+    method: 'POST', resource: 'flowInstances', action: 'search',
+    cases: [
+      malformed,
+      ['missing type', () => ({ body: { owner: '', status: '', fromTriggerTime: 0, toTriggerTime: 1 } }), /Missing parameter: type/],
+      ['unknown status code', () => ({ body: { type: 0, owner: '', status: '1,42', fromTriggerTime: 0, toTriggerTime: 1 } }), /status "42" is not a flow instance status code/],
+      ['window reversed', () => ({ body: { type: 0, owner: '', status: '', fromTriggerTime: 5, toTriggerTime: 1 } }), /fromTriggerTime \(5\) is after toTriggerTime \(1\)/],
+      ['pageNo 0', () => ({ body: { type: 0, owner: '', status: '', fromTriggerTime: 0, toTriggerTime: 1, pagination: { pageNo: 0, pageSize: 5 } } }), /pagination\.pageNo must be 1 or more/],
     ],
   },
   {

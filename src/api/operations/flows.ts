@@ -1,12 +1,25 @@
-// /flows operations of this issue: get, export, import, save, trigger, updateAndTrigger, triggerFromTask.
-// Handlers convert wire inputs and call src/service; rendering is in src/api/render.
+// /flows operations: get, export, import, save, delete, enable, disable, getMyFlow, search, loadForEdit,
+// trigger, updateAndTrigger, triggerFromTask. Handlers convert wire inputs and call src/service;
+// rendering is in src/api/render.
 import { parseParams } from '../../domain/params.js';
+import { deleteFlow, loadFlowForEdit, setFlowActive } from '../../service/flowLifecycle.js';
 import { exportFlow, getFlow, importFlow, saveFlow } from '../../service/flows.js';
+import { getMyFlows, searchFlows } from '../../service/search.js';
 import { toEpochMs, toInt } from '../../service/input.js';
 import { triggerFlow } from '../../service/triggers.js';
 import { defineOp } from '../operation.js';
-import { renderFlow } from '../render/flow.js';
-import { FlowIdQuery, ImportBody, SaveBody, TriggerBody, TriggerFromTaskBody, UpdateAndTriggerBody } from '../schemas/flows.js';
+import { renderFlow, renderMyFlow, renderPageFlow } from '../render/flow.js';
+import {
+  FlowIdBody,
+  FlowIdQuery,
+  GetMyFlowQuery,
+  ImportBody,
+  SaveBody,
+  SearchFlowBody,
+  TriggerBody,
+  TriggerFromTaskBody,
+  UpdateAndTriggerBody,
+} from '../schemas/flows.js';
 
 const res = 'flows';
 
@@ -14,7 +27,25 @@ export const flowOperations = [
   defineOp({
     name: 'getFlow', method: 'GET', resource: res, action: 'get', access: 'read',
     schema: { querystring: FlowIdQuery },
-    handler: async ({ deps, caller, query }) => renderFlow(await getFlow(deps, caller, toInt(query.flowId, 'flowId')), deps.config.timezone),
+    handler: async ({ deps, caller, query, version }) =>
+      renderFlow(await getFlow(deps, caller, toInt(query.flowId, 'flowId')), deps.config.timezone, version.flowExtras),
+  }),
+  defineOp({
+    name: 'loadFlowForEdit', method: 'GET', resource: res, action: 'loadForEdit', access: 'write',
+    schema: { querystring: FlowIdQuery },
+    handler: async ({ deps, caller, query, version }) =>
+      renderFlow(await loadFlowForEdit(deps, caller, toInt(query.flowId, 'flowId')), deps.config.timezone, version.flowExtras),
+  }),
+  defineOp({
+    name: 'getMyFlow', method: 'GET', resource: res, action: 'getMyFlow', access: 'read',
+    schema: { querystring: GetMyFlowQuery },
+    handler: async ({ deps, caller, query }) => (await getMyFlows(deps, caller, query.expression)).map((m) => renderMyFlow(m.flow, m.editable)),
+  }),
+  defineOp({
+    name: 'searchFlow', method: 'POST', resource: res, action: 'search', access: 'read',
+    schema: { body: SearchFlowBody },
+    handler: async ({ deps, caller, body, version }) =>
+      (await searchFlows(deps, caller, { expression: body.expression, pagination: body.pagination, pageBase: version.pageBase })).map(renderPageFlow),
   }),
   defineOp({
     name: 'exportFlow', method: 'GET', resource: res, action: 'export', access: 'read',
@@ -37,6 +68,22 @@ export const flowOperations = [
     name: 'saveFlow', method: 'POST', resource: res, action: 'save', access: 'write',
     schema: { body: SaveBody },
     handler: async ({ deps, caller, body }) => saveFlow(deps, caller, toInt(body.id, 'id'), body as Record<string, unknown>),
+  }),
+  defineOp({
+    // A GET that deletes: so the reference has it (ref §6.3).
+    name: 'deleteFlow', method: 'GET', resource: res, action: 'delete', access: 'write',
+    schema: { querystring: FlowIdQuery },
+    handler: async ({ deps, caller, query }) => deleteFlow(deps, caller, toInt(query.flowId, 'flowId')),
+  }),
+  defineOp({
+    name: 'enableFlow', method: 'POST', resource: res, action: 'enable', access: 'write',
+    schema: { body: FlowIdBody },
+    handler: async ({ deps, caller, body }) => setFlowActive(deps, caller, toInt(body.flowId, 'flowId'), 1),
+  }),
+  defineOp({
+    name: 'disableFlow', method: 'POST', resource: res, action: 'disable', access: 'write',
+    schema: { body: FlowIdBody },
+    handler: async ({ deps, caller, body }) => setFlowActive(deps, caller, toInt(body.flowId, 'flowId'), 0),
   }),
   defineOp({
     name: 'triggerFlow', method: 'POST', resource: res, action: 'trigger', access: 'write',

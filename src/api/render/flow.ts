@@ -1,5 +1,5 @@
 // The Flow struct of Get Flow (ref §5.1) with its FlowGraph (ref §5.2) as a JSON string, camelCase,
-// plus the epoch-ms twins of its dates.
+// plus the epoch-ms twins of its dates; and the small flow lists of Get My Flow and Search Flow.
 import type { Flow } from '../../domain/types.js';
 import type { FlowView } from '../../service/flows.js';
 import { DATE_TIME_S, stamped } from './dates.js';
@@ -27,9 +27,11 @@ export function renderGraph(flow: Flow): Record<string, unknown> {
   };
 }
 
-export function renderFlow(v: FlowView, tz: string): Record<string, unknown> {
+/** `extras`: V2.0's `alertTo` and `appId` (ref §10). */
+export function renderFlow(v: FlowView, tz: string, extras = false): Record<string, unknown> {
   const f = v.fw.flow;
   return {
+    ...(extras ? { alertTo: f.alertTo, appId: f.appId } : {}),
     flowId: f.id,
     flowName: f.name,
     active: f.active,
@@ -57,4 +59,14 @@ export function renderFlow(v: FlowView, tz: string): Record<string, unknown> {
     isUserLocked: v.isUserLocked,
     queue: f.queue,
   };
+}
+
+/** Get My Flow's FlowSimpInfo (ref §5.8): flowId is a String there. */
+export function renderMyFlow(f: Flow, editable: boolean): Record<string, unknown> {
+  return { flowId: String(f.id), editable, flowName: f.name, cycle: f.cycle };
+}
+
+/** Search Flow's PageFlow (ref §5.8). */
+export function renderPageFlow(f: Flow): Record<string, unknown> {
+  return { flowId: f.id, flowName: f.name };
 }

@@ -5,11 +5,12 @@ import { javaDateString } from '../../domain/time.js';
 import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
 import { DATE_TIME_S, calDt, stamped } from './dates.js';
 
-function instanceGraph(v: InstanceView): Record<string, unknown> {
+function instanceGraph(v: InstanceView, extras: boolean): Record<string, unknown> {
   const { instance } = v;
   const f = instance.snapshot.flow;
   const byNode = new Map(v.tasks.map((t) => [t.nodeId, t]));
   return {
+    ...(extras ? { alertTo: f.alertTo, appId: f.appId } : {}),
     creator: f.creatorName,
     freq: f.freq,
     alertMode: f.alertMode,
@@ -29,7 +30,8 @@ function instanceGraph(v: InstanceView): Record<string, unknown> {
   };
 }
 
-export function renderFlowInstance(v: InstanceView, tz: string): Record<string, unknown> {
+/** `extras`: V2.0's `alertTo` and `appId` in the instance graph (ref §10). */
+export function renderFlowInstance(v: InstanceView, tz: string, extras = false): Record<string, unknown> {
   const i = v.instance;
   const f = i.snapshot.flow;
   return {
@@ -41,7 +43,7 @@ export function renderFlowInstance(v: InstanceView, tz: string): Record<string, 
     parameters: JSON.stringify(i.parameters),
     overrides: JSON.stringify(i.overrides),
     doAs: f.doAs,
-    graph: JSON.stringify(instanceGraph(v)),
+    graph: JSON.stringify(instanceGraph(v, extras)),
     status: FLOW_INSTANCE_WIRE[i.status],
     statusDesc: i.status,
     ...stamped('triggerTime', i.triggerTime, tz),

@@ -35,3 +35,6 @@ export const ObjectList = Type.Array(Type.Object({}, { additionalProperties: tru
 export const ParamsInput = Type.Union([Type.String(), Type.Array(Type.Unknown()), AnyObject], {
   description: 'a list of {key,value}, an object map, or its JSON text',
 });
+
+/** Pagination (ref §2.4): checked in detail by src/service/paging.ts, which names the field at fault. */
+export const PaginationInput = JsonOr(AnyObject, 'a Pagination object {pageNo, pageSize, sorters}');

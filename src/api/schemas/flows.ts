@@ -1,9 +1,17 @@
 // Request schemas of the /flows operations (ref §6.6, 6.8, 6.14, 6.18, 6.20-6.22). Top-level shapes
 // only; src/service/flowDefinition.ts checks the inside of definitions and names nested fields.
 import { Type } from '@sinclair/typebox';
-import { AnyObject, EpochMs, Id, IntLike, JsonOr, ObjectList, ParamsInput, Text } from './common.js';
+import { AnyObject, EpochMs, Id, IntLike, JsonOr, ObjectList, PaginationInput, ParamsInput, Text } from './common.js';
 
 export const FlowIdQuery = Type.Object({ flowId: Id });
+
+/** Enable and Disable Flow. */
+export const FlowIdBody = Type.Object({ flowId: Id });
+
+/** Get My Flow: `expression` (V2.0 spells it `searchValue`, mapped by the version's input aliases). */
+export const GetMyFlowQuery = Type.Object({ expression: Type.Optional(Text) });
+
+export const SearchFlowBody = Type.Object({ expression: Type.Optional(Text), pagination: Type.Optional(PaginationInput) });
 
 export const ImportBody = Type.Object({
   flowId: Type.Optional(Id),

@@ -1,6 +1,6 @@
 // Request schemas of /flowInstances and /taskInstances (ref §6.1, 6.9, 6.11, 6.12).
 import { Type } from '@sinclair/typebox';
-import { NonEmptyText } from './common.js';
+import { EpochMs, IntLike, NonEmptyText, PaginationInput, Text } from './common.js';
 
 export const FlowInstIdQuery = Type.Object({ flowInstId: NonEmptyText });
 export const CancelBody = Type.Object({ flowInstId: NonEmptyText });
@@ -8,4 +8,20 @@ export const TaskInstIdQuery = Type.Object({ taskInstId: NonEmptyText });
 export const TaskLogQuery = Type.Object({
   taskInstId: NonEmptyText,
   maxLength: Type.Optional(Type.String({ pattern: '^\\s*\\d+\\s*$', description: 'a positive integer' })),
+});
+
+/**
+ * List Flow Instances (ref §6.15). The trigger-time window is required; the Java sample's spelling
+ * startTriggerTime/endTriggerTime is accepted for it (the handler reports the canonical name when absent).
+ */
+export const SearchInstancesBody = Type.Object({
+  type: IntLike,
+  expression: Type.Optional(Text),
+  owner: Text,
+  fromTriggerTime: Type.Optional(EpochMs),
+  toTriggerTime: Type.Optional(EpochMs),
+  startTriggerTime: Type.Optional(EpochMs),
+  endTriggerTime: Type.Optional(EpochMs),
+  status: Type.Union([Type.String(), Type.Integer()], { description: 'comma-separated status codes ("1,2") or one code' }),
+  pagination: Type.Optional(PaginationInput),
 });

@@ -1,0 +1,66 @@
+// The searching reads: Get My Flow (the caller's flows, unpaged), Search Flow (the org's flows, paged) and
+// List Flow Instances (the org's instances, filtered, paged, with the total count). Fuzzy matching is a
+// case-insensitive "contains" on ids and names (ref §6.10, §6.15, §6.19; contract §7).
+import { invalid } from '../domain/errors.js';
+import type { FlowInstanceStatus } from '../domain/status.js';
+import type { Flow } from '../domain/types.js';
+import { isOwner, splitNames } from './access.js';
+import type { Caller, Deps } from './context.js';
+import type { InstanceView } from './instances.js';
+import { parsePagination } from './paging.js';
+
+export const FLOW_SORT_FIELDS = ['createTime', 'updateTime', 'startTime'] as const;
+export const INSTANCE_SORT_FIELDS = ['createTime', 'updateTime', 'startTime', 'triggerTime', 'endTime'] as const;
+
+function matches(expression: string | undefined, ...values: string[]): boolean {
+  const e = (expression ?? '').trim().toLowerCase();
+  return e === '' || values.some((v) => v.toLowerCase().includes(e));
+}
+
+/** Flows the caller created, owns or visits, matching the expression; by id. */
+export async function getMyFlows(deps: Deps, caller: Caller, expression?: string): Promise<Array<{ flow: Flow; editable: boolean }>> {
+  const { user } = caller;
+  const flows = await deps.store.listFlows(user.orgId);
+  return flows
+    .filter((f) => isOwner(f, user) || splitNames(f.visitors).includes(user.name))
+    .filter((f) => matches(expression, String(f.id), f.name))
+    .map((flow) => ({ flow, editable: isOwner(flow, user) }));
+}
+
+export async function searchFlows(deps: Deps, caller: Caller, input: { expression?: string; pagination?: unknown; pageBase: 0 | 1 }): Promise<Flow[]> {
+  const page = parsePagination(input.pagination, input.pageBase, FLOW_SORT_FIELDS);
+  return deps.store.searchFlows({ orgId: caller.user.orgId, expression: input.expression?.trim() || undefined, ...page });
+}
+
+export interface InstanceQuery {
+  flowType: 0 | 1 | 2;
+  expression?: string;
+  owner: string;
+  fromTriggerTime: number;
+  toTriggerTime: number;
+  statuses: FlowInstanceStatus[];
+  pagination?: unknown;
+  pageBase: 0 | 1;
+}
+
+export async function searchFlowInstances(deps: Deps, caller: Caller, q: InstanceQuery): Promise<{ views: InstanceView[]; count: number }> {
+  if (q.fromTriggerTime > q.toTriggerTime) {
+    throw invalid('fromTriggerTime', `Invalid parameter: fromTriggerTime (${q.fromTriggerTime}) is after toTriggerTime (${q.toTriggerTime})`);
+  }
+  const page = parsePagination(q.pagination, q.pageBase, INSTANCE_SORT_FIELDS);
+  const { instances, total } = await deps.store.searchFlowInstances({
+    orgId: caller.user.orgId,
+    flowType: q.flowType,
+    expression: q.expression?.trim() || undefined,
+    owner: q.owner.trim() || undefined,
+    fromTriggerTime: q.fromTriggerTime,
+    toTriggerTime: q.toTriggerTime,
+    statuses: q.statuses.length > 0 ? q.statuses : undefined,
+    ...page,
+  });
+  const views: InstanceView[] = [];
+  for (const instance of instances) {
+    views.push({ instance, tasks: await deps.store.listTaskInstances(instance.id), hasEditPri: isOwner(instance.snapshot.flow, caller.user) });
+  }
+  return { views, count: total };
+}
