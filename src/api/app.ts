@@ -10,10 +10,12 @@ import type { Deps } from '../service/context.js';
 import { failure } from './envelope.js';
 import { apiError, toApiError } from './errors.js';
 import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
+import { openApiPlugin } from './openapi/plugin.js';
 import type { VersionSpec } from './operation.js';
 import { OPERATIONS } from './operations/index.js';
+import { API_VERSIONS, V2_1 } from './versions.js';
 
-export const V2_1: VersionSpec = { name: 'v2.1', prefix: '/batch-processing-service/v2.1', envelope: 'v2.1', pageBase: 1 };
+export { V2_1 };
 
 export interface BuildAppOptions {
   store: Store;
@@ -31,7 +33,7 @@ function isLoggerInstance(l: unknown): boolean {
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { store, config, clock } = opts;
   const deps: Deps = { store, config, clock };
-  const versions: VersionSpec[] = [V2_1];
+  const versions = API_VERSIONS;
   const logging: FastifyServerOptions = isLoggerInstance(opts.logger)
     ? { loggerInstance: opts.logger as FastifyBaseLogger }
     : { logger: (opts.logger ?? false) as FastifyServerOptions['logger'] };
@@ -52,15 +54,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.addHook('onRequest', async (req, reply) => {
     if (!opts.isShuttingDown?.()) return;
     const err = apiError('shuttingDown');
-    return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req).envelope, err, req.id));
+    return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req), err, req.id));
   });
   app.setErrorHandler(async (error, req, reply) => {
     const err = toApiError(error);
     if (err.key === 'internal') req.log.error({ err: error }, 'unexpected error serving %s %s', req.method, req.url);
-    return reply.code(err.http).send(failure(versionOf(req).envelope, err, req.id));
+    return reply.code(err.http).send(failure(versionOf(req), err, req.id));
   });
   app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));
 
   for (const v of versions) await mountVersion(app, v, deps, OPERATIONS);
+  await app.register(openApiPlugin); // GET /openapi.json and Swagger UI at /docs
   return app;
 }

@@ -1,0 +1,297 @@
+// TypeBox schemas of the structs the API answers with (ref §5), as src/api/render/*.ts and
+// src/service/flowDefinition.ts emit them: documentation only, never used to serialise a reply.
+// Objects stay open (extra fields allowed) so that a client generated from them survives extensions.
+// Version differences are parameters (`extras`: VersionSpec.flowExtras, V2.0's alertTo/appId, ref §10).
+import { Type, type TSchema } from '@sinclair/typebox';
+
+const S = (description: string) => Type.String({ description });
+const I = (description: string) => Type.Integer({ description });
+const B = (description: string) => Type.Boolean({ description });
+const N = (description: string) => Type.Number({ description });
+const Nullable = (s: TSchema, description: string) => Type.Union([s, Type.Null()], { description });
+
+/** A JSON value carried as a string (ref §2.5): `contentSchema` says what the text holds. */
+function JsonText(description: string, content: TSchema) {
+  return Type.String({ description, contentMediaType: 'application/json', contentSchema: content });
+}
+
+/** A response date in the service zone with its epoch-ms twin (contract §1 extension). */
+function stamped<K extends string>(name: K, what: string, pattern: string, nullable: boolean): Record<string, TSchema> {
+  const text = `${what}, \`${pattern}\` in the service time zone`;
+  const ms = `${what}, epoch milliseconds (extension: the twin of \`${name}\`)`;
+  return nullable
+    ? { [name]: Nullable(Type.String(), `${text}; null until it happens`), [`${name}Ms`]: Nullable(Type.Integer(), `${ms}; null until it happens`) }
+    : { [name]: S(text), [`${name}Ms`]: I(ms) };
+}
+
+export const Param = Type.Object({ key: S('parameter name'), value: S('value; may use system variables such as ${cal_dt}') }, { title: 'Parameter' });
+
+const Relation = Type.Object(
+  {
+    source: S('upstream node id (t_<taskId> or f_<flowId>)'),
+    target: S('downstream node id'),
+    cycleGap: S('schedule offset, {cycle}{offset}, e.g. D0'),
+    rerun: B('whether the target runs in a Trigger Flow From Task run'),
+  },
+  { title: 'Relation' },
+);
+
+const FlowSimpleInfo = Type.Object(
+  { flowId: S('referenced workflow id'), flowName: S('its name'), nodeId: S('node id, f_<flowId>'), isVirtual: B('virtual reference'), x: N('canvas x'), y: N('canvas y') },
+  { title: 'FlowSimpleInfo' },
+);
+
+const TaskSimpleInfo = Type.Object(
+  { taskName: S('task name'), taskId: S('task id (a numeric string)'), nodeId: S('node id, t_<taskId>'), x: N('canvas x'), y: N('canvas y') },
+  { title: 'TaskSimpleInfo' },
+);
+
+/** ref §5.2, as renderGraph emits it. */
+export const FlowGraph = Type.Object(
+  {
+    creator: S('creator user name'),
+    freq: S('7-field Quartz cron ("" for manual flows)'),
+    alertMode: I('0 none, 1 email, 2 SMS, 3 both'),
+    type: I('0 manual, 1 periodic, 2 temporary'),
+    owners: S('owners, ;-separated user names'),
+    visitors: S('visitors, ;-separated user names'),
+    startTime: S('effective date yyyy-MM-dd, or ""'),
+    cycle: S('M, W, D, H or mi'),
+    doAs: S('run-as account'),
+    flows: Type.Array(FlowSimpleInfo),
+    name: S('workflow name'),
+    syncType: I('0 file sync, 1 data sync'),
+    relations: Type.Array(Relation),
+    parameters: JsonText('global parameters: JSON text of [{key,value}]', Type.Array(Param)),
+    tasks: Type.Array(TaskSimpleInfo),
+    queue: S('computing queue'),
+    desc: S('description'),
+    active: I('0 paused, 1 started'),
+  },
+  { title: 'FlowGraph' },
+);
+
+/** ref §5.1: Get Flow and Load Flow For Edit (renderFlow). */
+const EXTRAS = {
+  alertTo: S('V2.0 only (ref §10): alert receiver'),
+  appId: S('V2.0 only (ref §10): application id, usually ""'),
+};
+
+export function Flow(extras: boolean) {
+  return Type.Object(
+    {
+      flowId: I('workflow id'),
+      flowName: S('workflow name'),
+      active: I('scheduling status: 0 paused, 1 started'),
+      creator: S('creator user name'),
+      ...stamped('createTime', 'creation time', 'yyyy-MM-dd HH:mm:ss.S', false),
+      updateUser: S('last user to update it'),
+      ...stamped('updateTime', 'last update time', 'yyyy-MM-dd HH:mm:ss.S', false),
+      freq: S('7-field Quartz cron ("" for manual flows)'),
+      cycle: S('M, W, D, H or mi'),
+      parameters: JsonText('global parameters: JSON text of [{key,value}]', Type.Array(Param)),
+      owner: S('owners, ;-separated user names'),
+      visitor: S('visitors, ;-separated user names'),
+      doAs: S('run-as account'),
+      alertMode: I('0 none, 1 email, 2 SMS, 3 both'),
+      graph: JsonText('the DAG: JSON text of a FlowGraph', FlowGraph),
+      entry: I('how it was created: 0 Portal, 1 API, 2 eos'),
+      type: I('0 manual, 1 periodic, 2 temporary'),
+      syncType: I('0 file sync, 1 data sync'),
+      desc: S('description'),
+      startTime: S('effective date yyyy-MM-dd, or ""'),
+      virtual: B('virtual workflow'),
+      locked: B('true while another user holds the edit lock (Load Flow For Edit)'),
+      hasEditPri: B('the caller may edit it (is an owner)'),
+      hasReadPri: B('the caller may read it'),
+      isUserLocked: B('the caller\'s account is locked'),
+      queue: S('computing queue'),
+      ...(extras ? EXTRAS : {}),
+    },
+    { title: 'Flow' },
+  );
+}
+
+const InstanceGraphTask = Type.Object(
+  {
+    taskName: S('task name'),
+    taskInstId: S('task instance id <taskId>-<14 digits>'),
+    x: N('canvas x'),
+    y: N('canvas y'),
+    taskId: S('task id (a numeric string)'),
+    nodeId: S('node id, t_<taskId>'),
+    status: S('task instance status name (INIT, READY, RUNNING, RERUN, SUCCESS, FAIL, TIMEOUT, CANCEL, SKIP) or NONE'),
+  },
+  { title: 'TaskInstanceGraph' },
+);
+
+const InstanceGraphFlow = Type.Object(
+  { ...FlowSimpleInfo.properties, flowInstId: S('instance of the referenced workflow ("" : references are not run)'), status: S('NONE') },
+  { title: 'FlowInstanceGraph' },
+);
+
+/** ref §5.5 (instanceGraph in render/instance.ts). */
+export function InstanceGraph(extras: boolean) {
+  return Type.Object(
+    {
+      ...(extras ? EXTRAS : {}),
+      creator: S('creator user name'),
+      freq: S('cron'),
+      alertMode: I('alert mode'),
+      owners: S('owners'),
+      cycle: S('cycle'),
+      doAs: S('run-as account'),
+      flows: Type.Array(InstanceGraphFlow),
+      name: S('workflow name'),
+      instId: S('flow instance id'),
+      id: I('workflow id'),
+      relations: Type.Array(Relation),
+      parameters: Type.Array(Param, { description: 'the parameters the instance runs with (an array here, ref §5.5)' }),
+      tasks: Type.Array(InstanceGraphTask),
+    },
+    { title: 'InstanceGraph' },
+  );
+}
+
+const FLOW_INSTANCE_STATUS = 'FlowInstanceStatus: 5 WAIT, 2 RUNNING, 1 SUCCESS, -1 FAIL, 8 CANCEL, 4 INTERNAL_ERROR';
+
+/** ref §5.4: Get Flow Instance and the elements of List Flow Instances (renderFlowInstance). */
+export function FlowInstance(extras: boolean) {
+  return Type.Object(
+    {
+      instanceId: S('flow instance id <flowId>-<yyyyMMddHHmm>00 (service time zone)'),
+      flowId: I('workflow id'),
+      flowName: S('workflow name'),
+      freq: S('cron'),
+      cycle: S('cycle'),
+      parameters: JsonText('parameters it runs with: JSON text of [{key,value}]', Type.Array(Param)),
+      overrides: JsonText('extension: the Update And Trigger overrides, JSON text of [{key,value}]', Type.Array(Param)),
+      doAs: S('run-as account'),
+      graph: JsonText('JSON text of an InstanceGraph', InstanceGraph(extras)),
+      status: I(FLOW_INSTANCE_STATUS),
+      statusDesc: S('status name, e.g. SUCCESS'),
+      ...stamped('triggerTime', 'planned trigger time', 'yyyy-MM-dd HH:mm:ss', false),
+      ...stamped('startTime', 'actual start', 'yyyy-MM-dd HH:mm:ss', true),
+      ...stamped('endTime', 'actual end', 'yyyy-MM-dd HH:mm:ss', true),
+      ...stamped('timestamp', 'creation time of the instance', 'yyyy-MM-dd HH:mm:ss.S', false),
+      virtual: B('virtual instance'),
+      owner: S('who triggered it (the flow creator for scheduled fires)'),
+      alertMode: I('alert mode'),
+      calDt: S('business date yyyy-MM-dd (trigger date - 1 day)'),
+      hasEditPri: B('the caller owns the workflow'),
+      hasReadPri: B('always true'),
+      isCancelled: B('status is CANCEL'),
+    },
+    { title: 'FlowInstance' },
+  );
+}
+
+/** ref §5.6: Get Task Instance (renderTaskInstance). */
+export const TaskInstance = Type.Object(
+  {
+    instanceId: S('task instance id <taskId>-<14 digits of the flow instance>'),
+    taskId: I('task id'),
+    taskName: S('task name'),
+    cycle: S('cycle'),
+    status: I('0 INIT, 6 READY, 2 RUNNING, 9 RERUN, 1 SUCCESS, -1 FAIL, 7 TIMEOUT, 8 CANCEL, 10 SKIP'),
+    stsDesc: S('status name'),
+    runNum: I('attempts started so far'),
+    type: I('task type: 3 SHELL, 8 PYTHON'),
+    syncType: I('sync type'),
+    freq: S('cron'),
+    ifPre: I('1 created by a trigger (pre-run), 0 by the schedule'),
+    recallNum: I('retries made'),
+    recallLimit: I('retry limit'),
+    recallInterval: I('retry interval, seconds'),
+    timeout: I('timeout, seconds (0 none)'),
+    isTimeout: B('the last attempt timed out'),
+    ...stamped('triggerTime', 'planned trigger time', 'yyyy-MM-dd HH:mm:ss', false),
+    ...stamped('startTime', 'start of the latest attempt', 'yyyy-MM-dd HH:mm:ss', true),
+    ...stamped('endTime', 'end of the latest attempt', 'yyyy-MM-dd HH:mm:ss', true),
+    timeStamp: S('creation time, Java Date.toString() style'),
+    timeStampMs: I('creation time, epoch milliseconds (extension)'),
+    flowInstId: S('flow instance id'),
+    doAs: S('run-as account'),
+    alert: B('alerting on'),
+    runMode: S('RunMode struct as JSON text'),
+    cmd: S('command line (before parameter substitution)'),
+    hasResourceBefore: B('always false'),
+    resourceName: S('resource name'),
+    fileName: S('file package'),
+    resourceVersion: S('always ""'),
+    exitCode: Nullable(Type.Integer(), 'extension: exit code of the latest attempt; null before it ends'),
+  },
+  { title: 'TaskInstance' },
+);
+
+/** ref §5.7 Task struct, export form (exportTask), plus the extensions parameters, x, y. */
+const ExportTask = Type.Object(
+  {
+    name: S('task name'),
+    resource: S('resource name'),
+    type: S('SHELL or PYTHON (accepted on import also as 3 / "COMMAND" and 8)'),
+    syncType: I('sync type'),
+    cmd: S('command line or Python script'),
+    submitter: S('submission account'),
+    filePackage: S('file location'),
+    cron: S('task schedule time'),
+    priorityLevel: I('priority'),
+    timeout: I('seconds, 0 none'),
+    retryLimit: I('retries after a failure'),
+    retryInterval: I('seconds between retries'),
+    successCode: S('exit code(s) meaning success, comma-separated'),
+    asLink: B('may be referenced by other workflows'),
+    runMode: S('RunMode struct as JSON text'),
+    waitCode: Type.Optional(S('V2.0 field (ref §5.7), "" ; emitted by both versions')),
+    parameters: JsonText('extension: task parameters, JSON text of [{key,value}]', Type.Array(Param)),
+    x: N('extension: canvas x'),
+    y: N('extension: canvas y'),
+  },
+  { title: 'ExportTask' },
+);
+
+/** ref §5.7 export Flow Struct (exportStruct): what Export Flow answers and Import Flow takes as flowJson. */
+export const ExportFlow = Type.Object(
+  {
+    name: S('workflow name'),
+    cycle: S('cycle'),
+    cron: S('cron (freq in the Flow struct)'),
+    parameters: JsonText('global parameters, JSON text of [{key,value}]', Type.Array(Param)),
+    alertMode: I('alert mode'),
+    submitter: S('run-as account (doAs)'),
+    owners: S('owners'),
+    visitors: S('visitors'),
+    type: I('0 manual, 1 periodic, 2 temporary'),
+    syncType: I('sync type'),
+    desc: S('description'),
+    startTime: S('effective date yyyy-MM-dd, or ""'),
+    tasks: Type.Array(ExportTask),
+    flowLinks: Type.Array(
+      Type.Object({ linkId: S('reference node id'), sourceFlowName: S('referenced workflow'), flowId: S('its id'), isVirtual: B('virtual'), x: N('canvas x'), y: N('canvas y') }),
+    ),
+    taskLinks: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'always [] (not supported yet)' }),
+    relations: Type.Array(
+      Type.Object({ sourceTaskName: S('upstream task'), targetTaskName: S('downstream task'), rerun: B('runs in a Trigger From Task run'), cycleGap: S('offset') }),
+    ),
+    linkRelations: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'always [] (not supported yet)' }),
+    active: I('extension: 0 paused, 1 started'),
+    queue: S('extension: computing queue'),
+    alertTo: Type.Optional(S('V2.0 field (ref §10); emitted by both versions')),
+    appId: Type.Optional(S('V2.0 field (ref §10); emitted by both versions')),
+  },
+  { title: 'ExportFlow' },
+);
+
+/** ref §5.8 WorkFlowDir: recursive, so it lives in components.schemas and refers to itself. */
+export const WORKFLOW_DIR_REF = '#/components/schemas/WorkFlowDir';
+export const WorkFlowDir = Type.Object(
+  {
+    title: S('directory name ("Workflow" for the root) or workflow name'),
+    type: I('1 (Workflow directory tree)'),
+    key: Type.Union([Type.String(), Type.Integer()], { description: 'directory id (32 hex) or, for a workflow leaf, the flowId' }),
+    isDirectory: B('true for directories, false for workflow leaves'),
+    children: Type.Optional(Type.Array(Type.Unsafe({ $ref: WORKFLOW_DIR_REF }), { description: 'directories only: sub-directories, then workflows' })),
+    editable: Type.Optional(B('workflow leaves only: the caller owns it')),
+  },
+  { title: 'WorkFlowDir' },
+);
