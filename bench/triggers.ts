@@ -2,9 +2,10 @@
 // `batchflow serve`, engine on); autocannon drives Trigger Flow round-robin across many flows, each
 // request a distinct (flow, minute) so that every trigger creates an instance. Trigger times lie in the
 // future, so the instances wait (WAIT) and the machine's cores serve the API rather than run tasks.
+// Also records the CPU each side used during the measured run (the load generator shares the 2 cores).
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ID } from './harness.js';
@@ -20,6 +21,15 @@ export interface TriggerResult {
   latencyP99Ms: number;
   nonZeroCodes: number;
   non2xx: number;
+  /** CPU time over wall time during the measured run, in % of one core (server: all its threads). */
+  serverCpuPercent: number;
+  loadGeneratorCpuPercent: number;
+}
+
+/** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function startChild(dataDir: string, port: number): Promise<ChildProcess> {
@@ -84,7 +94,9 @@ export async function benchTriggers(opts: { flows?: number; connections?: number
       });
     await run(2); // warm-up
     nonZero = 0;
+    const [cpu0, server0, wall0] = [process.cpuUsage(), processCpuMs(child.pid!), Date.now()];
     const r = await run(durationSec);
+    const [cpu, serverMs, wallMs] = [process.cpuUsage(cpu0), processCpuMs(child.pid!) - server0, Date.now() - wall0];
     return {
       flows,
       connections,
@@ -95,6 +107,8 @@ export async function benchTriggers(opts: { flows?: number; connections?: number
       latencyP99Ms: r.latency.p99,
       nonZeroCodes: nonZero,
       non2xx: r.non2xx,
+      serverCpuPercent: Math.round((serverMs / wallMs) * 100),
+      loadGeneratorCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
     };
   } finally {
     child.kill('SIGTERM');
