@@ -1,8 +1,6 @@
 // The engine's in-memory view of one RUNNING flow instance it drives: node ids, relations, task
 // definitions from the instance's snapshot, and the task instances' statuses as last committed. It is a
 // cache of the store, rebuilt from the store after a restart or a failed guard; the store stays the truth.
-import { planInstance, type InstancePlan } from '../domain/graph.js';
-import type { TaskInstanceStatus } from '../domain/status.js';
 import type { FlowInstance, Relation, TaskDef, TaskInstance } from '../domain/types.js';
 
 export class ActiveInstance {
@@ -55,12 +53,4 @@ export class ActiveInstance {
     if (!d) throw new Error(`instance ${this.id} has no definition for task ${taskId}`);
     return d;
   }
-
-  /** The plan given the statuses, with `overrides` applied first (transitions about to be committed). */
-  plan(overrides?: ReadonlyMap<string, TaskInstanceStatus>): InstancePlan {
-    const statuses = new Map<string, TaskInstanceStatus>();
-    for (const [nodeId, t] of this.tasksByNode) statuses.set(nodeId, overrides?.get(nodeId) ?? t.status);
-    return planInstance(this.nodeIds, this.relations, statuses);
-  }
-
 }

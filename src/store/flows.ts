@@ -6,7 +6,7 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { invalid, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
 import type { FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
-import { allocate, likeContains, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type TasksTable, type Tx } from './db.js';
+import { allocate, compiledOnce, likeContains, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
 // ---- row mapping ----
 
@@ -148,11 +148,16 @@ async function insertTasks(trx: Tx, rows: Insertable<TasksTable>[]): Promise<voi
   for (let i = 0; i < rows.length; i += 200) await trx.insertInto('tasks').values(rows.slice(i, i + 200)).execute();
 }
 
-async function readFlow(db: Ctx['db'], orgId: string, flowId: number): Promise<FlowWithTasks | null> {
-  const row = await db.selectFrom('flows').selectAll().where('id', '=', flowId).where('org_id', '=', orgId).executeTakeFirst();
+// Compiled once: every trigger reads its flow, so Kysely's per-call build is worth skipping here.
+const selectFlow = compiledOnce((db, v) => db.selectFrom('flows').selectAll().where('id', '=', v('flowId')).where('org_id', '=', v('orgId')));
+const selectTasks = compiledOnce((db, v) => db.selectFrom('tasks').selectAll().where('flow_id', '=', v('flowId')));
+
+/** The flow with its tasks, on `runner` (the store's Kysely instance or a transaction). */
+async function readFlow(ctx: Ctx, runner: QueryRunner, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
+  const row = (await selectFlow(ctx, runner, '', { flowId, orgId })).rows[0];
   if (!row) return null;
   const flow = toFlow(row);
-  const tasks = (await db.selectFrom('tasks').selectAll().where('flow_id', '=', flowId).execute()).map(toTask);
+  const tasks = (await selectTasks(ctx, runner, '', { flowId })).rows.map(toTask);
   return { flow, tasks: inNodeOrder(flow.nodes, tasks) };
 }
 
@@ -190,13 +195,13 @@ export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTask
       .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }), schedule_from: input.flow.createdAt })
       .execute();
     await insertTasks(trx, input.tasks.map(({ x: _x, y: _y, ...t }, i) => taskColumns(t, firstTaskId + i, flowId)));
-    return (await readFlow(trx, input.flow.orgId, flowId))!;
+    return (await readFlow(ctx, trx, input.flow.orgId, flowId))!;
   });
 }
 
 // Reads: one flows row of the org and its tasks rows. Guard: org_id (other orgs' flows are invisible).
 export async function getFlow(ctx: Ctx, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
-  return readFlow(ctx.db, orgId, flowId);
+  return readFlow(ctx, ctx.db, orgId, flowId);
 }
 
 // Reads: every flows row of the org, by id. Guard: org_id.
@@ -264,7 +269,7 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       if (Number(r.numUpdatedRows) === 0) throw new StaleError(`task ${t.id} is not a task of flow ${flowId}`);
     }
     await insertTasks(trx, u.newTasks.map((t, i) => taskColumns(t, firstNew + i, flowId)));
-    return (await readFlow(trx, orgId, flowId))!;
+    return (await readFlow(ctx, trx, orgId, flowId))!;
   });
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { DuplicateKeyError } from '../domain/errors.js';
 import type { Org, User } from '../domain/types.js';
-import { num, type Ctx, type OrgsTable, type UsersTable } from './db.js';
+import { compiledOnce, num, type Ctx, type OrgsTable, type UsersTable } from './db.js';
 
 const toOrg = (r: Selectable<OrgsTable>): Org => ({ id: r.id, name: r.name, createdAt: num(r.created_at) });
 const toUser = (r: Selectable<UsersTable>): User => ({
@@ -60,9 +60,12 @@ export async function createUser(ctx: Ctx, user: User): Promise<void> {
   }
 }
 
+// Compiled once: every API call resolves its caller.
+const selectUser = compiledOnce((db, v) => db.selectFrom('users').selectAll().where('id', '=', v('id')));
+
 // Reads: one users row by id. Guard: none.
 export async function getUser(ctx: Ctx, id: string): Promise<User | null> {
-  const r = await ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  const r = (await selectUser(ctx, ctx.db, '', { id })).rows[0];
   return r ? toUser(r) : null;
 }
 
