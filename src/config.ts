@@ -20,6 +20,8 @@ export interface Config {
   pythonPath: string;
   /** Grace between SIGTERM and SIGKILL for a task's process group (cancel, timeout). */
   killGraceMs: number;
+  /** Who forks the task processes: a small helper process (cheap forks) or the service itself. */
+  spawner: 'spawner' | 'direct';
   /** On SIGTERM: how long running tasks may go on before they are stopped (and retried on restart). */
   shutdownGraceMs: number;
   logCapBytes: number;
@@ -48,6 +50,7 @@ export const defaults: Config = {
   runEngine: true,
   pythonPath: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
   killGraceMs: 5_000,
+  spawner: 'spawner',
   shutdownGraceMs: 30_000,
   logCapBytes: 16 * 1024 * 1024,
   logFlushMs: 200,
@@ -87,6 +90,11 @@ const dbUrl: Parser<string> = (raw, name) => {
   if (raw !== '' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${name} must be a postgres:// URL, got "${raw.replace(/\/\/[^@]*@/, '//***@')}"`);
   return raw;
 };
+const spawnerMode: Parser<'spawner' | 'direct'> = (raw, name) => {
+  const v = raw.toLowerCase();
+  if (v !== 'spawner' && v !== 'direct') throw new ConfigError(`${name} must be spawner or direct, got "${raw}"`);
+  return v;
+};
 const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
   const v = raw.toUpperCase();
   if (v !== 'NORMAL' && v !== 'FULL') throw new ConfigError(`${name} must be NORMAL or FULL, got "${raw}"`);
@@ -104,6 +112,7 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   runEngine: ['BATCHFLOW_RUN_ENGINE', bool],
   pythonPath: ['BATCHFLOW_PYTHON', str],
   killGraceMs: ['BATCHFLOW_KILL_GRACE_MS', int(0)],
+  spawner: ['BATCHFLOW_SPAWNER', spawnerMode],
   shutdownGraceMs: ['BATCHFLOW_SHUTDOWN_GRACE_MS', int(0)],
   logCapBytes: ['BATCHFLOW_LOG_CAP_BYTES', int(1024)],
   logFlushMs: ['BATCHFLOW_LOG_FLUSH_MS', int(1, 60_000)],

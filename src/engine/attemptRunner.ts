@@ -1,6 +1,7 @@
 // Starts one attempt of a task instance that the store already marked RUNNING: makes its working
 // directory, builds the command and its clean environment, spawns it in its own process group, streams
-// its output into the attempt's log, and records the process group. It decides nothing: the engine does.
+// its output into the attempt's log, and records the process group as soon as its pid is known (it may
+// arrive from the spawner a little after the spawn). It decides nothing: the engine does.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +10,8 @@ import type { Config } from '../config.js';
 import type { TaskDef, TaskInstance } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import { AttemptLog } from './attemptLog.js';
-import { startProcess, type Outcome, type RunningProcess } from './executor.js';
+import { notStarted, type Executor, type Outcome, type RunningProcess } from './executor.js';
+import { attemptMarker } from './recovery.js';
 import { buildTaskCommand } from './taskCommand.js';
 
 export interface AttemptRequest {
@@ -33,11 +35,11 @@ export interface LaunchedAttempt {
 }
 
 export function launchAttempt(
-  deps: { store: Store; config: Config },
+  deps: { store: Store; config: Config; executor: Executor },
   req: AttemptRequest,
   onDone: (outcome: Outcome, exitedHr: number) => void,
 ): LaunchedAttempt {
-  const { config, store } = deps;
+  const { config, store, executor } = deps;
   const workDir = path.join(config.dataDir, 'work', `${req.task.id}.${req.runNum}`);
   const log = new AttemptLog({
     store,
@@ -68,20 +70,23 @@ export function launchAttempt(
       },
     });
     for (const f of cmd.files) writeFileSync(f.path, f.content);
-    proc = startProcess({
+    proc = executor.start({
       argv: cmd.argv,
       cwd: workDir,
       env: cmd.env,
       timeoutMs: req.def.timeoutSec * 1000,
       killGraceMs: config.killGraceMs,
       onOutput: (chunk) => log.write(chunk),
+      marker: attemptMarker(req.task.id, req.runNum),
     });
   } catch (error) {
     // The working directory or the script could not be written: report it as a failed spawn.
     const message = error instanceof Error ? error.message : String(error);
-    proc = { pid: 0, pgid: 0, procStart: null, spawnHr: performance.now(), kill: () => {}, done: Promise.resolve({ kind: 'spawnFailed', error: message }) };
+    proc = notStarted(message);
   }
-  const recorded = proc.pid > 0 ? store.recordAttemptProcess(req.task.id, req.runNum, { pid: proc.pid, pgid: proc.pgid, procStart: proc.procStart }) : Promise.resolve();
+  // Crash recovery needs the group as soon as it is known (before that, it finds the attempt's processes
+  // by their marker variable). `started` resolves before `done`, so this write is queued before the end's.
+  const recorded = proc.started.then((s) => (s ? store.recordAttemptProcess(req.task.id, req.runNum, { pid: s.pid, pgid: s.pgid, procStart: s.procStart }) : undefined));
   proc.done.then((outcome) => onDone(outcome, performance.now()));
   return {
     proc,

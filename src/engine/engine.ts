@@ -17,9 +17,10 @@ import { ActiveInstance } from './activeInstance.js';
 import { launchAttempt, type LaunchedAttempt } from './attemptRunner.js';
 import { EngineEmitter } from './events.js';
 import { instanceGraph, planOnFrontier, type InstanceGraph } from './frontier.js';
-import type { Outcome } from './executor.js';
+import type { Executor, Outcome } from './executor.js';
 import { verdictFor } from './outcome.js';
 import { countFailures, recoverOpenAttempts } from './recovery.js';
+import { createExecutor, type SpawnerEvent } from './spawnerExecutor.js';
 import { bannerText } from './taskCommand.js';
 
 export interface EngineDeps {
@@ -50,6 +51,7 @@ interface TaskEnd {
   runNum: number;
   status: TaskInstanceStatus;
   exitedHr: number;
+  exitSeenHr: number;
 }
 
 /** An attempt about to start: decided inside a commit, launched after it. */
@@ -80,6 +82,8 @@ export class Engine {
   private pollTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopping = false;
+  /** Spawns the attempts' processes; made by start(), closed by stop(). */
+  private executor: Executor | null = null;
   private readonly pollIntervalMs: number;
   private readonly engineId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -93,6 +97,7 @@ export class Engine {
 
   /** Recovers what a previous process left, then starts serving due work. */
   async start(): Promise<void> {
+    this.executor = createExecutor(this.config.spawner, (e) => this.onSpawnerEvent(e));
     const recovered = await recoverOpenAttempts({ store: this.store, config: this.config, clock: this.clock });
     for (const r of recovered) {
       this.log.warn({ taskInstanceId: r.taskInstanceId, runNum: r.runNum, killed: r.killed, status: r.status }, 'recovered an attempt whose service process died');
@@ -125,6 +130,7 @@ export class Engine {
       while (this.running.size > 0) await sleep(20);
     }
     await this.chain;
+    await this.executor?.close();
   }
 
   /** Attempts whose process runs now (for status pages and tests). */
@@ -133,6 +139,14 @@ export class Engine {
   }
 
   // ---- event intake --------------------------------------------------------------------------------
+
+  private onSpawnerEvent(e: SpawnerEvent): void {
+    if (e.kind === 'spawnerDied') {
+      this.log.error(e, `the spawner process died (${e.signal ?? `exit code ${e.code}`}): ${e.lost} running attempt(s) killed and failed; a new spawner starts`);
+    } else {
+      this.log.error(e, `the spawner process died ${e.deaths} times in a row soon after its start: tasks are spawned directly from now on`);
+    }
+  }
 
   private onStoreEvent(e: StoreEvent): void {
     if (this.stopping) return;
@@ -398,7 +412,7 @@ export class Engine {
     entry.runNum = runNum;
     this.running.set(task.id, entry);
     entry.launched = launchAttempt(
-      { store: this.store, config: this.config },
+      { store: this.store, config: this.config, executor: this.executor! },
       {
         task,
         def: ai.def(task.taskId),
@@ -411,8 +425,12 @@ export class Engine {
       },
       (outcome, exitedHr) => void this.serial(() => this.onAttemptDone(entry, outcome, exitedHr)),
     );
-    const { pid, spawnHr } = entry.launched.proc;
-    this.events.emit('taskStarted', { instanceId: inst.id, taskInstanceId: task.id, runNum, pid, at: this.clock.now(), spawnHr, hr: performance.now() });
+    const { proc } = entry.launched;
+    // The pid may come a moment later (from the spawner); always before the process's end is reported.
+    void proc.started.then((s) => {
+      const hr = performance.now();
+      this.events.emit('taskStarted', { instanceId: inst.id, taskInstanceId: task.id, runNum, pid: s?.pid ?? 0, at: this.clock.now(), spawnHr: proc.spawnHr, spawnedHr: s?.hr ?? hr, hr });
+    });
   }
 
   private async onAttemptDone(r: RunningAttempt, outcome: Outcome, exitedHr: number): Promise<void> {
@@ -444,7 +462,7 @@ export class Engine {
     this.running.delete(task.id);
     ai.running--;
     try {
-      await this.step([ai], [tr], [{ instanceId: ai.id, taskInstanceId: task.id, runNum, status: to, exitedHr }]);
+      await this.step([ai], [tr], [{ instanceId: ai.id, taskInstanceId: task.id, runNum, status: to, exitedHr, exitSeenHr: launched.proc.exitHr }]);
     } finally {
       launched.cleanUp(); // after the step: the successor is spawned first
     }

@@ -8,16 +8,18 @@ export interface EngineEvents {
   instanceStarted: [{ instanceId: string; flowId: number; at: number; hr: number }];
   instanceEnded: [{ instanceId: string; flowId: number; status: FlowInstanceStatus; reason: string | null; at: number; hr: number }];
   /**
-   * The attempt's process was spawned (pid known). `spawnHr`: when the engine called spawn (its RUNNING
-   * status already committed); `hr`: when spawn returned (libuv's fork + exec wait lies in between).
+   * The attempt's process was spawned and the engine learned its pid (0: it could not start). `spawnHr`: when
+   * the engine asked for the spawn (its RUNNING status already committed); `spawnedHr`: when spawn()
+   * returned, in the spawner or in this process (libuv's fork + exec wait lies before it); `hr`: now.
    */
-  taskStarted: [{ instanceId: string; taskInstanceId: string; runNum: number; pid: number; at: number; spawnHr: number; hr: number }];
+  taskStarted: [{ instanceId: string; taskInstanceId: string; runNum: number; pid: number; at: number; spawnHr: number; spawnedHr: number; hr: number }];
   /**
-   * The attempt's process ended (`exitedHr`: when the engine learned it) and its end is committed; `status`
+   * The attempt's process ended (`exitSeenHr`: when the process that reaped it saw the exit and its pipes
+   * closed; `exitedHr`: when the engine learned it) and its end is committed; `status`
    * is what the task instance became. Emitted before the instanceEnded the same commit may cause and before
    * any successor it starts, so a listener sees every end of an instance before the instance's end.
    */
-  taskEnded: [{ instanceId: string; taskInstanceId: string; runNum: number; status: TaskInstanceStatus; exitedHr: number; at: number; hr: number }];
+  taskEnded: [{ instanceId: string; taskInstanceId: string; runNum: number; status: TaskInstanceStatus; exitSeenHr: number; exitedHr: number; at: number; hr: number }];
   /** Something went wrong inside the engine (logged; the engine goes on). */
   error: [{ where: string; error: unknown }];
   /** Recovery found and closed an attempt whose owner died. */

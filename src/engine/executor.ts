@@ -1,7 +1,8 @@
 // Runs one process in its own process group, streams its output and reports how it ended. It only
 // spawns, kills (always the whole group: SIGTERM, grace, SIGKILL) and resolves an Outcome; it knows
-// nothing of tasks, logs or the store. Hot path: one /proc read per spawn, no timers unless a timeout
-// is set or the pipes outlive the process, no allocation per chunk beyond the decoded string.
+// nothing of tasks, logs or the store. Two ways to spawn share this contract: from a small helper process
+// (spawnerExecutor.ts, the default: a fork of the big service costs 2-3 ms) or directly (`startProcess`).
+// Hot path: no timers unless a timeout is set or the pipes outlive the process.
 //
 // stdout and stderr are two pipes, so their relative order is only as good as the event loop's reads
 // (writes to both within one loop turn come out stream by stream). Task commands that need the exact
@@ -23,6 +24,11 @@ export interface ExecSpec {
   killGraceMs: number;
   /** stdout and stderr in arrival order, utf8-decoded (a character split across chunks arrives whole). */
   onOutput(chunk: string): void;
+  /**
+   * An entry of `env` that marks this process and its descendants: when the spawner dies before it could
+   * report a process's pid or exit, this is how that process is found and killed.
+   */
+  marker?: { name: string; value: string };
 }
 
 export type Outcome =
@@ -32,16 +38,91 @@ export type Outcome =
   | { kind: 'stopped'; reason: 'cancel' | 'shutdown' }
   | { kind: 'spawnFailed'; error: string };
 
-export interface RunningProcess {
+export interface ProcessStarted {
   pid: number;
+  /** The process leads its own group: pgid === pid. */
   pgid: number;
   /** /proc/<pid>/stat field 22, read right after the spawn (null if unreadable). */
   procStart: string | null;
-  /** performance.now() just before spawn() was called (for latency measurements). */
+  /** performance.now() (this process's timeline) when spawn() returned, in whichever process called it. */
+  hr: number;
+}
+
+export interface RunningProcess {
+  /** performance.now() when the spawn was asked for (for latency measurements). */
   spawnHr: number;
-  /** SIGTERM to the group, SIGKILL after killGraceMs if it still has members; outcome `stopped`. */
+  /** Resolves once the process runs, before `done`; null when it never started (`done` says why). */
+  started: Promise<ProcessStarted | null>;
+  /** performance.now() when the process that reaped it saw the exit and the pipes closed; NaN until then. */
+  exitHr: number;
+  /**
+   * SIGTERM to the group, SIGKILL after killGraceMs if it still has members; outcome `stopped`. Works
+   * before the pid is known (the spawner spawns and signals in the order asked).
+   */
   kill(reason: 'cancel' | 'shutdown'): void;
   done: Promise<Outcome>;
+}
+
+/** Spawns processes; `close` once nothing runs any more. */
+export interface Executor {
+  start(spec: ExecSpec): RunningProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * What the executor decides about one process, wherever it was spawned: its timeout, kill() with the
+ * SIGTERM-grace-SIGKILL escalation, and which Outcome an exit becomes (a stop or a timeout we caused wins
+ * over the exit status it caused).
+ */
+export class ProcessControl {
+  stopReason: 'cancel' | 'shutdown' | null = null;
+  timedOut = false;
+  private exited = false;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly spec: ExecSpec,
+    private readonly signalGroup: (sig: NodeJS.Signals) => void,
+  ) {
+    if (spec.timeoutMs > 0) {
+      this.timeoutTimer = setTimeout(() => {
+        if (this.exited || this.stopReason !== null) return;
+        this.timedOut = true;
+        this.terminate();
+      }, spec.timeoutMs);
+    }
+  }
+
+  kill(reason: 'cancel' | 'shutdown'): void {
+    // Once the leader exited, what is left of the group is killed anyway; the first reason to stop wins.
+    if (this.exited || this.stopReason !== null || this.timedOut) return;
+    this.stopReason = reason;
+    this.terminate();
+  }
+
+  /** The leader exited: no more timeout; the outcome, given its exit code or signal. */
+  exit(code: number | null, signal: string | null): Outcome {
+    this.exited = true;
+    clearTimeout(this.timeoutTimer);
+    if (this.stopReason !== null) return { kind: 'stopped', reason: this.stopReason };
+    if (this.timedOut) return { kind: 'timedOut' };
+    if (code !== null) return { kind: 'exited', code };
+    return { kind: 'signaled', signal: signal ?? 'unknown' };
+  }
+
+  /** Nothing more to signal: drops every timer. */
+  finish(): void {
+    this.exited = true;
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.killTimer);
+  }
+
+  private terminate(): void {
+    clearTimeout(this.timeoutTimer);
+    this.signalGroup('SIGTERM');
+    this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), this.spec.killGraceMs);
+  }
 }
 
 /** After the process exits, how long its pipes may stay open (a grandchild holding them) before we stop waiting. */
@@ -49,14 +130,20 @@ const PIPE_DRAIN_MS = 50;
 
 const noop = (): void => {};
 
-function spawnFailed(error: string, spawnHr: number): RunningProcess {
-  return { pid: 0, pgid: 0, procStart: null, spawnHr, kill: noop, done: Promise.resolve({ kind: 'spawnFailed', error }) };
+/** A process that never started: `done` resolves spawnFailed. */
+export function notStarted(error: string | Promise<string>, spawnHr = performance.now()): RunningProcess {
+  const done = Promise.resolve(error).then((e): Outcome => ({ kind: 'spawnFailed', error: e }));
+  return { spawnHr, started: Promise.resolve(null), exitHr: NaN, kill: noop, done };
+}
+
+/** The spawn error as the log shows it. */
+export function describeSpawnError(message: string, code: string | null | undefined, spec: ExecSpec): string {
+  // libuv reports a missing cwd as ENOENT of the executable: name both.
+  return code === 'ENOENT' ? `${message} (executable ${spec.argv[0]} or working directory ${spec.cwd} not found)` : message;
 }
 
 function describe(e: unknown, spec: ExecSpec): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  // libuv reports a missing cwd as ENOENT of the executable: name both.
-  return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? `${msg} (executable ${spec.argv[0]} or working directory ${spec.cwd} not found)` : msg;
+  return describeSpawnError(e instanceof Error ? e.message : String(e), (e as NodeJS.ErrnoException)?.code, spec);
 }
 
 /** Reads one pipe through its own decoder; `onClose` fires when the pipe is closed. */
@@ -75,35 +162,26 @@ function drain(stream: Readable, onOutput: (s: string) => void, onClose: () => v
   return dec;
 }
 
-/** Never throws: a failed spawn resolves `done` with spawnFailed (pid and pgid 0). */
+/** Spawns from this process (the fallback, and the reference the spawner's behaviour is tested against). */
+export const directExecutor: Executor = { start: startProcess, close: async () => {} };
+
+/** Spawns from this process. Never throws: a failed spawn resolves `done` with spawnFailed. */
 export function startProcess(spec: ExecSpec): RunningProcess {
   let child: ChildProcess;
   const spawnHr = performance.now();
   try {
     child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    return spawnFailed(describe(e, spec), spawnHr);
+    return notStarted(describe(e, spec), spawnHr);
   }
   const pid = child.pid;
   if (pid === undefined) {
     // ENOENT, EACCES, EMFILE...: Node emits 'error' on the next tick and nothing else.
-    const done = new Promise<Outcome>((resolve) => child.once('error', (e) => resolve({ kind: 'spawnFailed', error: describe(e, spec) })));
-    return { pid: 0, pgid: 0, procStart: null, spawnHr, kill: noop, done };
+    return notStarted(new Promise<string>((resolve) => child.once('error', (e) => resolve(describe(e, spec)))), spawnHr);
   }
+  const hr = performance.now();
   const pgid = pid; // detached: the child leads a new group
-  const procStart = readProcStart(pid);
-
-  let exited = false;
-  let settled = false;
-  let stopReason: 'cancel' | 'shutdown' | null = null;
-  let timedOut = false;
-  let outcome: Outcome = { kind: 'timedOut' }; // replaced on exit
-  let openPipes = 2;
-  let timeoutTimer: NodeJS.Timeout | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
-  let drainTimer: NodeJS.Timeout | undefined;
-  let resolveDone!: (o: Outcome) => void;
-  const done = new Promise<Outcome>((r) => (resolveDone = r));
+  const started = Promise.resolve<ProcessStarted>({ pid, pgid, procStart: readProcStart(pid), hr });
 
   const signalGroup = (sig: NodeJS.Signals): void => {
     try {
@@ -112,16 +190,20 @@ export function startProcess(spec: ExecSpec): RunningProcess {
       /* ESRCH: the group has no members left */
     }
   };
-  const terminate = (): void => {
-    clearTimeout(timeoutTimer);
-    signalGroup('SIGTERM');
-    killTimer = setTimeout(signalGroup, spec.killGraceMs, 'SIGKILL');
-  };
+  const control = new ProcessControl(spec, signalGroup);
+  let exited = false;
+  let settled = false;
+  let outcome: Outcome = { kind: 'timedOut' }; // replaced on exit
+  let openPipes = 2;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let resolveDone!: (o: Outcome) => void;
+  const done = new Promise<Outcome>((r) => (resolveDone = r));
+
   const settle = (): void => {
     if (settled) return;
     settled = true;
     clearTimeout(drainTimer);
-    clearTimeout(killTimer);
+    control.finish();
     // A finished task must leave no process behind: group members still running once the leader
     // exited (a daemonised child, a grandchild holding the pipes) are killed outright. Their output
     // not yet read is dropped. The group id cannot have been reused: it still had members, or it is empty.
@@ -134,6 +216,7 @@ export function startProcess(spec: ExecSpec): RunningProcess {
       child.stdout!.destroy();
       child.stderr!.destroy();
     }
+    proc.exitHr = performance.now();
     resolveDone(outcome);
   };
   const pipeClosed = (): void => {
@@ -145,34 +228,11 @@ export function startProcess(spec: ExecSpec): RunningProcess {
   child.on('error', noop); // after a successful spawn only kill() failures land here, and we never use child.kill
   child.on('exit', (code, sig) => {
     exited = true;
-    clearTimeout(timeoutTimer);
-    if (stopReason !== null) outcome = { kind: 'stopped', reason: stopReason };
-    else if (timedOut) outcome = { kind: 'timedOut' };
-    else if (code !== null) outcome = { kind: 'exited', code };
-    else outcome = { kind: 'signaled', signal: sig ?? 'unknown' };
+    outcome = control.exit(code, sig);
     if (openPipes === 0) settle();
     else drainTimer = setTimeout(settle, PIPE_DRAIN_MS);
   });
 
-  if (spec.timeoutMs > 0) {
-    timeoutTimer = setTimeout(() => {
-      if (exited || stopReason !== null) return;
-      timedOut = true;
-      terminate();
-    }, spec.timeoutMs);
-  }
-
-  return {
-    pid,
-    pgid,
-    procStart,
-    spawnHr,
-    kill(reason) {
-      // Once the leader exited, settle() kills any leftovers itself; the first reason to stop wins.
-      if (exited || stopReason !== null || timedOut) return;
-      stopReason = reason;
-      terminate();
-    },
-    done,
-  };
+  const proc: RunningProcess = { spawnHr, started, exitHr: NaN, kill: (reason) => control.kill(reason), done };
+  return proc;
 }

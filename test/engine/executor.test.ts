@@ -1,19 +1,26 @@
 // The executor runs real processes: exit codes, output streaming, group kills, timeouts, spawn failures.
+// Every behaviour holds for both executors: spawning through the helper process (the default) and directly.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startProcess, type ExecSpec, type Outcome, type RunningProcess } from '../../src/engine/executor.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directExecutor, type ExecSpec, type Executor, type Outcome, type RunningProcess } from '../../src/engine/executor.js';
 import { isSameProcess, readProcStart } from '../../src/engine/procs.js';
+import { SpawnerExecutor } from '../../src/engine/spawnerExecutor.js';
 import { buildTaskCommand } from '../../src/engine/taskCommand.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bf-exec-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const spawner = new SpawnerExecutor();
+afterAll(async () => {
+  await spawner.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
+let executor: Executor = directExecutor;
 /** Starts `sh -c cmd` (or argv) and collects its output. */
 function start(cmd: string | ExecSpec['argv'], opts: Partial<ExecSpec> = {}) {
   const chunks: string[] = [];
-  const proc: RunningProcess = startProcess({
+  const proc: RunningProcess = executor.start({
     argv: typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : cmd,
     cwd: dir,
     env: { PATH: '/usr/bin:/bin' },
@@ -44,7 +51,14 @@ async function expectDead(pid: number): Promise<void> {
   expect(isSameProcess(pid, null)).toBe(false);
 }
 
-describe('startProcess', () => {
+describe.each([
+  ['direct', directExecutor],
+  ['spawner', spawner],
+])('%s executor', (_name, ex) => {
+  beforeAll(() => {
+    executor = ex;
+  });
+
   it('reports the exit code', async () => {
     expect((await run('exit 0')).outcome).toEqual({ kind: 'exited', code: 0 });
     expect((await run('exit 3')).outcome).toEqual({ kind: 'exited', code: 3 });
@@ -56,12 +70,15 @@ describe('startProcess', () => {
 
   it('runs the process as the leader of its own group and records its start time', async () => {
     const { proc, result } = start('sleep 0.2');
-    expect(proc.pgid).toBe(proc.pid);
-    const stat = readFileSync(`/proc/${proc.pid}/stat`, 'latin1');
-    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(proc.pid);
-    expect(proc.procStart).toMatch(/^\d+$/);
-    expect(proc.procStart).toBe(readProcStart(proc.pid));
+    const s = (await proc.started)!;
+    expect(s.pgid).toBe(s.pid);
+    const stat = readFileSync(`/proc/${s.pid}/stat`, 'latin1');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(s.pid);
+    expect(s.procStart).toMatch(/^\d+$/);
+    expect(s.procStart).toBe(readProcStart(s.pid));
+    expect(s.hr).toBeGreaterThanOrEqual(proc.spawnHr);
     await result;
+    expect(proc.exitHr).toBeGreaterThan(s.hr);
   });
 
   it('keeps the exact order of stdout and stderr of a shell task', async () => {
@@ -117,7 +134,16 @@ describe('startProcess', () => {
     proc.kill('cancel');
     expect((await result).outcome).toEqual({ kind: 'stopped', reason: 'cancel' });
     await expectDead(grandchild);
-    await expectDead(proc.pid);
+    await expectDead((await proc.started)!.pid);
+  });
+
+  it('kill() right after the start, before the pid is known, stops the process', async () => {
+    const f = pidFile();
+    const { proc, result } = start(`echo $$ > ${f}; sleep 100`);
+    proc.kill('cancel');
+    expect((await result).outcome).toEqual({ kind: 'stopped', reason: 'cancel' });
+    const pid = (await proc.started)?.pid;
+    if (pid) await expectDead(pid);
   });
 
   it("reports a shutdown stop even when the process exits 0 on SIGTERM", async () => {
@@ -152,7 +178,7 @@ describe('startProcess', () => {
 
   it('resolves spawnFailed, without throwing, for a missing executable or working directory', async () => {
     const missing = start(['/nonexistent/bin/tool', 'x']);
-    expect(missing.proc.pid).toBe(0);
+    expect(await missing.proc.started).toBeNull();
     const r = await missing.result;
     expect(r.outcome.kind).toBe('spawnFailed');
     expect(r.outcome.kind === 'spawnFailed' && r.outcome.error).toContain('ENOENT');

@@ -1,0 +1,166 @@
+// The spawner: a small, long-lived helper process that the executor starts once (spawnerExecutor.ts), so that
+// forking a task copies this process's page tables (~1 ms) rather than the service's (~180 MB, 2-3 ms).
+// It only spawns, signals a task's process group when asked, relays output (utf8-decoded) and reports each
+// exit; every decision (timeouts, kills, retries) and every store write stays in the service. It loads only
+// node core modules, and exits when the service is gone, leaving the tasks running for recovery to find.
+'use strict';
+const { spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
+const { StringDecoder } = require('node:string_decoder'); // already loaded by node's own streams
+
+/** After a process exits, how long its pipes may stay open (a grandchild holding them) before we stop waiting. */
+const PIPE_DRAIN_MS = 50;
+/** Batches sent but not yet written to the channel before we stop reading the tasks' pipes (back-pressure). */
+const MAX_UNSENT = 16;
+
+/** id -> { pid, child, reaped, open, code, signal, drainTimer, decoders } */
+const procs = new Map();
+let queue = [];
+let flushQueued = false;
+let unsent = 0;
+let paused = false;
+
+const now = () => {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
+};
+
+// Everything for the service goes out in one message per event-loop turn: an exit and the end of its
+// pipes, or several tasks' output, cost one write and one 'message' event in the service.
+function post(m) {
+  queue.push(m);
+  if (!flushQueued) {
+    flushQueued = true;
+    setImmediate(flush);
+  }
+}
+
+function flush() {
+  flushQueued = false;
+  const batch = queue;
+  queue = [];
+  if (batch.length === 0 || !process.connected) return;
+  unsent++;
+  process.send(batch, onSent);
+  // A service slower than its tasks' output: stop reading their pipes, as a direct reader would, so that
+  // the tasks block on write instead of this process buffering without bound.
+  if (unsent > MAX_UNSENT && !paused) setPaused(true);
+}
+
+function onSent() {
+  unsent--;
+  if (paused && unsent <= MAX_UNSENT / 2) setPaused(false);
+}
+
+function setPaused(on) {
+  paused = on;
+  for (const p of procs.values()) {
+    for (const s of [p.child.stdout, p.child.stderr]) {
+      if (s.destroyed) continue;
+      if (on) s.pause();
+      else s.resume();
+    }
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time since boot), the service's guard against pid reuse. */
+function procStart(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function signalGroup(pid, sig) {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* ESRCH: the group has no members left */
+  }
+}
+
+function start(m) {
+  let child;
+  try {
+    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    post({ t: 'f', id: m.id, error: e.message, code: e.code ?? null });
+    return;
+  }
+  const hr = now();
+  if (child.pid === undefined) {
+    // ENOENT, EACCES, EMFILE...: node emits 'error' on the next tick and nothing else.
+    child.once('error', (e) => post({ t: 'f', id: m.id, error: e.message, code: e.code ?? null }));
+    return;
+  }
+  const p = { pid: child.pid, child, reaped: false, open: 2, code: null, signal: null, drainTimer: undefined, decoders: [] };
+  procs.set(m.id, p);
+  post({ t: 'p', id: m.id, pid: p.pid, procStart: procStart(p.pid), hr });
+  for (const stream of [child.stdout, child.stderr]) {
+    const dec = new StringDecoder('utf8');
+    p.decoders.push(dec);
+    stream.on('data', (b) => {
+      const s = dec.write(b);
+      if (s.length > 0) post({ t: 'o', id: m.id, s });
+    });
+    stream.on('end', () => {
+      const s = dec.end();
+      if (s.length > 0) post({ t: 'o', id: m.id, s });
+    });
+    stream.on('error', () => {}); // a read error ends the stream: 'close' follows
+    stream.on('close', () => {
+      if (--p.open === 0 && p.reaped) settle(m.id, p);
+    });
+    if (paused) stream.pause();
+  }
+  child.on('error', () => {}); // after a successful spawn only kill() failures land here, and we never use child.kill
+  child.on('exit', (code, signal) => {
+    p.reaped = true;
+    p.code = code;
+    p.signal = signal;
+    if (p.open === 0) settle(m.id, p);
+    else p.drainTimer = setTimeout(drainOver, PIPE_DRAIN_MS, m.id, p);
+  });
+}
+
+function drainOver(id, p) {
+  // Not reading because the service is behind: the pipes are not known to be held, wait on.
+  if (paused) p.drainTimer = setTimeout(drainOver, PIPE_DRAIN_MS, id, p);
+  else settle(id, p);
+}
+
+function settle(id, p) {
+  if (!procs.has(id)) return;
+  procs.delete(id);
+  clearTimeout(p.drainTimer);
+  // A finished task leaves no process behind: what is left of its group (a daemonised child, a grandchild
+  // holding the pipes) is killed outright, its unread output dropped. The group id cannot have been
+  // reused: it still had members, or it is empty.
+  signalGroup(p.pid, 'SIGKILL');
+  if (p.open > 0) {
+    for (const dec of p.decoders) {
+      const s = dec.end();
+      if (s.length > 0) post({ t: 'o', id, s });
+    }
+    p.child.stdout.destroy();
+    p.child.stderr.destroy();
+  }
+  post({ t: 'x', id, code: p.code, signal: p.signal, hr: now() });
+}
+
+process.on('message', (m) => {
+  if (m.t === 's') start(m);
+  else if (m.t === 'k') {
+    // Only this process knows whether the leader was reaped: before that its pid, hence the group id,
+    // cannot belong to anyone else. After it, settle() has already killed what was left.
+    const p = procs.get(m.id);
+    if (p && !p.reaped) signalGroup(p.pid, m.sig);
+  }
+});
+
+// The service is gone (crash, kill -9, or its orderly close): exit without touching the tasks. Their
+// process groups live on; the pipes' read ends close with this process, exactly as when the service
+// itself held them, and the next service start recovers the attempts from the store.
+process.on('disconnect', () => process.exit(0));
