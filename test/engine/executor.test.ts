@@ -8,6 +8,7 @@ import { directExecutor, type ExecSpec, type Executor, type Outcome, type Runnin
 import { isSameProcess, readProcStart } from '../../src/engine/procs.js';
 import { SpawnerExecutor } from '../../src/engine/spawnerExecutor.js';
 import { buildTaskCommand } from '../../src/engine/taskCommand.js';
+import { pidFiles, readPid } from '../helpers/pids.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bf-exec-'));
 const spawner = new SpawnerExecutor();
@@ -34,17 +35,7 @@ function start(cmd: string | ExecSpec['argv'], opts: Partial<ExecSpec> = {}) {
 }
 const run = (cmd: string | ExecSpec['argv'], opts: Partial<ExecSpec> = {}) => start(cmd, opts).result;
 
-let n = 0;
-const pidFile = () => path.join(dir, `pid-${++n}`);
-/** The pid a task wrote to a file, once it is there. */
-async function readPid(file: string): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const s = (() => { try { return readFileSync(file, 'utf8').trim(); } catch { return ''; } })();
-    if (/^\d+$/.test(s)) return Number(s);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no pid in ${file}`);
-}
+const pidFile = pidFiles(dir);
 /** Dead: gone, or a zombie waiting for init to reap it (this container's init reaps every ~2 s). */
 async function expectDead(pid: number): Promise<void> {
   for (let i = 0; i < 50 && isSameProcess(pid, null); i++) await new Promise((r) => setTimeout(r, 10));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { findProcessesWithEnv, groupAlive, isSameProcess, killAttemptProcesses, readProcStart } from '../../src/engine/procs.js';
+import { pidFiles, readPid } from '../helpers/pids.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bf-procs-'));
 const started: ChildProcess[] = [];
@@ -20,16 +21,7 @@ function detached(cmd: string, env: Record<string, string> = {}, argv0 = '/bin/s
   started.push(c);
   return c;
 }
-let n = 0;
-const pidFile = () => path.join(dir, `pid-${++n}`);
-async function readPid(file: string): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const s = (() => { try { return readFileSync(file, 'utf8').trim(); } catch { return ''; } })();
-    if (/^\d+$/.test(s)) return Number(s);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no pid in ${file}`);
-}
+const pidFile = pidFiles(dir);
 const alive = (pid: number) => isSameProcess(pid, null);
 const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
 const marker = (value: string) => ({ name: 'BATCHFLOW_ATTEMPT', value });
