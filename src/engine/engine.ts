@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import { StaleError } from '../domain/errors.js';
 import { resolveParameters, substitute } from '../domain/params.js';
-import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
+import { isFailed, isPending, isTerminalTaskInstance, type FlowInstanceStatus, type TaskInstanceStatus } from '../domain/status.js';
 import { formatInZone, javaDateString } from '../domain/time.js';
 import type { TaskInstance } from '../domain/types.js';
 import type { InstanceTransition, Store, StoreEvent, TaskTransition } from '../store/store.js';
@@ -308,7 +308,7 @@ export class Engine {
       const { ai, nodeId } = this.queue.shift()!;
       const t = ai.task(nodeId);
       const status = next.get(t.id) ?? t.status;
-      if (ai.ended || (status !== 'INIT' && status !== 'READY' && status !== 'RERUN')) continue;
+      if (ai.ended || !isPending(status)) continue;
       const def = ai.def(t.taskId);
       const runNum = t.runNum + 1;
       const inst = ai.instance;
@@ -361,7 +361,7 @@ export class Engine {
       if (tr.exitCode !== undefined) t.exitCode = tr.exitCode;
       if (tr.isTimeout !== undefined) t.isTimeout = tr.isTimeout;
       if (tr.to === 'RERUN') this.armRetry(found.ai, t);
-      if (isEnd(tr.to)) t.endedAt = tr.at;
+      if (isTerminalTaskInstance(tr.to)) t.endedAt = tr.at;
     }
     for (const it of instances) {
       const ai = this.active.get(it.id);
@@ -492,7 +492,7 @@ export class Engine {
     ai.ended = inst.status !== 'RUNNING';
     for (const t of ai.tasksByNode.values()) {
       if (t.status !== 'RERUN' || ai.ended) this.clearRetry(t.id);
-      if (!['INIT', 'READY', 'RERUN'].includes(t.status) || ai.ended) this.dropQueued(t.id);
+      if (!isPending(t.status) || ai.ended) this.dropQueued(t.id);
     }
     // Running attempts keep their TaskInstance objects: point them at the fresh ones.
     for (const r of this.running.values()) if (r.ai === ai) r.task = ai.taskByInstanceId(r.task.id) ?? r.task;
@@ -546,14 +546,9 @@ export class Engine {
   }
 }
 
-function isEnd(s: TaskInstanceStatus): boolean {
-  return s === 'SUCCESS' || s === 'FAIL' || s === 'TIMEOUT' || s === 'CANCEL' || s === 'SKIP';
-}
-
 function failureReason(ai: ActiveInstance, next: ReadonlyMap<string, TaskInstanceStatus>): string {
   const failed = [...ai.tasksByNode.values()].filter((t) => {
-    const s = next.get(t.id) ?? t.status;
-    return s === 'FAIL' || s === 'TIMEOUT';
+    return isFailed(next.get(t.id) ?? t.status);
   });
   return failed.map((t) => `task ${t.taskName} (${t.id}) ${next.get(t.id) ?? t.status}`).join('; ') || 'a task failed';
 }
