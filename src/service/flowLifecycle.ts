@@ -53,7 +53,7 @@ export async function loadFlowForEdit(deps: Deps, caller: Caller, flowId: number
     throw e;
   }
   // The store wrote ours unless another user's lock is still valid: report that one (62106).
-  requireWritable({ ...cur.flow, editLock: held }, caller, now);
-  const fw = await loadFlow(deps, caller, flowId);
-  return { fw, locked: false, hasEditPri: true, hasReadPri: true, isUserLocked: caller.user.locked };
+  const flow = { ...cur.flow, editLock: held };
+  requireWritable(flow, caller, now);
+  return { fw: { ...cur, flow }, locked: false, hasEditPri: true, hasReadPri: true, isUserLocked: caller.user.locked };
 }

@@ -1,8 +1,18 @@
 // The Flow struct of Get Flow (ref §5.1) with its FlowGraph (ref §5.2) as a JSON string, camelCase,
 // plus the epoch-ms twins of its dates; and the small flow lists of Get My Flow and Search Flow.
-import type { Flow } from '../../domain/types.js';
+import type { Flow, FlowRefNode, Relation } from '../../domain/types.js';
 import type { FlowView } from '../../service/flows.js';
 import { DATE_TIME_S, stamped } from './dates.js';
+
+/** A graph edge as both FlowGraph and InstanceGraph carry it (ref §5.3). */
+export function renderRelation(r: Relation): Record<string, unknown> {
+  return { source: r.source, target: r.target, cycleGap: r.cycleGap, rerun: r.rerun };
+}
+
+/** A workflow-reference node (FlowSimpleInfo, ref §5.3); InstanceGraph adds its instance fields to it. */
+export function renderFlowRef(r: FlowRefNode): Record<string, unknown> {
+  return { flowId: r.flowId, flowName: r.flowName, nodeId: r.nodeId, isVirtual: r.isVirtual, x: r.x, y: r.y };
+}
 
 export function renderGraph(flow: Flow): Record<string, unknown> {
   return {
@@ -15,10 +25,10 @@ export function renderGraph(flow: Flow): Record<string, unknown> {
     startTime: flow.startDate,
     cycle: flow.cycle,
     doAs: flow.doAs,
-    flows: flow.flowRefs.map((r) => ({ flowId: r.flowId, flowName: r.flowName, nodeId: r.nodeId, isVirtual: r.isVirtual, x: r.x, y: r.y })),
+    flows: flow.flowRefs.map(renderFlowRef),
     name: flow.name,
     syncType: flow.syncType,
-    relations: flow.relations.map((r) => ({ source: r.source, target: r.target, cycleGap: r.cycleGap, rerun: r.rerun })),
+    relations: flow.relations.map(renderRelation),
     parameters: JSON.stringify(flow.parameters),
     tasks: flow.nodes.map((n) => ({ taskName: n.taskName, taskId: String(n.taskId), nodeId: n.nodeId, x: n.x, y: n.y })),
     queue: flow.queue,

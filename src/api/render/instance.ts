@@ -4,6 +4,7 @@ import type { InstanceView, TaskInstanceView } from '../../service/instances.js'
 import { javaDateString } from '../../domain/time.js';
 import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
 import { DATE_TIME_S, calDt, stamped } from './dates.js';
+import { renderFlowRef, renderRelation } from './flow.js';
 
 function instanceGraph(v: InstanceView, extras: boolean): Record<string, unknown> {
   const { instance } = v;
@@ -17,11 +18,11 @@ function instanceGraph(v: InstanceView, extras: boolean): Record<string, unknown
     owners: f.owners,
     cycle: f.cycle,
     doAs: f.doAs,
-    flows: f.flowRefs.map((r) => ({ flowId: r.flowId, flowName: r.flowName, nodeId: r.nodeId, isVirtual: r.isVirtual, x: r.x, y: r.y, flowInstId: '', status: 'NONE' })),
+    flows: f.flowRefs.map((r) => ({ ...renderFlowRef(r), flowInstId: '', status: 'NONE' })),
     name: f.name,
     instId: instance.id,
     id: instance.flowId,
-    relations: f.relations.map((r) => ({ source: r.source, target: r.target, cycleGap: r.cycleGap, rerun: r.rerun })),
+    relations: f.relations.map(renderRelation),
     parameters: instance.parameters,
     tasks: f.nodes.map((n) => {
       const t = byNode.get(n.nodeId);
