@@ -3,3 +3,11 @@ export interface Clock {
   now(): number;
 }
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Node timers hold at most 2^31-1 ms; a longer wait is armed for that long and re-checked when it fires. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The timer delay from `now` until `at`: never negative, never over what a Node timer can hold. */
+export function timerDelay(at: number, now: number): number {
+  return Math.min(Math.max(0, at - now), MAX_TIMER_MS);
+}

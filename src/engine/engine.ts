@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Clock } from '../domain/clock.js';
+import { timerDelay, type Clock } from '../domain/clock.js';
 import { StaleError } from '../domain/errors.js';
 import { resolveParameters, substitute } from '../domain/params.js';
 import { isFailed, isPending, isTerminalTaskInstance, type FlowInstanceStatus, type TaskInstanceStatus } from '../domain/status.js';
@@ -63,7 +63,6 @@ interface Start {
   params: Map<string, string>;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Engine {
   readonly events = new EngineEmitter();
@@ -182,7 +181,7 @@ export class Engine {
       this.dueTimer = null;
       this.dueTimerAt = Infinity;
       this.kick();
-    }, Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS));
+    }, timerDelay(at, this.clock.now()));
     this.dueTimer.unref();
   }
 
@@ -500,7 +499,6 @@ export class Engine {
 
   private armRetry(ai: ActiveInstance, t: TaskInstance): void {
     this.clearRetry(t.id);
-    const delay = Math.max(0, (t.nextRunAt ?? 0) - this.clock.now());
     const timer = setTimeout(() => {
       this.retryTimers.delete(t.id);
       void this.serial(async () => {
@@ -508,7 +506,7 @@ export class Engine {
         if (!this.isQueued(ai, t.nodeId)) this.queue.push({ ai, nodeId: t.nodeId });
         await this.step([ai], []);
       });
-    }, Math.min(delay, MAX_TIMER_MS));
+    }, timerDelay(t.nextRunAt ?? 0, this.clock.now()));
     timer.unref();
     this.retryTimers.set(t.id, timer);
   }

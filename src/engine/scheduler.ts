@@ -6,7 +6,7 @@
 // The rules of which fire counts are pure (src/domain/fires.ts); this file holds plans, timers and events.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Clock } from '../domain/clock.js';
+import { timerDelay, type Clock } from '../domain/clock.js';
 import { DuplicateKeyError } from '../domain/errors.js';
 import { dueFire, firstFireAtOrAfter, lowerBound, type DueFire } from '../domain/fires.js';
 import { buildFlowInstance } from '../domain/instances.js';
@@ -49,7 +49,6 @@ interface Plan {
   retryAt: number;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 5_000;
 
 const isScheduled = (f: Flow) => f.type === 1 && f.active === 1;
@@ -257,7 +256,7 @@ export class Scheduler {
       this.timer = null;
       this.timerAt = Infinity;
       this.background(() => this.fireDue(), 'fire');
-    }, Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS));
+    }, timerDelay(at, this.clock.now()));
     this.timer.unref();
   }
 
