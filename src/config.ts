@@ -34,6 +34,12 @@ export interface Config {
   sqliteSynchronous: 'NORMAL' | 'FULL';
   logLevel: string;
   hostName: string;
+  /** How often an engine renews its lease in the store. */
+  engineHeartbeatMs: number;
+  /** How long a lease lasts without renewal; after that, any live engine recovers its attempts. */
+  engineLeaseMs: number;
+  /** The engine's safety-net rescan of the store (events and timers do the real work). */
+  engineRescanMs: number;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +67,9 @@ export const defaults: Config = {
   sqliteSynchronous: 'NORMAL',
   logLevel: 'info',
   hostName: hostname(),
+  engineHeartbeatMs: 2_000,
+  engineLeaseMs: 10_000,
+  engineRescanMs: 5_000,
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -123,6 +132,9 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   sqliteSynchronous: ['BATCHFLOW_SQLITE_SYNCHRONOUS', sync],
   logLevel: ['BATCHFLOW_LOG_LEVEL', str],
   hostName: ['BATCHFLOW_HOST_NAME', str],
+  engineHeartbeatMs: ['BATCHFLOW_ENGINE_HEARTBEAT_MS', int(10, 3_600_000)],
+  engineLeaseMs: ['BATCHFLOW_ENGINE_LEASE_MS', int(100, 86_400_000)],
+  engineRescanMs: ['BATCHFLOW_ENGINE_RESCAN_MS', int(10, 3_600_000)],
 };
 
 /**
@@ -140,6 +152,9 @@ export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {
   }
   const cfg = out as unknown as Config;
   cfg.dataDir = path.resolve(cfg.dataDir);
+  if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
+    throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
+  }
   return cfg;
 }
 

@@ -36,3 +36,8 @@ export class StaleError extends Error {
 export class DuplicateKeyError extends Error {
   override readonly name = 'DuplicateKeyError';
 }
+
+/** A status change the transition tables of status.ts do not allow: refused, never written. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+}

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { describeEngineStoreContract } from './engine.contract.js';
 import { describeStoreContract } from './store.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeStoreContract('sqlite', () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') }));
+const factory = () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') });
+describeStoreContract('sqlite', factory);
+describeEngineStoreContract('sqlite', factory);

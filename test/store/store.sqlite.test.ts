@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { migrations } from '../../src/store/migrations/index.js';
 import { flowOf, instanceOf, T0 } from './store.contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'batchflow-sqlite-'));
@@ -42,7 +43,7 @@ describe('SQLite store', () => {
     await store.close();
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('select name from batchflow_migrations').pluck().all()).toEqual(['0001_init']);
+    expect(raw.prepare('select name from batchflow_migrations').pluck().all()).toEqual(migrations.map((m) => m.name));
     raw.close();
   });
 
