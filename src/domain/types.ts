@@ -209,6 +209,8 @@ export interface TaskInstance {
 
 /** One row of an instance's or task instance's history: every status change, in order. */
 export interface TransitionRecord {
+  /** The store-wide order of changes (increasing in commit order). */
+  seq: number;
   /** The task instance's id for task rows, the flow instance's for instance rows. */
   entityId: string;
   kind: 'instance' | 'task';

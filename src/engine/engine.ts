@@ -90,6 +90,7 @@ export class Engine {
       newId,
       onLost: (old) => this.leaseLost(old),
       onError: (e) => this.log.warn({ err: e }, 'engine heartbeat failed; trying again at the next beat'),
+      onRegistered: (engineId) => this.events.emit('registered', { engineId }),
     });
     this.attempts = new Attempts({
       store: this.store,
@@ -162,6 +163,16 @@ export class Engine {
   /** Attempts whose process runs now (for status pages and tests). */
   runningCount(): number {
     return this.attempts.count();
+  }
+
+  /** Deciding now, or with a decision ready to run now (the simulator waits until it is not). */
+  busy(): boolean {
+    return this.loop.busy();
+  }
+
+  /** The work loop's state, for a diagnosis. */
+  describeWork(): string {
+    return this.loop.describe();
   }
 
   /** Nothing to do right now (tests and the simulator wait for it). */

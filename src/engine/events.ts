@@ -25,6 +25,8 @@ export interface EngineEvents {
    * store's state. Not named 'error' on purpose: an EventEmitter throws an 'error' nobody listens to.
    */
   stepFailed: [{ where: string; error: unknown; failures: number }];
+  /** The engine registered in the store under this id (at start, and again after losing its lease). */
+  registered: [{ engineId: string }];
   /** Recovery found and closed an attempt whose owner died. */
   attemptRecovered: [{ taskInstanceId: string; runNum: number; killed: number[] }];
 }

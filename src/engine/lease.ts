@@ -16,6 +16,7 @@ export interface LeaseDeps {
   newId: () => string;
   onLost: (oldId: string) => void;
   onError: (e: unknown) => void;
+  onRegistered?: (id: string) => void;
 }
 
 export class Lease {
@@ -42,6 +43,7 @@ export class Lease {
       endedAt: null,
     });
     this.id = id;
+    this.d.onRegistered?.(id);
     return id;
   }
 

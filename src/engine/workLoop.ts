@@ -73,6 +73,21 @@ export class WorkLoop {
     return this.items.size === 0 && this.running === null && this.again.size === 0;
   }
 
+  /**
+   * Working now. Items waiting out a backoff do not count: their timer wakes the loop (an add() starts
+   * the drain at once, so a ready item is always being drained, or waits for that timer).
+   */
+  busy(): boolean {
+    return this.draining || this.running !== null;
+  }
+
+  /** What is pending, for a diagnosis ("key(failures, due in ms)"). */
+  describe(): string {
+    const now = this.clock.now();
+    const items = [...this.items.values()].map((it) => `${it.key}(${it.failures}, ${it.notBefore - now} ms)`);
+    return `${this.running ? `running ${this.running}; ` : ''}${items.join(', ') || 'nothing pending'}`;
+  }
+
   whenIdle(): Promise<void> {
     if (this.idle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

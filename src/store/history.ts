@@ -5,6 +5,7 @@ import type { TransitionRecord } from '../domain/types.js';
 import { num, type Ctx, type StatusEventsTable } from './db.js';
 
 const toRecord = (r: Selectable<StatusEventsTable>): TransitionRecord => ({
+  seq: num(r.id),
   entityId: r.task_instance_id ?? r.flow_instance_id,
   kind: r.task_instance_id === null ? 'instance' : 'task',
   from: r.from_status,

@@ -1,0 +1,137 @@
+// The invariants every simulated run must keep, checked on the store's final rows, its history (every
+// status change, in commit order) and the host's record of processes. Each returns plain sentences
+// naming the ids at fault; an empty list means the run was correct.
+import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, type FlowInstanceStatus, type TaskInstanceStatus } from '../../src/domain/status.js';
+import { isSuccessCode } from '../../src/engine/taskCommand.js';
+import type { Attempt, FlowInstance, TaskInstance, TransitionRecord } from '../../src/domain/types.js';
+import type { FakeProcess } from './fakeHost.js';
+
+export interface Observed {
+  instances: FlowInstance[];
+  tasks: Map<string, TaskInstance[]>;
+  attempts: Map<string, Attempt[]>;
+  history: TransitionRecord[];
+  processes: FakeProcess[];
+  aliveProcesses: FakeProcess[];
+  /** Instance ids the API acknowledged, and those whose create answered an error (they may exist). */
+  acked: Set<string>;
+  maybe: Set<string>;
+  /** Engine ids of incarnations that crashed (their attempts may be LOST). */
+  crashedEngines: Set<string>;
+  hostViolations: string[];
+}
+
+export function checkInvariants(o: Observed): string[] {
+  const v: string[] = [...o.hostViolations];
+  const byId = new Map(o.instances.map((i) => [i.id, i]));
+
+  // Every instance terminal after quiescence; none lost, none made that nobody asked for.
+  for (const i of o.instances) {
+    if (!isTerminalFlowInstance(i.status)) v.push(`instance ${i.id} is ${i.status} after quiescence`);
+    if (!o.acked.has(i.id) && !o.maybe.has(i.id)) v.push(`instance ${i.id} exists but was never triggered`);
+    const tasks = o.tasks.get(i.id) ?? [];
+    if (tasks.length !== i.snapshot.tasks.length) v.push(`instance ${i.id} has ${tasks.length} task instances for ${i.snapshot.tasks.length} tasks`);
+    for (const t of tasks) if (!['SUCCESS', 'FAIL', 'TIMEOUT', 'CANCEL', 'SKIP'].includes(t.status)) v.push(`task instance ${t.id} is ${t.status} after quiescence`);
+  }
+  for (const id of o.acked) if (!byId.has(id)) v.push(`acknowledged instance ${id} is missing`);
+  for (const p of o.aliveProcesses) v.push(`process ${p.pid} of ${p.taskInstanceId}#${p.runNum} still runs after quiescence`);
+
+  v.push(...checkHistory(o, byId));
+  v.push(...checkAttempts(o, byId));
+  return v;
+}
+
+/** Each change allowed by the tables, chained (from = the previous to), ending at the row's status. */
+function checkHistory(o: Observed, byId: Map<string, FlowInstance>): string[] {
+  const v: string[] = [];
+  const last = new Map<string, string>();
+  const current = new Map<string, string>();
+  // Keyed by kind too: flow 1's instance and task 1's task instance share an id.
+  for (const i of o.instances) current.set(`instance:${i.id}`, i.status);
+  for (const ts of o.tasks.values()) for (const t of ts) current.set(`task:${t.id}`, t.status);
+  const instanceOfTask = new Map<string, string>();
+  for (const [iid, ts] of o.tasks) for (const t of ts) instanceOfTask.set(t.id, iid);
+
+  // The one-instance-per-flow rule: an instance holds its flow while RUNNING or while a task of it runs.
+  const state = new Map<string, { status: string; running: number }>();
+  const holds = (s: { status: string; running: number } | undefined) => s !== undefined && (s.status === 'RUNNING' || s.running > 0);
+  for (const h of o.history) {
+    const key = `${h.kind}:${h.entityId}`;
+    const prev = last.get(key) ?? (h.kind === 'instance' ? 'WAIT' : 'INIT');
+    if (h.from !== prev) v.push(`${h.kind} ${h.entityId}: change #${h.seq} from ${h.from}, but it was ${prev}`);
+    const allowed = h.kind === 'instance' ? canTransitionFlowInstance(h.from as FlowInstanceStatus, h.to as FlowInstanceStatus) : canTransitionTaskInstance(h.from as TaskInstanceStatus, h.to as TaskInstanceStatus);
+    if (!allowed) v.push(`${h.kind} ${h.entityId}: change #${h.seq} ${h.from} -> ${h.to} is not in the transition table`);
+    last.set(key, h.to);
+
+    const iid = h.kind === 'instance' ? h.entityId : instanceOfTask.get(h.entityId) ?? '?';
+    const inst = byId.get(iid);
+    let s = state.get(iid);
+    if (!s) state.set(iid, (s = { status: 'WAIT', running: 0 }));
+    if (h.kind === 'instance') s.status = h.to;
+    else {
+      if (h.to === 'RUNNING') {
+        if (isTerminalFlowInstance(s.status as FlowInstanceStatus) || s.status === 'WAIT') v.push(`task ${h.entityId} started (#${h.seq}) while its instance ${iid} was ${s.status}`);
+        s.running++;
+      }
+      if (h.from === 'RUNNING') s.running--;
+    }
+    if (inst) {
+      const holders = o.instances.filter((x) => x.flowId === inst.flowId && holds(state.get(x.id)));
+      if (holders.length > 1) v.push(`flow ${inst.flowId}: ${holders.map((x) => x.id).join(' and ')} run at once (after change #${h.seq})`);
+    }
+  }
+  for (const [key, to] of last) {
+    if (current.get(key) !== to) v.push(`${key}: history ends at ${to}, the row says ${current.get(key)}`);
+  }
+  return v;
+}
+
+const RETRIED: ReadonlySet<string> = new Set(['FAIL', 'TIMEOUT', 'LOST', 'INTERRUPTED']);
+
+/** Attempts numbered 1..n, all closed, only a retryable end followed by another; ends that match the processes. */
+function checkAttempts(o: Observed, byId: Map<string, FlowInstance>): string[] {
+  const v: string[] = [];
+  const procs = new Map<string, FakeProcess[]>();
+  for (const p of o.processes) {
+    const key = `${p.taskInstanceId}#${p.runNum}`;
+    if (!procs.has(key)) procs.set(key, []);
+    procs.get(key)!.push(p);
+  }
+  for (const [iid, tasks] of o.tasks) {
+    const inst = byId.get(iid)!;
+    for (const t of tasks) {
+      const def = inst.snapshot.tasks.find((d) => d.id === t.taskId)!;
+      const attempts = o.attempts.get(t.id) ?? [];
+      if (attempts.length !== t.runNum) v.push(`task ${t.id}: runNum ${t.runNum} but ${attempts.length} attempts`);
+      let failures = 0;
+      attempts.forEach((a, k) => {
+        const where = `task ${t.id} attempt ${a.runNum}`;
+        if (a.runNum !== k + 1) v.push(`${where}: attempts not numbered 1..n`);
+        if (a.status === 'RUNNING') v.push(`${where} is still open after quiescence`);
+        if (k < attempts.length - 1 && !RETRIED.has(a.status)) v.push(`${where} ended ${a.status} and yet ran again`);
+        if (a.status === 'FAIL' || a.status === 'TIMEOUT' || a.status === 'LOST') failures++;
+        const ps = procs.get(`${t.id}#${a.runNum}`) ?? [];
+        if (ps.length > 1) v.push(`${where} has ${ps.length} processes`);
+        const p = ps[0];
+        if (a.status === 'LOST') {
+          // Lost with its engine: the end may have reached it, but not the store.
+          if (!o.crashedEngines.has(a.engineId)) v.push(`${where} is LOST though its engine ${a.engineId} never died`);
+          return;
+        }
+        if (a.status === 'INTERRUPTED' && p) v.push(`${where} is INTERRUPTED though its process ${p.pid} ran (no shutdown happens here)`);
+        if (!p || !p.outcome) return;
+        if (!p.delivered) {
+          v.push(`${where}: its end never reached an engine, yet it is ${a.status} (only LOST can be)`);
+          return;
+        }
+        if (p.killedByRecovery) return;
+        const o2 = p.outcome;
+        const expected =
+          o2.kind === 'exited' ? (isSuccessCode(def.successCode, o2.code) ? 'SUCCESS' : 'FAIL') : o2.kind === 'timedOut' ? 'TIMEOUT' : o2.kind === 'stopped' ? (o2.reason === 'cancel' ? 'CANCEL' : 'INTERRUPTED') : 'FAIL';
+        if (a.status !== expected) v.push(`${where}: the process ended ${JSON.stringify(o2)}, the attempt says ${a.status} (expected ${expected})`);
+      });
+      if (failures > def.retryLimit + 1) v.push(`task ${t.id}: ${failures} failed attempts for retryLimit ${def.retryLimit}`);
+    }
+  }
+  return v;
+}
