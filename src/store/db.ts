@@ -3,7 +3,7 @@
 // the query files. Shared by every adapter; nothing here opens a connection.
 // Integer columns are declared `number`; bigint columns may arrive as strings from some drivers (pg), so
 // row mappers pass them through Number(). Times are epoch ms, booleans 0/1, JSON columns are text.
-import type { Compilable, CompiledQuery, DatabaseConnection, Driver, Kysely, QueryResult, Transaction } from 'kysely';
+import type { Compilable, CompiledQuery, DatabaseConnection, Driver, Generated, Kysely, QueryResult, Transaction } from 'kysely';
 import type { StoreEvent } from './store.js';
 
 export interface CountersTable {
@@ -68,6 +68,8 @@ export interface FlowsTable {
   lock_expires_at: number | null;
   /** Epoch ms when periodic scheduling of the flow (re)started; see Flow.scheduleFrom. */
   schedule_from: number;
+  /** Flow.version (migration 0003): +1 on every content write; Save's guard. */
+  version: Generated<number>;
 }
 
 export interface TasksTable {
