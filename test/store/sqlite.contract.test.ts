@@ -1,13 +1,16 @@
-// Runs the Store contract against the SQLite adapter on a fresh temp-file database per test.
+// Runs the Store contracts (store.contract.ts, flowGuards.contract.ts) against the SQLite adapter on a fresh temp-file database per test.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeStoreContract('sqlite', () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') }));
+const fresh = () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') });
+describeStoreContract('sqlite', fresh);
+describeFlowGuardsContract('sqlite', fresh);

@@ -294,10 +294,15 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it('fails only the create whose write fails, when creates arrive together', async () => {
         const f = await store.createFlow(flowOf(orgId, dirId, 1));
-        const orphan = instanceOf({ ...f, flow: { ...f.flow, id: f.flow.id + 1000 } }, T0); // no such flow
-        const results = await Promise.allSettled([instanceOf(f, T0), orphan, instanceOf(f, T0 + MIN)].map((i) => store.createFlowInstance(i)));
-        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-        expect((results[1] as PromiseRejectedResult).reason).not.toBeInstanceOf(DuplicateKeyError);
+        const g = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'g' }));
+        const orphan = instanceOf({ ...f, flow: { ...f.flow, id: f.flow.id + 1000 } }, T0); // no such flow: refused before its insert
+        const bad = instanceOf(g, T0);
+        const broken = { ...bad, tasks: bad.tasks.map((t) => ({ ...t, taskName: null as unknown as string })) }; // its insert fails the batch
+        const results = await Promise.allSettled([instanceOf(f, T0), orphan, broken, instanceOf(f, T0 + MIN)].map((i) => store.createFlowInstance(i)));
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StaleError);
+        expect((results[2] as PromiseRejectedResult).reason).not.toBeInstanceOf(DuplicateKeyError);
+        expect((results[2] as PromiseRejectedResult).reason).not.toBeInstanceOf(StaleError);
         expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 100 })).total).toBe(2);
       });
 
