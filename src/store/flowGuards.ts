@@ -1,6 +1,10 @@
 // The guards of the flow writes, read or checked inside the writing transaction (contract §2, §3): the
 // edit lock columns (mapping and rule in SQL), why a guarded UPDATE of a flows row matched nothing, and
 // references between flows. Used by flows.ts and by flowInstances.ts (triggers, cancel); no writes here.
+// A read inside a writing transaction is as good as a lock on SQLite (BEGIN IMMEDIATE: one writer at a
+// time). A PostgreSQL adapter must lock what these checks read: the deleted or cancelled-for flows row
+// FOR UPDATE before its checks, referenced and triggered flows rows FOR KEY SHARE. The guarded UPDATEs
+// (Save, Enable, Disable) need nothing more: their WHERE is re-checked under the row lock.
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import { EditLockedError, FlowChangedError, invalid, StaleError } from '../domain/errors.js';
 import { lockHeldByOther } from '../domain/editLock.js';
