@@ -1,9 +1,11 @@
 // Every setting of the service, read once: defaults here, then environment variables (BATCHFLOW_*),
 // then command-line flags (they win). The resolved object is passed to every component explicitly;
-// nothing else reads process.env. A bad value throws ConfigError naming the setting (the CLI exits 2).
+// nothing else reads process.env. A bad value throws ConfigError naming the variable or the flag as the
+// user typed it (the CLI exits 2).
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { StartupError } from './startup/errors.js';
 
 export interface Config {
   host: string;
@@ -34,10 +36,16 @@ export interface Config {
   sqliteSynchronous: 'NORMAL' | 'FULL';
   logLevel: string;
   hostName: string;
+  /** How often an engine renews its lease in the store. */
+  engineHeartbeatMs: number;
+  /** How long a lease lasts without renewal; after that, any live engine recovers its attempts. */
+  engineLeaseMs: number;
+  /** The engine's safety-net rescan of the store (events and timers do the real work). */
+  engineRescanMs: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends StartupError {
+  override readonly name: string = 'ConfigError';
 }
 
 export const defaults: Config = {
@@ -61,6 +69,9 @@ export const defaults: Config = {
   sqliteSynchronous: 'NORMAL',
   logLevel: 'info',
   hostName: hostname(),
+  engineHeartbeatMs: 2_000,
+  engineLeaseMs: 10_000,
+  engineRescanMs: 5_000,
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -95,6 +106,13 @@ const spawnerMode: Parser<'spawner' | 'direct'> = (raw, name) => {
   if (v !== 'spawner' && v !== 'direct') throw new ConfigError(`${name} must be spawner or direct, got "${raw}"`);
   return v;
 };
+/** pino's levels (its `levels.values`) and `silent`; a typo would otherwise make pino throw a stack trace. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const logLevel: Parser<string> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return v;
+};
 const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
   const v = raw.toUpperCase();
   if (v !== 'NORMAL' && v !== 'FULL') throw new ConfigError(`${name} must be NORMAL or FULL, got "${raw}"`);
@@ -121,25 +139,37 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   editLockMinutes: ['BATCHFLOW_EDIT_LOCK_MINUTES', int(1)],
   keepWorkDirs: ['BATCHFLOW_KEEP_WORK_DIRS', bool],
   sqliteSynchronous: ['BATCHFLOW_SQLITE_SYNCHRONOUS', sync],
-  logLevel: ['BATCHFLOW_LOG_LEVEL', str],
+  logLevel: ['BATCHFLOW_LOG_LEVEL', logLevel],
   hostName: ['BATCHFLOW_HOST_NAME', str],
+  engineHeartbeatMs: ['BATCHFLOW_ENGINE_HEARTBEAT_MS', int(10, 3_600_000)],
+  engineLeaseMs: ['BATCHFLOW_ENGINE_LEASE_MS', int(100, 86_400_000)],
+  engineRescanMs: ['BATCHFLOW_ENGINE_RESCAN_MS', int(10, 3_600_000)],
 };
 
 /**
  * Resolves the configuration: defaults < env < overrides (flags, already typed or raw strings).
- * `env` defaults to process.env; tests pass their own.
+ * `env` defaults to process.env; tests pass their own. `flagNames` says which flag set each override
+ * (`workerConcurrency` -> `--concurrency`), so that an error names what the user typed; an override
+ * without one is named by its setting.
  */
-export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  flagNames: Partial<Record<keyof Config, string>> = {},
+): Config {
   const out = { ...defaults } as Record<keyof Config, unknown>;
   for (const key of Object.keys(settings) as Array<keyof Config>) {
     const [envName, parse] = settings[key];
     const raw = env[envName];
     if (raw !== undefined && raw !== '') out[key] = (parse as Parser<unknown>)(raw, envName);
     const o = overrides[key];
-    if (o !== undefined) out[key] = typeof o === 'string' ? (parse as Parser<unknown>)(o, `--${key}`) : o;
+    if (o !== undefined) out[key] = typeof o === 'string' ? (parse as Parser<unknown>)(o, flagNames[key] ?? key) : o;
   }
   const cfg = out as unknown as Config;
   cfg.dataDir = path.resolve(cfg.dataDir);
+  if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
+    throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
+  }
   return cfg;
 }
 

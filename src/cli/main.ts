@@ -1,11 +1,14 @@
 // The `batchflow` command: `serve` runs the service; `admin ...` manages organizations and users in the
-// same store as a running server and prints JSON. Bad configuration: one line naming the setting, exit 2.
+// same store as a running server and prints JSON. Every start-up failure a person can act on (bad
+// configuration, data directory or port in use, a store that cannot be opened) is a StartupError: one
+// line, exit 2, decided at the bottom of this file.
 import { Command, Option } from 'commander';
-import { loadConfig, ConfigError, type Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
 import { startServer, openStore } from '../server.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
+import { StartupError } from '../startup/errors.js';
 import type { Store } from '../store/store.js';
 
 const program = new Command();
@@ -16,16 +19,29 @@ const storeOptions = (cmd: Command) =>
     .option('--data <dir>', 'data directory (embedded SQLite store, task work dirs)')
     .option('--database-url <url>', 'postgres://... to use PostgreSQL instead of the embedded store');
 
-function configFrom(opts: Record<string, unknown>): Config {
-  return loadConfig({
-    port: opts.port,
-    host: opts.host,
-    dataDir: opts.data,
-    databaseUrl: opts.databaseUrl,
-    timezone: opts.timezone,
-    workerConcurrency: opts.concurrency,
-    runEngine: opts.engine === false ? false : undefined,
-  });
+/** Setting <- the commander attribute of the flag that sets it (`--data` is `data`). */
+const FLAG_OF: Partial<Record<keyof Config, string>> = {
+  port: 'port',
+  host: 'host',
+  dataDir: 'data',
+  databaseUrl: 'databaseUrl',
+  timezone: 'timezone',
+  workerConcurrency: 'concurrency',
+  logLevel: 'logLevel',
+};
+
+/** The config of a command's flags; a bad value is named by the flag as declared (`--concurrency`). */
+function configFrom(cmd: Command): Config {
+  const opts = cmd.opts();
+  const overrides: Partial<Record<keyof Config, unknown>> = { runEngine: opts.engine === false ? false : undefined };
+  const flagNames: Partial<Record<keyof Config, string>> = {};
+  for (const [key, attr] of Object.entries(FLAG_OF) as Array<[keyof Config, string]>) {
+    const option = cmd.options.find((o) => o.attributeName() === attr);
+    if (!option) continue;
+    overrides[key] = opts[attr];
+    if (option.long) flagNames[key] = option.long;
+  }
+  return loadConfig(overrides, undefined, flagNames);
 }
 
 storeOptions(
@@ -36,9 +52,10 @@ storeOptions(
     .option('--host <host>', 'address to listen on')
     .option('--timezone <zone>', 'service time zone (IANA name)')
     .option('--concurrency <n>', 'task processes running at once')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .addOption(new Option('--no-engine', 'serve the API only; run no tasks')),
-).action(async (opts) => {
-  const config = configFrom(opts);
+).action(async (_opts, cmd: Command) => {
+  const config = configFrom(cmd);
   const server = await startServer(config);
   const base = `${server.url}/batch-processing-service/v2.1`;
   if (server.bootstrapped) {
@@ -62,8 +79,8 @@ storeOptions(
   process.on('SIGINT', () => shutdown('SIGINT'));
 });
 
-async function withStore(opts: Record<string, unknown>, fn: (store: Store) => Promise<unknown>): Promise<void> {
-  const config = configFrom(opts);
+async function withStore(cmd: Command, fn: (store: Store) => Promise<unknown>): Promise<void> {
+  const config = configFrom(cmd);
   const store = await openStore(config);
   try {
     console.log(JSON.stringify(await fn(store), null, 2));
@@ -74,8 +91,8 @@ async function withStore(opts: Record<string, unknown>, fn: (store: Store) => Pr
 
 const admin = program.command('admin').description('manage organizations and users (prints JSON)');
 const org = admin.command('org').description('organizations');
-storeOptions(org.command('add').requiredOption('--id <id>', 'organization id').requiredOption('--name <name>', 'display name')).action((opts) =>
-  withStore(opts, (s) => addOrg(s, systemClock, { id: opts.id, name: opts.name })),
+storeOptions(org.command('add').requiredOption('--id <id>', 'organization id').requiredOption('--name <name>', 'display name')).action((opts, cmd: Command) =>
+  withStore(cmd, (s) => addOrg(s, systemClock, { id: opts.id, name: opts.name })),
 );
 const user = admin.command('user').description('users');
 storeOptions(
@@ -84,18 +101,18 @@ storeOptions(
     .requiredOption('--id <id>', 'user id')
     .requiredOption('--name <name>', 'user name (unique)')
     .requiredOption('--org <org>', 'organization id'),
-).action((opts) => withStore(opts, (s) => addUser(s, systemClock, { id: opts.id, name: opts.name, orgId: opts.org })));
+).action((opts, cmd: Command) => withStore(cmd, (s) => addUser(s, systemClock, { id: opts.id, name: opts.name, orgId: opts.org })));
 for (const [verb, locked] of [
   ['lock', true],
   ['unlock', false],
 ] as const) {
-  storeOptions(user.command(`${verb} <userId>`).description(`${verb} a user account`)).action((userId: string, opts) =>
-    withStore(opts, (s) => setUserLocked(s, userId, locked)),
+  storeOptions(user.command(`${verb} <userId>`).description(`${verb} a user account`)).action((userId: string, _opts, cmd: Command) =>
+    withStore(cmd, (s) => setUserLocked(s, userId, locked)),
   );
 }
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError) {
+  if (e instanceof StartupError) {
     console.error(`batchflow: ${e.message}`);
     process.exit(2);
   }

@@ -11,3 +11,22 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function timerDelay(at: number, now: number): number {
   return Math.min(Math.max(0, at - now), MAX_TIMER_MS);
 }
+
+/**
+ * Timers come from the same place as the clock, so that a simulator can run the engine on virtual time.
+ * Handles are opaque. The system timers never keep the process alive (the server's socket does).
+ */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+export const systemTimers: Timers = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};

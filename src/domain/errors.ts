@@ -41,6 +41,11 @@ export class DuplicateKeyError extends Error {
   override readonly name = 'DuplicateKeyError';
 }
 
+/** A status change the transition tables of status.ts do not allow: refused, never written. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+}
+
 /** Another user's unexpired edit lock refused a write to the flow (62106), naming the holder and the expiry. */
 export class EditLockedError extends DomainError {
   override readonly name = 'EditLockedError';

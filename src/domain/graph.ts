@@ -1,10 +1,8 @@
 // The flow DAG (contract §3, §4): node ids, write-time validation naming the first fault, topological
-// order, the run set of a triggerFromTask run, and the pure readiness planner the engine calls after
-// every task instance change. No I/O and no global state: each call derives what it needs from its
-// arguments in O(nodes + relations).
+// order, upstream lists (what each task instance waits on) and the run set of a triggerFromTask run.
+// No I/O and no global state: each call derives what it needs from its arguments in O(nodes + relations).
+// What runs next is decided per step by src/domain/plan.ts.
 import type { FlowRefNode, FlowType, Param, Relation, TaskDef, TaskNode } from './types.js';
-import type { TaskInstanceStatus } from './status.js';
-import { isFailed, isPassThrough, isPending } from './status.js';
 import { invalid } from './errors.js';
 import { PARAM_KEY } from './params.js';
 import { validateQuartzCron } from './cron.js';
@@ -182,35 +180,4 @@ export function runSet(nodeIds: string[], relations: Relation[], startNodeId: st
     }
   }
   return result;
-}
-
-export interface InstancePlan {
-  ready: string[];
-  skip: string[];
-  outcome: 'SUCCESS' | 'FAIL' | null;
-}
-
-/**
- * What to do next in one flow instance. A failed (FAIL/TIMEOUT) node fails the instance: nothing new
- * starts and every pending node is skipped, running ones are left to finish. Otherwise INIT nodes whose
- * upstream nodes all passed (SUCCESS or SKIP) become ready, in topological order. A CANCEL node is not
- * pass-through, so it never frees its downstream nodes and never lets the instance succeed.
- * A node missing from statuses counts as INIT.
- */
-export function planInstance(
-  nodeIds: string[],
-  relations: Relation[],
-  statuses: ReadonlyMap<string, TaskInstanceStatus>,
-): InstancePlan {
-  const statusOf = (id: string): TaskInstanceStatus => statuses.get(id) ?? 'INIT';
-  if (nodeIds.some((id) => isFailed(statusOf(id)))) {
-    return { ready: [], skip: nodeIds.filter((id) => isPending(statusOf(id))), outcome: 'FAIL' };
-  }
-  if (nodeIds.every((id) => isPassThrough(statusOf(id)))) return { ready: [], skip: [], outcome: 'SUCCESS' };
-
-  const up = upstreamMap(nodeIds, relations);
-  const ready = topoOrder(nodeIds, relations).filter(
-    (id) => statusOf(id) === 'INIT' && up.get(id)!.every((u) => isPassThrough(statusOf(u))),
-  );
-  return { ready, skip: [], outcome: null };
 }

@@ -3,7 +3,7 @@
 // Shared by the manual triggers (src/service/triggers.ts) and the cron scheduler (src/engine/scheduler.ts),
 // so that a scheduled fire is exactly a trigger at the fire time. Pure: no store, no clock, no checks of
 // uniqueness (that is the store's unique key).
-import { nodeIdOf } from './graph.js';
+import { nodeIdOf, upstreamMap } from './graph.js';
 import { flowInstanceId, instanceSuffix, taskInstanceId } from './ids.js';
 import type { FlowInstance, FlowWithTasks, Param, TaskInstance, TriggerKind } from './types.js';
 
@@ -11,7 +11,7 @@ import type { FlowInstance, FlowWithTasks, Param, TaskInstance, TriggerKind } fr
 export interface NewFlowInstance {
   instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason'>;
   /** One per task node; status INIT or SKIP (nodes outside a triggerFromTask run set). */
-  tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt'>>;
+  tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt' | 'dueAt'>>;
   /**
    * Manual triggers: the id of the triggering user. The store then refuses the create when another user
    * holds the flow's edit lock (checked in the creating transaction). Absent for the scheduler's fires,
@@ -52,6 +52,10 @@ export function buildFlowInstance(r: InstanceRequest): NewFlowInstance {
   const id = flowInstanceId(fw.flow.id, r.triggerTime, r.timezone);
   const suffix = instanceSuffix(r.triggerTime, r.timezone);
   const byTask = new Map(fw.flow.nodes.map((n) => [n.taskId, n]));
+  const nodeOf = (taskId: number) => byTask.get(taskId)?.nodeId ?? nodeIdOf(taskId);
+  const runs = (nodeId: string) => !r.runSet || r.runSet.has(nodeId);
+  // Each node waits on its upstream task nodes that run (a SKIP upstream, outside the run set, has passed).
+  const up = upstreamMap(fw.tasks.map((t) => nodeOf(t.id)), fw.flow.relations);
   return {
     instance: {
       id,
@@ -68,7 +72,7 @@ export function buildFlowInstance(r: InstanceRequest): NewFlowInstance {
       createdAt: r.now,
     },
     tasks: fw.tasks.map((t) => {
-      const nodeId = byTask.get(t.id)?.nodeId ?? nodeIdOf(t.id);
+      const nodeId = nodeOf(t.id);
       return {
         id: taskInstanceId(t.id, suffix),
         flowInstanceId: id,
@@ -76,7 +80,8 @@ export function buildFlowInstance(r: InstanceRequest): NewFlowInstance {
         taskId: t.id,
         nodeId,
         taskName: t.name,
-        status: r.runSet && !r.runSet.has(nodeId) ? ('SKIP' as const) : ('INIT' as const),
+        status: runs(nodeId) ? ('INIT' as const) : ('SKIP' as const),
+        waitingOn: runs(nodeId) ? (up.get(nodeId) ?? []).filter(runs).length : 0,
       };
     }),
   };

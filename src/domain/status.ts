@@ -9,11 +9,17 @@
 //            | CANCEL (cancelled) | INTERNAL_ERROR (the engine could not go on, reason recorded)
 //   SUCCESS, FAIL, CANCEL, INTERNAL_ERROR are terminal.
 // Task instance:
-//   INIT     created with its flow instance; waits for its upstream nodes. -> READY | SKIP | CANCEL
-//   READY    every upstream node in the run set succeeded; waits for a worker slot. -> RUNNING | SKIP | CANCEL
-//   RUNNING  an attempt runs. -> SUCCESS | FAIL | TIMEOUT | RERUN | CANCEL | READY (shutdown: put back)
-//   RERUN    the attempt failed or timed out and a retry is due at nextRunAt. -> RUNNING | CANCEL | SKIP
+//   INIT     created with its flow instance; waits for its upstream nodes (waitingOn counts those that
+//            have not passed). -> READY (the last one passed) | SKIP (the instance failed) | CANCEL
+//   READY    every upstream node in the run set passed; waits for an engine to claim it. -> RUNNING
+//            | SKIP | CANCEL
+//   RUNNING  an attempt runs, owned by one engine. -> SUCCESS | FAIL | TIMEOUT | RERUN | CANCEL
+//            | READY (put back: service shutdown, or an attempt whose process never started)
+//   RERUN    the attempt failed or timed out and a retry is due at nextRunAt; claimed like READY once
+//            due. -> RUNNING | SKIP | CANCEL
 //   SUCCESS, FAIL, TIMEOUT, CANCEL, SKIP are terminal.
+// The store checks every status write against these tables (an illegal one is refused, never written)
+// and records each transition in the instance's history.
 
 export const FlowInstanceStatus = {
   WAIT: 'WAIT',
@@ -48,7 +54,7 @@ export const FLOW_INSTANCE_TRANSITIONS: Record<FlowInstanceStatus, readonly Flow
 };
 
 export const TASK_INSTANCE_TRANSITIONS: Record<TaskInstanceStatus, readonly TaskInstanceStatus[]> = {
-  INIT: ['READY', 'RUNNING', 'SKIP', 'CANCEL'],
+  INIT: ['READY', 'SKIP', 'CANCEL'],
   READY: ['RUNNING', 'SKIP', 'CANCEL'],
   RUNNING: ['SUCCESS', 'FAIL', 'TIMEOUT', 'RERUN', 'CANCEL', 'READY'],
   RERUN: ['RUNNING', 'SKIP', 'CANCEL'],
@@ -86,6 +92,32 @@ export function isPending(s: TaskInstanceStatus): boolean {
 }
 export function isFailed(s: TaskInstanceStatus): boolean {
   return s === 'FAIL' || s === 'TIMEOUT';
+}
+/** A task instance that holds its instance open: it has a claim, an attempt or a retry under way. */
+export function isActive(s: TaskInstanceStatus): boolean {
+  return s === 'READY' || s === 'RUNNING' || s === 'RERUN';
+}
+/** A task instance that may still change (every status but the terminal ones). */
+export function isOpen(s: TaskInstanceStatus): boolean {
+  return !isTerminalTaskInstance(s);
+}
+
+/** How one attempt (one process group) ended; RUNNING while it runs. */
+export const AttemptStatus = {
+  RUNNING: 'RUNNING',
+  SUCCESS: 'SUCCESS',
+  FAIL: 'FAIL',
+  TIMEOUT: 'TIMEOUT',
+  CANCEL: 'CANCEL',
+  /** Its owner died (or lost its lease) while it ran: recovered, counted as a failure. */
+  LOST: 'LOST',
+  /** Stopped by a shutdown, or never started: not counted as a failure, the task runs again. */
+  INTERRUPTED: 'INTERRUPTED',
+} as const;
+export type AttemptStatus = (typeof AttemptStatus)[keyof typeof AttemptStatus];
+/** Attempt ends that count against retryLimit. */
+export function isFailedAttempt(s: AttemptStatus): boolean {
+  return s === 'FAIL' || s === 'TIMEOUT' || s === 'LOST';
 }
 
 export function assertNever(x: never): never {

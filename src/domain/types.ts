@@ -1,7 +1,8 @@
 // The domain's data shapes: organizations and users, directories, flows with their task definitions,
 // flow instances, task instances and attempts. Pure data: no I/O, no wire formats (src/api renders those).
 // Times are epoch milliseconds unless a name says otherwise.
-import type { FlowInstanceStatus, TaskInstanceStatus } from './status.js';
+import type { AttemptStatus, FlowInstanceStatus, TaskInstanceStatus } from './status.js';
+export type { AttemptStatus };
 
 export interface Org {
   id: string;
@@ -206,9 +207,27 @@ export interface TaskInstance {
   exitCode: number | null;
   isTimeout: boolean;
   updatedAt: number;
+  /** Upstream nodes of the run set that have not passed yet; INIT becomes READY when it reaches 0. */
+  waitingOn: number;
+  /** READY: when it became ready; RERUN: when the retry is due. Claims take the smallest first. */
+  dueAt: number | null;
 }
 
-export type AttemptStatus = 'RUNNING' | 'SUCCESS' | 'FAIL' | 'TIMEOUT' | 'CANCEL' | 'LOST' | 'INTERRUPTED';
+/** One row of an instance's or task instance's history: every status change, in order. */
+export interface TransitionRecord {
+  /** The task instance's id for task rows, the flow instance's for instance rows. */
+  entityId: string;
+  kind: 'instance' | 'task';
+  from: string;
+  to: string;
+  at: number;
+  reason: string | null;
+  /** The engine that wrote it; null for API writes (cancel). */
+  engineId: string | null;
+  /** Task rows: the attempt number after the change. */
+  runNum: number | null;
+}
+
 
 /** One try of a task instance: one process group, one log section. */
 export interface Attempt {

@@ -2,6 +2,9 @@
 // store at most every flushMs (or past 64 KiB) so the log is readable live, enforces the per-attempt
 // cap, and hands the unflushed rest back at finish so the engine can write it with the attempt's end.
 // It never writes two appends at once for one attempt, and costs nothing for a task that prints nothing.
+// A failed append keeps its text for the next flush (or the end's commit): a store error loses no output
+// (an append whose commit failed ambiguously may show twice).
+import { systemTimers, type Timers } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 
 const FLUSH_BYTES = 64 * 1024;
@@ -12,8 +15,9 @@ export interface AttemptLogOptions {
   runNum: number;
   capBytes: number;
   flushMs: number;
-  /** A failed append (its text is lost; the attempt goes on). */
+  /** A failed append (its text is kept and written later; the attempt goes on). */
   onError?(e: unknown): void;
+  timers?: Timers;
 }
 
 export class AttemptLog {
@@ -24,13 +28,22 @@ export class AttemptLog {
   private dropped = 0;
   private truncated = false;
   private atLineStart = true;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: unknown = null;
   private inFlight: Promise<void> | null = null;
   /** A flush was due while another was in flight: run it when that one ends. */
   private flushAgain = false;
   private finishing: Promise<string> | null = null;
 
-  constructor(private readonly opts: AttemptLogOptions) {}
+  private readonly timers: Timers;
+
+  constructor(private readonly opts: AttemptLogOptions) {
+    this.timers = opts.timers ?? systemTimers;
+  }
+
+  /** Whether the text so far ends a line (where a service line may start without a line break). */
+  get endsLine(): boolean {
+    return this.atLineStart;
+  }
 
   /** Task output. Past the cap it is only counted. Ignored after finish(). */
   write(chunk: string): void {
@@ -68,7 +81,7 @@ export class AttemptLog {
   }
 
   private async drainAndTake(): Promise<string> {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     while (this.inFlight !== null) await this.inFlight;
     let rest = this.buf;
@@ -83,14 +96,15 @@ export class AttemptLog {
     this.bufBytes += Buffer.byteLength(text);
     this.atLineStart = text.endsWith('\n');
     if (this.bufBytes >= FLUSH_BYTES) this.flush();
-    else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
-      this.timer.unref();
-    }
+    else this.armFlush();
+  }
+
+  private armFlush(): void {
+    if (this.timer === null) this.timer = this.timers.setTimeout(() => this.flush(), this.opts.flushMs);
   }
 
   private flush(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     if (this.inFlight !== null) {
       this.flushAgain = true;
@@ -108,7 +122,17 @@ export class AttemptLog {
       append = Promise.reject(e);
     }
     this.inFlight = append
-      .catch((e: unknown) => onError?.(e))
+      .catch((e: unknown) => {
+        // Keep the text: it goes with the next flush, or with the end of the attempt.
+        this.buf = text + this.buf;
+        this.bufBytes += Buffer.byteLength(text);
+        if (this.finishing === null) this.armFlush();
+        try {
+          onError?.(e);
+        } catch {
+          /* the listener's problem */
+        }
+      })
       .then(() => {
         this.inFlight = null;
         if (this.flushAgain) {

@@ -20,8 +20,11 @@ export interface EngineEvents {
    * any successor it starts, so a listener sees every end of an instance before the instance's end.
    */
   taskEnded: [{ instanceId: string; taskInstanceId: string; runNum: number; status: TaskInstanceStatus; exitSeenHr: number; exitedHr: number; at: number; hr: number }];
-  /** Something went wrong inside the engine (logged; the engine goes on). */
-  error: [{ where: string; error: unknown }];
+  /**
+   * A decision failed (a store error, a stale read...): logged, and tried again with backoff from the
+   * store's state. Not named 'error' on purpose: an EventEmitter throws an 'error' nobody listens to.
+   */
+  stepFailed: [{ where: string; error: unknown; failures: number }];
   /** Recovery found and closed an attempt whose owner died. */
   attemptRecovered: [{ taskInstanceId: string; runNum: number; killed: number[] }];
 }

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import { readProcStart } from './procs.js';
+import { killMarkedSince, readProcStart } from './procs.js';
 
 export interface ExecSpec {
   argv: [string, ...string[]];
@@ -180,6 +180,7 @@ export function startProcess(spec: ExecSpec): RunningProcess {
     return notStarted(new Promise<string>((resolve) => child.once('error', (e) => resolve(describe(e, spec)))), spawnHr);
   }
   const hr = performance.now();
+  const startedMs = Date.now();
   const pgid = pid; // detached: the child leads a new group
   const started = Promise.resolve<ProcessStarted>({ pid, pgid, procStart: readProcStart(pid), hr });
 
@@ -208,6 +209,8 @@ export function startProcess(spec: ExecSpec): RunningProcess {
     // exited (a daemonised child, a grandchild holding the pipes) are killed outright. Their output
     // not yet read is dropped. The group id cannot have been reused: it still had members, or it is empty.
     signalGroup('SIGKILL');
+    // ... and so are those that left the group (setsid, double fork): found by the attempt's marker.
+    if (spec.marker) killMarkedSince(`${spec.marker.name}=${spec.marker.value}`, pid, startedMs);
     if (openPipes > 0) {
       for (const dec of [outDec, errDec]) {
         const s = dec.end();

@@ -1,57 +1,25 @@
-// Maps an executor Outcome to what happens to the task instance: pure, exhaustive. A failure is retried
-// while the failures so far (this one included) do not exceed retryLimit (contract §5).
+// Maps how a process ended (the executor's Outcome) to how the attempt ended (AttemptResult): pure and
+// exhaustive. Whether the task is retried is the planner's decision (src/domain/plan.ts), made inside the
+// transaction that closes the attempt, from the store's count of failures.
+import type { AttemptResult } from '../domain/plan.js';
 import { assertNever } from '../domain/status.js';
-import type { TaskInstanceStatus } from '../domain/status.js';
-import type { AttemptStatus } from '../domain/types.js';
 import type { Outcome } from './executor.js';
 import { isSuccessCode } from './taskCommand.js';
 
-export interface AttemptVerdict {
-  /** What the task instance becomes. */
-  task: TaskInstanceStatus;
-  /** What the attempt row records. */
-  attempt: Exclude<AttemptStatus, 'RUNNING'>;
-  exitCode: number | null;
-  signal: string | null;
-  isTimeout: boolean;
-  /** A service line for the log (why it ended, when not a plain exit). */
-  note: string | null;
-}
-
-export interface VerdictInput {
-  outcome: Outcome;
-  successCode: string;
-  timeoutSec: number;
-  /** Failures of this task instance before this attempt. */
-  priorFailures: number;
-  retryLimit: number;
-  retryIntervalSec: number;
-}
-
-export function verdictFor(i: VerdictInput): AttemptVerdict {
-  const o = i.outcome;
-  const retry = i.priorFailures + 1 <= i.retryLimit;
-  const failed = (attempt: 'FAIL' | 'TIMEOUT', exitCode: number | null, signal: string | null, note: string | null): AttemptVerdict => ({
-    task: retry ? 'RERUN' : attempt,
-    attempt,
-    exitCode,
-    signal,
-    isTimeout: attempt === 'TIMEOUT',
-    note: retry ? `${note ? note + '; ' : ''}retry ${i.priorFailures + 1} of ${i.retryLimit} in ${i.retryIntervalSec} s` : note,
-  });
+export function attemptResult(o: Outcome, successCode: string, timeoutSec: number): AttemptResult {
   switch (o.kind) {
     case 'exited':
-      if (isSuccessCode(i.successCode, o.code)) return { task: 'SUCCESS', attempt: 'SUCCESS', exitCode: o.code, signal: null, isTimeout: false, note: null };
-      return failed('FAIL', o.code, null, `exit code ${o.code} is not a success code (${i.successCode || '0'})`);
+      if (isSuccessCode(successCode, o.code)) return { status: 'SUCCESS', exitCode: o.code, signal: null, note: null };
+      return { status: 'FAIL', exitCode: o.code, signal: null, note: `exit code ${o.code} is not a success code (${successCode || '0'})` };
     case 'signaled':
-      return failed('FAIL', null, o.signal, `killed by signal ${o.signal}`);
+      return { status: 'FAIL', exitCode: null, signal: o.signal, note: `killed by signal ${o.signal}` };
     case 'timedOut':
-      return failed('TIMEOUT', null, null, `timed out after ${i.timeoutSec} s: process group killed`);
+      return { status: 'TIMEOUT', exitCode: null, signal: null, note: `timed out after ${timeoutSec} s: process group killed` };
     case 'spawnFailed':
-      return failed('FAIL', null, null, `could not start the process: ${o.error}`);
+      return { status: 'FAIL', exitCode: null, signal: null, note: `could not start the process: ${o.error}` };
     case 'stopped':
-      if (o.reason === 'cancel') return { task: 'CANCEL', attempt: 'CANCEL', exitCode: null, signal: null, isTimeout: false, note: 'cancelled: process group stopped' };
-      return { task: 'READY', attempt: 'INTERRUPTED', exitCode: null, signal: null, isTimeout: false, note: 'stopped by service shutdown; it runs again when the service restarts' };
+      if (o.reason === 'cancel') return { status: 'CANCEL', exitCode: null, signal: null, note: 'cancelled: process group stopped' };
+      return { status: 'INTERRUPTED', exitCode: null, signal: null, note: 'stopped by service shutdown; it runs again when the service restarts' };
     default:
       return assertNever(o);
   }

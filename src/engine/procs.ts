@@ -94,6 +94,36 @@ function signal(target: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** Attempts that ran longer than this get a full /proc scan at their end (pids may have wrapped around). */
+const FULL_SCAN_AFTER_MS = 5_000;
+
+/**
+ * SIGKILLs every process whose environment holds `entry` (NAME=value) exactly: what is left of an attempt
+ * outside its process group (setsid, double fork), at its end. Only pids handed out since the attempt's
+ * leader are read (a /proc/<pid>/environ read costs ~0.05 ms), unless it ran long or the pid counter
+ * wrapped. spawner.cjs has the same rule (it loads nothing of the app). Returns the pids killed.
+ */
+export function killMarkedSince(entry: string, leaderPid: number, startedMs: number): number[] {
+  const want = Buffer.from(entry);
+  let last = 0;
+  try {
+    last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1'));
+  } catch {
+    /* no such file: scan everything */
+  }
+  const full = !(last > 0) || Date.now() - startedMs >= FULL_SCAN_AFTER_MS;
+  const wrapped = last < leaderPid;
+  const killed: number[] = [];
+  for (const pid of numericEntries()) {
+    if (pid === process.pid) continue;
+    if (!full && (wrapped ? pid < leaderPid && pid > last : pid < leaderPid || pid > last)) continue;
+    if (!environHas(pid, want)) continue;
+    signal(pid, 'SIGKILL');
+    killed.push(pid);
+  }
+  return killed;
+}
+
 export interface RecordedAttempt {
   pid: number | null;
   pgid: number | null;

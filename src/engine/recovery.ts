@@ -1,84 +1,79 @@
-// Crash recovery (contract §5): attempts still open in the store belong to a service process that died.
-// Their process groups may still run, so each is killed (pid-reuse guarded, see procs.ts) before the
-// attempt is closed as LOST with a log line saying so; the task then follows its retry policy. Only after
-// this does the engine start anything, so two attempts of one task never overlap.
-import type { Config } from '../config.js';
+// Recovery (contract §5): the attempts of engines that are gone. An engine is gone when its lease ran out,
+// when it stopped or was taken over with attempts still open, or when it ran on this host and its process
+// no longer exists (this engine's own previous life, after a crash: no need to wait for the lease). Its
+// live row is first marked expired (a guarded write: a heartbeat that comes first keeps it alive), then
+// each open attempt is closed as LOST, but only after what is left of its processes on this host (found
+// by the recorded group, pid-reuse guarded, and by the marker carrying this store's id) is killed, so an
+// attempt and its retry never overlap. Processes of another host, another store or a live engine are never
+// touched.
 import type { Clock } from '../domain/clock.js';
-import type { TaskInstanceStatus } from '../domain/status.js';
-import type { Attempt } from '../domain/types.js';
-import type { Store, TaskTransition } from '../store/store.js';
-import { killAttemptProcesses } from './procs.js';
+import type { EngineRecord, OpenAttempt, Store } from '../store/store.js';
+import type { Host } from './host.js';
+import type { PendingEnd } from './steps.js';
+import { attemptMarker } from './taskCommand.js';
 
-export const attemptMarker = (taskInstanceId: string, runNum: number) => ({ name: 'BATCHFLOW_ATTEMPT', value: `${taskInstanceId}#${runNum}` });
-
-const FAILED_ATTEMPTS: ReadonlySet<Attempt['status']> = new Set(['FAIL', 'TIMEOUT', 'LOST']);
-
-export async function countFailures(store: Store, taskInstanceId: string, exceptRunNum: number): Promise<number> {
-  const attempts = await store.listAttempts(taskInstanceId);
-  return attempts.filter((a) => a.runNum !== exceptRunNum && FAILED_ATTEMPTS.has(a.status)).length;
+export interface RecoveryDeps {
+  store: Store;
+  clock: Clock;
+  host: Host;
+  storeId: string;
+  killGraceMs: number;
 }
 
-export interface RecoveredAttempt {
-  taskInstanceId: string;
-  runNum: number;
-  killed: number[];
-  status: TaskInstanceStatus;
+/** Why an engine counts as gone, or null while it may still run. */
+export function goneReason(e: EngineRecord, host: Host, now: number): string | null {
+  if (e.state === 'stopped') return 'it stopped';
+  if (e.state === 'expired') return 'its lease expired';
+  if (e.leaseUntil < now) return `its lease expired at ${new Date(e.leaseUntil).toISOString()}`;
+  if (host.isEngineAlive(e) === false) return `its process ${e.pid} on ${e.host} is gone`;
+  return null;
 }
 
-export async function recoverOpenAttempts(deps: { store: Store; config: Config; clock: Clock }): Promise<RecoveredAttempt[]> {
-  const { store, config, clock } = deps;
-  const out: RecoveredAttempt[] = [];
-  const open = await store.listOpenAttempts();
-  if (open.length === 0) return out;
-  const running = await store.listRunningInstances();
-  for (const a of open) {
-    const { killed } = await killAttemptProcesses(
-      { pid: a.pid, pgid: a.pgid, procStart: a.procStart, marker: attemptMarker(a.taskInstanceId, a.runNum) },
-      config.killGraceMs,
-    );
-    const now = clock.now();
-    const inst = await findInstanceOf(store, running, a.taskInstanceId);
-    const task = inst?.tasks.find((t) => t.id === a.taskInstanceId);
-    const def = inst && task ? inst.instance.snapshot.tasks.find((d) => d.id === task.taskId) : undefined;
-    const instanceRunning = inst?.instance.status === 'RUNNING';
-    const failures = (await countFailures(store, a.taskInstanceId, a.runNum)) + 1;
-    let to: TaskInstanceStatus;
-    if (!instanceRunning) to = inst?.instance.status === 'CANCEL' ? 'CANCEL' : 'FAIL';
-    else to = def && failures <= def.retryLimit ? 'RERUN' : 'FAIL';
-    const when = new Date(now).toISOString();
-    const note =
-      `\n[batchflow] attempt lost: the service stopped while it ran (host ${a.host}, pid ${a.pid ?? 'unknown'}); ` +
-      `recovered at ${when}` +
-      (killed.length ? `; killed leftover processes ${killed.join(', ')}` : '; no leftover process') +
-      (to === 'RERUN' ? `; retry ${failures} of ${def?.retryLimit} in ${def?.retryIntervalSec} s` : '') +
-      '\n';
-    const t: TaskTransition = {
-      taskInstanceId: a.taskInstanceId,
-      from: ['RUNNING'],
-      runNum: a.runNum,
-      to,
-      at: now,
-      nextRunAt: to === 'RERUN' ? now + (def?.retryIntervalSec ?? 0) * 1000 : null,
-      exitCode: null,
-      finishAttempt: { status: 'LOST', exitCode: null, signal: null, logTail: note },
-    };
-    await store.commit({ tasks: [t], instances: [] });
-    out.push({ taskInstanceId: a.taskInstanceId, runNum: a.runNum, killed, status: to });
+/** Gone engines other than `selfId` that still hold open attempts (or are still marked live). */
+export async function goneEngines(d: RecoveryDeps, selfId: string): Promise<Array<{ engine: EngineRecord; why: string }>> {
+  const now = d.clock.now();
+  const out: Array<{ engine: EngineRecord; why: string }> = [];
+  for (const e of await d.store.listEngines()) {
+    if (e.id === selfId) continue;
+    const why = goneReason(e, d.host, now);
+    if (why) out.push({ engine: e, why });
   }
   return out;
 }
 
-type InstanceWithTasks = Awaited<ReturnType<Store['listRunningInstances']>>[number];
+/**
+ * Takes over a gone engine: marks it expired (unless it renewed meanwhile: then null) and returns its
+ * open attempts.
+ */
+export async function takeOver(d: RecoveryDeps, e: EngineRecord): Promise<OpenAttempt[] | null> {
+  if (e.state === 'live' && !(await d.store.expireEngine(e.id, e.heartbeatAt, d.clock.now()))) return null;
+  return d.store.listOpenAttemptsOf(e.id);
+}
 
-async function findInstanceOf(store: Store, running: InstanceWithTasks[], taskInstanceId: string): Promise<InstanceWithTasks | null> {
-  // Usually the instance is still RUNNING; when it ended meanwhile (cancelled, or failed on another
-  // branch), it is found through the task instance's own row.
-  for (const r of running) {
-    if (r.tasks.some((t) => t.id === taskInstanceId)) return r;
+/** Kills what is left of the attempt on this host, then says how it ended: LOST, with the log line. */
+export async function recoverAttempt(d: RecoveryDeps, a: OpenAttempt, why: string): Promise<PendingEnd> {
+  let killed: number[] = [];
+  let where: string;
+  if (a.host === d.host.name) {
+    try {
+      ({ killed } = await d.host.killAttempt({ pid: a.pid, pgid: a.pgid, procStart: a.procStart, marker: attemptMarker(d.storeId, a.taskInstanceId, a.runNum) }, d.killGraceMs));
+      where = killed.length ? `killed its leftover processes ${killed.join(', ')}` : 'no process of it was left';
+    } catch (e) {
+      where = `its processes could not be checked (${e instanceof Error ? e.message : String(e)})`;
+    }
+  } else {
+    where = `it ran on host ${a.host}, whose processes this host cannot check`;
   }
-  const ti = await store.getTaskInstanceById(taskInstanceId);
-  if (!ti) return null;
-  const instance = await store.getFlowInstanceById(ti.flowInstanceId);
-  if (!instance) return null;
-  return { instance, tasks: await store.listTaskInstances(instance.id) };
+  const note = `attempt lost: its engine ${a.engineId} (host ${a.host}, pid ${a.pid ?? 'unknown'}) is gone (${why}); recovered at ${new Date(d.clock.now()).toISOString()}; ${where}`;
+  return {
+    taskInstanceId: a.taskInstanceId,
+    runNum: a.runNum,
+    ownerEngineId: a.engineId,
+    result: { status: 'LOST', exitCode: null, signal: null, note },
+    logTail: '',
+    logTailAtLineStart: false,
+    exitedHr: NaN,
+    exitSeenHr: NaN,
+    recovered: { killed },
+  };
 }

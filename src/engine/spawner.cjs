@@ -5,7 +5,7 @@
 // node core modules, and exits when the service is gone, leaving the tasks running for recovery to find.
 'use strict';
 const { spawn } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { readdirSync, readFileSync } = require('node:fs');
 const { StringDecoder } = require('node:string_decoder'); // already loaded by node's own streams
 
 /** After a process exits, how long its pipes may stay open (a grandchild holding them) before we stop waiting. */
@@ -73,6 +73,58 @@ function procStart(pid) {
   }
 }
 
+/** Attempts that ran longer than this get a full /proc scan at their end (pids may have wrapped around). */
+const FULL_SCAN_AFTER_MS = 5_000;
+
+/**
+ * SIGKILLs every process whose environment holds `marker` (NAME=value) exactly: what is left of an attempt
+ * outside its process group (setsid, double fork). Only pids handed out since the attempt's leader are
+ * read (one /proc/<pid>/environ read costs ~0.05 ms), unless the attempt ran long or the pid counter
+ * wrapped. The same rule as killMarkedSince in procs.ts (this file loads nothing of the app).
+ */
+function killMarked(marker, leaderPid, startedMs) {
+  if (!marker) return;
+  const entry = Buffer.from(marker);
+  let last = 0;
+  try {
+    last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1'));
+  } catch {
+    /* no such file: scan everything */
+  }
+  const full = !(last > 0) || Date.now() - startedMs >= FULL_SCAN_AFTER_MS;
+  const wrapped = last < leaderPid;
+  let names;
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    if (!full && (wrapped ? pid < leaderPid && pid > last : pid < leaderPid || pid > last)) continue;
+    let env;
+    try {
+      env = readFileSync(`/proc/${name}/environ`);
+    } catch {
+      continue; // gone, or another user's
+    }
+    for (let i = env.indexOf(entry); i !== -1; i = env.indexOf(entry, i + 1)) {
+      const end = i + entry.length;
+      if ((i === 0 || env[i - 1] === 0) && (end === env.length || env[end] === 0)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        break;
+      }
+    }
+  }
+}
+
 function signalGroup(pid, sig) {
   try {
     process.kill(-pid, sig);
@@ -95,7 +147,7 @@ function start(m) {
     child.once('error', (e) => post({ t: 'f', id: m.id, error: e.message, code: e.code ?? null }));
     return;
   }
-  const p = { pid: child.pid, child, reaped: false, open: 2, code: null, signal: null, drainTimer: undefined, decoders: [] };
+  const p = { pid: child.pid, child, reaped: false, open: 2, code: null, signal: null, drainTimer: undefined, decoders: [], marker: m.marker, startedMs: Date.now() };
   procs.set(m.id, p);
   post({ t: 'p', id: m.id, pid: p.pid, procStart: procStart(p.pid), hr });
   for (const stream of [child.stdout, child.stderr]) {
@@ -148,6 +200,9 @@ function settle(id, p) {
     p.child.stderr.destroy();
   }
   post({ t: 'x', id, code: p.code, signal: p.signal, hr: now() });
+  // After the exit has gone out (the flush was queued first), and before any later message (a retry's
+  // spawn) is read: the escapees of this attempt are dead before its successor or retry can start.
+  if (p.marker) setImmediate(killMarked, p.marker, p.pid, p.startedMs);
 }
 
 process.on('message', (m) => {

@@ -95,7 +95,8 @@ export class SpawnerExecutor implements Executor {
     const t: Tracked = { id, spec, control, proc, info: null, atLineStart: true, resolveStarted, resolveDone };
     h.procs.set(id, t);
     if (h.procs.size === 1) h.child.channel?.ref(); // running tasks keep this process alive, as direct children would
-    this.send(h, { t: 's', id, file: spec.argv[0], args: spec.argv.slice(1), cwd: spec.cwd, env: spec.env });
+    const marker = spec.marker ? `${spec.marker.name}=${spec.marker.value}` : null;
+    this.send(h, { t: 's', id, file: spec.argv[0], args: spec.argv.slice(1), cwd: spec.cwd, env: spec.env, marker });
     return proc;
   }
 

@@ -4,8 +4,11 @@
 
 /** To the helper, one message each. */
 export type ToSpawner =
-  /** Spawn `file args` detached (a new process group), stdio ignore/pipe/pipe. */
-  | { t: 's'; id: number; file: string; args: string[]; cwd: string; env: Record<string, string> }
+  /**
+   * Spawn `file args` detached (a new process group), stdio ignore/pipe/pipe. `marker` (NAME=value, an entry
+   * of env): at the process's end, every process still carrying it is killed, outside the group too.
+   */
+  | { t: 's'; id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; marker: string | null }
   /** Signal process `id`'s group, unless its leader was already reaped. */
   | { t: 'k'; id: number; sig: NodeJS.Signals };
 

@@ -20,6 +20,8 @@ export interface TaskCommandInput {
     triggerTimeText: string;
     timezone: string;
     dataDir: string;
+    /** The store's id: the marker names it, so that another service's recovery never touches this process. */
+    storeId: string;
   };
   /** PATH for tasks; the dir of pythonPath is put in front. */
   basePath?: string;
@@ -110,7 +112,7 @@ export function buildTaskCommand(i: TaskCommandInput): TaskCommand {
     BATCHFLOW_RUN_NUM: String(c.runNum),
     BATCHFLOW_TRIGGER_TIME: String(c.triggerTime),
     BATCHFLOW_TRIGGER_TIME_TEXT: c.triggerTimeText,
-    [ATTEMPT_MARKER]: attemptMarkerValue(c.taskInstanceId, c.runNum),
+    [ATTEMPT_MARKER]: attemptMarkerValue(c.storeId, c.taskInstanceId, c.runNum),
   });
   if (i.type === 'SHELL') {
     // Two pipes cannot keep stdout/stderr order; one redirection in the same shell can, at no cost.
@@ -121,9 +123,17 @@ export function buildTaskCommand(i: TaskCommandInput): TaskCommand {
   return { argv: [i.pythonPath, '-u', '-c', PYTHON_WRAPPER, script], env, files: [{ path: script, content: i.renderedCmd }] };
 }
 
-/** The value of BATCHFLOW_ATTEMPT, by which recovery finds an attempt's processes. */
-export function attemptMarkerValue(taskInstanceId: string, runNum: number): string {
-  return `${taskInstanceId}#${runNum}`;
+/**
+ * The value of BATCHFLOW_ATTEMPT, by which an attempt's processes are found (at its end, and by recovery):
+ * `<store id>/<task instance id>#<run num>`. Task ids restart at 1 in every store, so the store id is what
+ * keeps two services on one host from ever matching each other's processes.
+ */
+export function attemptMarkerValue(storeId: string, taskInstanceId: string, runNum: number): string {
+  return `${storeId}/${taskInstanceId}#${runNum}`;
+}
+
+export function attemptMarker(storeId: string, taskInstanceId: string, runNum: number): { name: string; value: string } {
+  return { name: ATTEMPT_MARKER, value: attemptMarkerValue(storeId, taskInstanceId, runNum) };
 }
 
 const RULE = '='.repeat(60);

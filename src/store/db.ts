@@ -132,6 +132,10 @@ export interface TaskInstancesTable {
   exit_code: number | null;
   is_timeout: number;
   updated_at: number;
+  /** Upstream nodes of the run set not yet passed (INIT -> READY at 0). */
+  waiting_on: number;
+  /** READY: since when; RERUN: when the retry is due; null otherwise. The claim order. */
+  due_at: number | null;
 }
 
 export interface AttemptsTable {
@@ -156,6 +160,36 @@ export interface TaskLogsTable {
   text: string;
 }
 
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface EnginesTable {
+  id: string;
+  host: string;
+  pid: number;
+  proc_start: string | null;
+  started_at: number;
+  heartbeat_at: number;
+  lease_until: number;
+  state: string;
+  ended_at: number | null;
+}
+
+export interface StatusEventsTable {
+  id: Generated<number>;
+  flow_instance_id: string;
+  /** null: a change of the flow instance itself. */
+  task_instance_id: string | null;
+  run_num: number | null;
+  at: number;
+  from_status: string;
+  to_status: string;
+  reason: string | null;
+  engine_id: string | null;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -173,6 +207,9 @@ export interface DB {
   task_instances: TaskInstancesTable;
   attempts: AttemptsTable;
   task_logs: TaskLogsTable;
+  batchflow_meta: MetaTable;
+  engines: EnginesTable;
+  status_events: StatusEventsTable;
 }
 
 /** What differs between backends; everything else is shared Kysely builder code. */
@@ -180,10 +217,10 @@ export interface StoreDialect {
   /** True when `err` is a unique / primary key violation (mapped to DuplicateKeyError). */
   isUniqueViolation(err: unknown): boolean;
   /**
-   * Serializes startNextInstance per flow. SQLite: no-op (BEGIN IMMEDIATE on the single connection already
-   * serializes writers). PostgreSQL: `SELECT 1 FROM flows WHERE id = $1 FOR UPDATE`.
+   * Serializes the start of a flow's next instance across connections. SQLite: no-op (BEGIN IMMEDIATE on
+   * the single connection already serializes writers). PostgreSQL: `SELECT 1 FROM flows WHERE id = $1 FOR UPDATE`.
    */
-  lockFlowForStart(trx: Transaction<DB>, flowId: number): Promise<void>;
+  lockFlowForStart(conn: QueryRunner, flowId: number): Promise<void>;
   /** Serializes migrate() across processes. SQLite: BEGIN IMMEDIATE suffices. PostgreSQL: pg_advisory_xact_lock. */
   lockMigrations(trx: Transaction<DB>): Promise<void>;
   /**

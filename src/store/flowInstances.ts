@@ -1,15 +1,15 @@
 // Flow instances: creation with their task instances (the one-minute rule is the primary key; creates of
-// one event-loop turn share a transaction), reads, search, cancel, and the scheduler's questions (what is
-// due, start the next one of a flow).
+// one event-loop turn share a transaction), reads, search, cancel, and the engine's wake-up questions
+// (what is due, what stalled). Starting an instance is an engine decision (engineTx.ts + the planner).
 // Row mapping for flow instances lives here; task instance rows are mapped in taskInstances.ts.
 import { sql, type Insertable, type Selectable } from 'kysely';
+import { applyTransitions } from './transitions.js';
 import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
-import type { FlowInstance, TaskInstance, TriggerKind } from '../domain/types.js';
+import type { FlowInstance, TriggerKind } from '../domain/types.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
 import { allocateOn, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { lockRefusal } from './flowGuards.js';
-import { toTaskInstance } from './taskInstances.js';
 
 export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance {
   return {
@@ -126,7 +126,7 @@ const insertInstance = compiledOnce((db, v) =>
     .onConflict((oc) => oc.column('id').doNothing()),
 );
 
-const TASK_COLUMNS = ['id', 'flowInstanceId', 'flowId', 'ord', 'taskId', 'nodeId', 'taskName', 'status', 'endedAt', 'updatedAt'] as const;
+const TASK_COLUMNS = ['id', 'flowInstanceId', 'flowId', 'ord', 'taskId', 'nodeId', 'taskName', 'status', 'endedAt', 'updatedAt', 'waitingOn'] as const;
 /** Task instance rows per INSERT at most (single-row statements measured faster than multi-row ones for
  * the instance rows themselves; a flow's task rows go in one statement, compiled once per row count). */
 const TASK_ROWS_PER_INSERT = 64;
@@ -152,6 +152,8 @@ const insertTaskRows = compiledOnce((db, v, shape) =>
         exit_code: null,
         is_timeout: 0,
         updated_at: c('updatedAt'),
+        waiting_on: c('waitingOn'),
+        due_at: null,
       };
     }),
   ),
@@ -226,6 +228,7 @@ async function insertTaskInstances(ctx: Ctx, conn: QueryRunner, input: NewFlowIn
       // A node skipped at creation (outside a triggerFromTask run set) has ended as it was created.
       values[`endedAt${k}`] = t.status === 'SKIP' ? i.createdAt : null;
       values[`updatedAt${k}`] = i.createdAt;
+      values[`waitingOn${k}`] = t.waitingOn;
     });
     await insertTaskRows(ctx, conn, String(chunk.length), values);
   }
@@ -281,75 +284,31 @@ export async function searchFlowInstances(ctx: Ctx, q: InstanceSearch): Promise<
 }
 
 // Writes: one flow_instances row (-> CANCEL, reason, ended_at) and its INIT/READY/RERUN task_instances rows
-// (-> CANCEL, ended_at), in one transaction. Guards, in it: the lock columns of the instance's flows row
-// are free, expired at `at` or `userId`'s (else EditLockedError); the instance is in the org and WAIT or
-// RUNNING, else StaleError naming its status; RUNNING task instances are left to the engine.
+// (-> CANCEL), with their history rows, in one transaction (transitions.ts). Guards, in it: the instance is
+// in the org; the lock columns of its flows row are free, expired at `at` or `userId`'s (else
+// EditLockedError); it is WAIT or RUNNING, else StaleError naming its status. RUNNING task instances are
+// left to the engine that owns their attempts (it stops their processes).
 export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: number, reason: string, userId: string): Promise<FlowInstance> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const flow = await trx
-      .selectFrom('flow_instances as fi')
-      .innerJoin('flows as f', 'f.id', 'fi.flow_id')
-      .select(['f.id', 'f.lock_user_id', 'f.lock_user_name', 'f.lock_expires_at'])
-      .where('fi.id', '=', id)
-      .where('fi.org_id', '=', orgId)
-      .executeTakeFirst();
-    const locked = flow ? lockRefusal(num(flow.id), flow, userId, at) : null;
+  return ctx.dialect.transaction(async (conn) => {
+    const cur = (await selectOwnInstance(ctx, conn, '', { id, orgId })).rows[0];
+    if (!cur) throw new StaleError(`flow instance ${id} not found`);
+    const flow = (await selectFlowLock(ctx, conn, '', { flowId: num(cur.flow_id), orgId })).rows[0];
+    const locked = flow ? lockRefusal(num(cur.flow_id), flow, userId, at) : null;
     if (locked) throw locked;
-    const row = await trx
-      .updateTable('flow_instances')
-      .set({ status: 'CANCEL', reason, ended_at: at, updated_at: at })
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .where('status', 'in', ['WAIT', 'RUNNING'])
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) {
-      const cur = await trx.selectFrom('flow_instances').select('status').where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
-      throw new StaleError(cur ? `flow instance ${id} is ${cur.status}: only WAIT or RUNNING can be cancelled` : `flow instance ${id} not found`);
-    }
-    await trx
-      .updateTable('task_instances')
-      .set({ status: 'CANCEL', ended_at: at, updated_at: at, next_run_at: null })
-      .where('flow_instance_id', '=', id)
-      .where('status', 'in', ['INIT', 'READY', 'RERUN'])
-      .execute();
-    return toFlowInstance(row);
+    const from = cur.status as FlowInstanceStatus;
+    if (from !== 'WAIT' && from !== 'RUNNING') throw new StaleError(`flow instance ${id} is ${from}: only WAIT or RUNNING can be cancelled`);
+    await applyTransitions(
+      ctx,
+      conn,
+      { instances: [{ id, flowId: num(cur.flow_id), from, to: 'CANCEL', reason }], tasks: [], unblock: [], pending: [{ instanceId: id, to: 'CANCEL', reason }] },
+      at,
+      null,
+    );
+    return toFlowInstance({ ...cur, status: 'CANCEL', reason, ended_at: at, updated_at: at });
   });
 }
 
-// Writes: at most one flow_instances row of the flow (WAIT -> RUNNING, started_at).
-// Guard: in one statement, no flow_instances row of the flow is RUNNING and no task_instances row of the
-// flow is RUNNING; the WAIT row with the smallest (due_at, seq) and due_at <= now is chosen. The dialect's
-// lockFlowForStart serializes concurrent callers on backends with several connections.
-export async function startNextInstance(ctx: Ctx, flowId: number, now: number): Promise<FlowInstance | null> {
-  return ctx.db.transaction().execute(async (trx) => {
-    await ctx.dialect.lockFlowForStart(trx, flowId);
-    const row = await trx
-      .updateTable('flow_instances')
-      .set({ status: 'RUNNING', started_at: now, updated_at: now })
-      .where('id', '=', (eb) =>
-        eb
-          .selectFrom('flow_instances')
-          .select('id')
-          .where('flow_id', '=', flowId)
-          .where('status', '=', 'WAIT')
-          .where('due_at', '<=', now)
-          .orderBy('due_at')
-          .orderBy('seq')
-          .limit(1),
-      )
-      .where('status', '=', 'WAIT')
-      .where((eb) =>
-        eb.and([
-          eb.not(eb.exists(eb.selectFrom('flow_instances as r').select('r.id').where('r.flow_id', '=', flowId).where('r.status', '=', 'RUNNING'))),
-          eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').where('t.flow_id', '=', flowId).where('t.status', '=', 'RUNNING'))),
-        ]),
-      )
-      .returningAll()
-      .executeTakeFirst();
-    return row ? toFlowInstance(row) : null;
-  });
-}
+const selectOwnInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')).where('org_id', '=', v('orgId')));
 
 // Reads: flow_instances rows WAIT with due_at <= now (distinct flow ids). Guard: none.
 export async function listFlowsWithDueInstances(ctx: Ctx, now: number): Promise<number[]> {
@@ -357,31 +316,53 @@ export async function listFlowsWithDueInstances(ctx: Ctx, now: number): Promise<
   return rows.map((r) => num(r.flow_id));
 }
 
-// Reads: the smallest due_at of WAIT flow_instances rows later than now. Guard: none.
-export async function nextDueAt(ctx: Ctx, now: number): Promise<number | null> {
-  const r = await ctx.db
+// Reads: the smallest due_at later than now of WAIT flow_instances rows and of RERUN task_instances rows
+// (the claim index). Guard: none.
+export async function nextWakeAt(ctx: Ctx, now: number): Promise<number | null> {
+  const inst = await ctx.db
     .selectFrom('flow_instances')
     .select((eb) => eb.fn.min('due_at').as('m'))
     .where('status', '=', 'WAIT')
     .where('due_at', '>', now)
     .executeTakeFirst();
-  return r?.m === null || r?.m === undefined ? null : num(r.m);
+  const retry = await ctx.db
+    .selectFrom('task_instances')
+    .select('due_at')
+    .where('status', 'in', ['READY', 'RERUN'])
+    .where('due_at', '>', now)
+    .orderBy('due_at')
+    .orderBy('ord')
+    .limit(1)
+    .executeTakeFirst();
+  const times = [inst?.m, retry?.due_at].filter((m): m is number => m !== null && m !== undefined).map(num);
+  return times.length === 0 ? null : Math.min(...times);
 }
 
-// Reads: RUNNING flow_instances rows and all their task_instances rows (two queries, no N+1). Guard: none.
-export async function listRunningInstances(ctx: Ctx): Promise<Array<{ instance: FlowInstance; tasks: TaskInstance[] }>> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const instances = (await trx.selectFrom('flow_instances').selectAll().where('status', '=', 'RUNNING').orderBy('seq').execute()).map(toFlowInstance);
-    if (instances.length === 0) return [];
-    const taskRows = await trx
-      .selectFrom('task_instances')
-      .selectAll()
-      .where('flow_instance_id', 'in', (eb) => eb.selectFrom('flow_instances').select('id').where('status', '=', 'RUNNING'))
-      .orderBy('flow_instance_id')
-      .orderBy('ord')
-      .execute();
-    const byInstance = new Map<string, TaskInstance[]>(instances.map((i) => [i.id, []]));
-    for (const r of taskRows) byInstance.get(r.flow_instance_id)?.push(toTaskInstance(r));
-    return instances.map((instance) => ({ instance, tasks: byInstance.get(instance.id) ?? [] }));
-  });
+// Reads: RUNNING flow_instances rows with no READY, RUNNING or RERUN task_instances row. Guard: none.
+export async function listStalledInstances(ctx: Ctx, limit: number): Promise<string[]> {
+  const rows = await ctx.db
+    .selectFrom('flow_instances as fi')
+    .select('fi.id')
+    .where('fi.status', '=', 'RUNNING')
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').whereRef('t.flow_instance_id', '=', 'fi.id').where('t.status', 'in', ['READY', 'RUNNING', 'RERUN']))),
+    )
+    .orderBy('fi.seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+// Reads: whether a READY (or due RERUN) task_instances row of a RUNNING instance exists. Guard: none.
+export async function hasClaimableTasks(ctx: Ctx, now: number): Promise<boolean> {
+  const r = await ctx.db
+    .selectFrom('task_instances as t')
+    .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
+    .select('t.id')
+    .where('t.status', 'in', ['READY', 'RERUN'])
+    .where('t.due_at', '<=', now)
+    .where('fi.status', '=', 'RUNNING')
+    .limit(1)
+    .executeTakeFirst();
+  return r !== undefined;
 }

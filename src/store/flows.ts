@@ -326,9 +326,9 @@ export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock
   });
 }
 
-// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts and task_logs rows,
-// in one transaction, children first. Guards, all read inside that transaction, in this order: the flows
-// row exists in the org (else StaleError); its lock is free, expired at `now` or `userId`'s (else
+// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts, task_logs and
+// status_events rows, in one transaction, children first. Guards, all read inside that transaction, in
+// this order: the flows row exists in the org (else StaleError); its lock is free, expired at `now` or `userId`'s (else
 // EditLockedError); no other flow of the org references it (else ReferencedError naming them: a Save
 // adding a reference either committed before, and is seen here, or runs after and finds this flow gone);
 // no flow_instances row and no task_instances row of the flow is RUNNING (a failed instance's branches may
@@ -352,6 +352,7 @@ export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number, userId
     if (task) throw new StaleError(`its task instance ${task.id} is still RUNNING`);
     const taskInstancesOfFlow = trx.selectFrom('task_instances').select('id').where('flow_id', '=', flowId);
     await trx.deleteFrom('task_logs').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
+    await trx.deleteFrom('status_events').where('flow_instance_id', 'in', trx.selectFrom('flow_instances').select('id').where('flow_id', '=', flowId)).execute();
     await trx.deleteFrom('attempts').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
     await trx.deleteFrom('task_instances').where('flow_id', '=', flowId).execute();
     await trx.deleteFrom('flow_instances').where('flow_id', '=', flowId).execute();

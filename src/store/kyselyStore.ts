@@ -11,6 +11,9 @@ import * as instances from './flowInstances.js';
 import * as taskInstances from './taskInstances.js';
 import * as logs from './logs.js';
 import * as schedule from './schedule.js';
+import * as engines from './engines.js';
+import * as history from './history.js';
+import { engineTxOn } from './engineTx.js';
 import { migrate } from './migrations/index.js';
 
 export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store {
@@ -77,16 +80,24 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     },
     getLogTail: (taskInstanceId, maxChars) => logs.getLogTail(ctx, taskInstanceId, maxChars),
 
-    startNextInstance: (flowId, now) => instances.startNextInstance(ctx, flowId, now),
+    storeId: () => engines.storeId(ctx),
+    engineTx: (fn) => dialect.transaction((conn) => fn(engineTxOn(ctx, conn))),
+    registerEngine: (e) => engines.registerEngine(ctx, e),
+    renewEngineLease: (id, now, leaseUntil) => engines.renewEngineLease(ctx, id, now, leaseUntil),
+    expireEngine: (id, seen, now) => engines.expireEngine(ctx, id, seen, now),
+    stopEngine: (id, now) => engines.stopEngine(ctx, id, now),
+    listEngines: () => engines.listEngines(ctx),
+    listOpenAttemptsOf: (engineId) => engines.listOpenAttemptsOf(ctx, engineId),
     listFlowsWithDueInstances: (now) => instances.listFlowsWithDueInstances(ctx, now),
-    nextDueAt: (now) => instances.nextDueAt(ctx, now),
+    nextWakeAt: (now) => instances.nextWakeAt(ctx, now),
+    listStalledInstances: (limit) => instances.listStalledInstances(ctx, limit),
+    hasClaimableTasks: (now) => instances.hasClaimableTasks(ctx, now),
     getFlowInstanceById: (id) => instances.getFlowInstanceById(ctx, id),
     getTaskInstanceById: (id) => taskInstances.getTaskInstanceById(ctx, id),
-    listRunningInstances: () => instances.listRunningInstances(ctx),
-    listOpenAttempts: () => taskInstances.listOpenAttempts(ctx),
-    commit: (c) => taskInstances.commit(ctx, c),
     recordAttemptProcess: (taskInstanceId, runNum, p) => taskInstances.recordAttemptProcess(ctx, taskInstanceId, runNum, p),
     appendLog: (taskInstanceId, runNum, text) => logs.appendLog(ctx, taskInstanceId, runNum, text),
+    listHistory: (flowInstanceId) => history.listHistory(ctx, flowInstanceId),
+    listTaskHistory: (taskInstanceId) => history.listTaskHistory(ctx, taskInstanceId),
   };
 }
 

@@ -4,14 +4,17 @@
 //
 // Rules every implementation keeps:
 // - Every method that writes commits before its promise resolves (durable before acknowledged).
-// - Guarded writes (`commit`, `startNextInstance`, `cancelInstance`, the flow writes) change nothing when a
-//   guard fails.
+// - Guarded writes (`engineTx`, `cancelInstance`, ...) change nothing when a guard fails; every status
+//   write is checked against the transition tables of src/domain/status.ts and appends a history row.
 // - The edit lock (contract §2) is checked inside the writing transaction of every write it guards (Save,
 //   Enable, Disable, Delete, manual triggers, cancel): another user's unexpired lock -> EditLockedError.
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
-import type { Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, User } from '../domain/types.js';
-import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
+import type { Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
+import type { FlowInstanceStatus } from '../domain/status.js';
 import type { NewFlowInstance } from '../domain/instances.js';
+import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
+
+export type { EngineRecord, EngineTx, OpenAttempt };
 
 /** A task definition before it has an id (ids are allocated by the store, unique service-wide). */
 export type NewTaskDef = Omit<TaskDef, 'id' | 'flowId'>;
@@ -53,43 +56,6 @@ export interface FlowUpdate {
 
 /** A flow instance to create (WAIT) with its task instances; built by src/domain/instances.ts. */
 export type { NewFlowInstance };
-
-/** One guarded task-instance transition inside an engine commit. */
-export interface TaskTransition {
-  taskInstanceId: string;
-  /** Guard: the current status must be one of these. */
-  from: readonly TaskInstanceStatus[];
-  to: TaskInstanceStatus;
-  at: number;
-  /** Guard (when set): the current runNum must equal it. */
-  runNum?: number;
-  /** With to=RERUN: when the next attempt is due. */
-  nextRunAt?: number | null;
-  exitCode?: number | null;
-  isTimeout?: boolean;
-  /**
-   * With to=RUNNING: opens attempt runNum+1 (the row's runNum becomes that), writes `banner` as the first
-   * log text of the attempt, and sets startedAt on the first attempt. The store refuses it (StaleError)
-   * unless the flow instance is RUNNING: nothing of a cancelled or ended instance starts.
-   */
-  startAttempt?: { host: string; engineId: string; banner: string };
-  /** Closes the current attempt (runNum guard applies) with this status and appends `logTail` to its log. */
-  finishAttempt?: { status: Exclude<Attempt['status'], 'RUNNING'>; exitCode: number | null; signal: string | null; logTail: string };
-}
-
-export interface InstanceTransition {
-  id: string;
-  from: readonly FlowInstanceStatus[];
-  to: FlowInstanceStatus;
-  at: number;
-  reason?: string | null;
-}
-
-/** Everything in one commit is applied atomically, or nothing is (StaleError names the failed guard). */
-export interface EngineCommit {
-  tasks: TaskTransition[];
-  instances: InstanceTransition[];
-}
 
 export interface InstanceSearch {
   orgId: string;
@@ -204,29 +170,46 @@ export interface Store {
   getLogTail(taskInstanceId: string, maxChars: number): Promise<string | null>;
 
   // engine side
+  /** This store's id, made at its first migration: every task process's marker names it. */
+  storeId(): Promise<string>;
   /**
-   * Starts the next instance of a flow, if it may: no instance of the flow is RUNNING and no task instance
-   * of the flow is RUNNING; the WAIT instance with the smallest (dueAt, seq) and dueAt <= now becomes
-   * RUNNING. Atomic against concurrent callers. Returns it, or null.
+   * One engine decision as one write transaction: `fn` reads the rows it depends on through `tx` and
+   * writes through `tx.apply` (lock, re-read, check, write). Everything or nothing is applied; a store
+   * error rejects and changes nothing (or, when the commit itself failed ambiguously, maybe everything:
+   * callers re-read before they retry).
    */
-  startNextInstance(flowId: number, now: number): Promise<FlowInstance | null>;
+  engineTx<T>(fn: (tx: EngineTx) => Promise<T>): Promise<T>;
+  /** Adds a live engine with its lease. */
+  registerEngine(e: EngineRecord): Promise<void>;
+  /** Renews a live engine's lease; false when it is no longer live (it stopped, or another engine took over). */
+  renewEngineLease(id: string, now: number, leaseUntil: number): Promise<boolean>;
+  /** Marks a live engine expired if its heartbeat is still `seenHeartbeatAt`; true when this call did it. */
+  expireEngine(id: string, seenHeartbeatAt: number, now: number): Promise<boolean>;
+  /** A graceful stop: the engine is no longer live. */
+  stopEngine(id: string, now: number): Promise<void>;
+  listEngines(): Promise<EngineRecord[]>;
+  /** Attempts still open (RUNNING) whose owner is `engineId`, with their instance's status. */
+  listOpenAttemptsOf(engineId: string): Promise<OpenAttempt[]>;
   /** Flow ids with a WAIT instance due at or before `now`. */
   listFlowsWithDueInstances(now: number): Promise<number[]>;
-  /** The earliest dueAt of a WAIT instance later than `now`, or null. */
-  nextDueAt(now: number): Promise<number | null>;
+  /** The earliest time later than `now` when a WAIT instance or a RERUN retry becomes due, or null. */
+  nextWakeAt(now: number): Promise<number | null>;
+  /** RUNNING instances none of whose task instances is READY, RUNNING or RERUN (at most `limit`). */
+  listStalledInstances(limit: number): Promise<string[]>;
+  /** Whether some task instance is READY, or RERUN and due at `now`, in a RUNNING instance. */
+  hasClaimableTasks(now: number): Promise<boolean>;
   /** A flow instance by id in any organization (engine side: the engine serves every org). */
   getFlowInstanceById(id: string): Promise<FlowInstance | null>;
   /** A task instance by id in any organization (engine side). */
   getTaskInstanceById(id: string): Promise<TaskInstance | null>;
-  /** Every RUNNING flow instance with its task instances (engine start-up and recovery). */
-  listRunningInstances(): Promise<Array<{ instance: FlowInstance; tasks: TaskInstance[] }>>;
-  /** Attempts still marked RUNNING (recovery). */
-  listOpenAttempts(): Promise<Attempt[]>;
-  commit(c: EngineCommit): Promise<void>;
-  /** Records the process group of the current attempt after the spawn. */
+  /** Records the process group of an open attempt after the spawn (StaleError once it is closed). */
   recordAttemptProcess(taskInstanceId: string, runNum: number, p: { pid: number; pgid: number; procStart: string | null }): Promise<void>;
   /** Appends text to the log of an attempt (the engine enforces the cap). */
   appendLog(taskInstanceId: string, runNum: number, text: string): Promise<void>;
+  /** The history of a flow instance and of its task instances, oldest first. */
+  listHistory(flowInstanceId: string): Promise<TransitionRecord[]>;
+  /** The history of one task instance, oldest first. */
+  listTaskHistory(taskInstanceId: string): Promise<TransitionRecord[]>;
 }
 
 /** Parameters as stored: helper shared by both adapters' row mapping. */

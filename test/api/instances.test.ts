@@ -1,5 +1,7 @@
 // Get Flow Instance, Get Task Instance, Get Task Instance Log and Cancel, with the engine's part played
 // by direct store commits (an attempt started, logged and finished).
+import { noTransitions } from '../../src/domain/plan.js';
+import { driver, ENGINE } from '../helpers/drive.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fails, ok, op } from '../helpers/api.js';
 import { flowJson, importFlow, shellTask, taskIds, trigger } from '../helpers/flows.js';
@@ -29,12 +31,14 @@ const TASK_INSTANCE_FIELDS = [
 /** Plays the engine: starts the instance, runs one attempt of a task that logs `text` and fails. */
 async function runAttempt(flowId: number, taskInstId: string, text: string): Promise<void> {
   const now = w.clock.now();
-  expect(await w.store.startNextInstance(flowId, now)).not.toBeNull();
-  await w.store.commit({ tasks: [{ taskInstanceId: taskInstId, from: ['INIT'], to: 'RUNNING', at: now, startAttempt: { host: 'h', engineId: 'e', banner: '== banner ==\n' } }], instances: [] });
+  const drive = driver(w.store);
+  expect(await drive.startInstance(flowId, now)).not.toBeNull();
+  await drive.startTask(taskInstId, now, '== banner ==\n');
   await w.store.appendLog(taskInstId, 1, text);
-  await w.store.commit({
-    tasks: [{ taskInstanceId: taskInstId, from: ['RUNNING'], to: 'RERUN', at: now + 1000, runNum: 1, nextRunAt: now + 6000, exitCode: 1, finishAttempt: { status: 'FAIL', exitCode: 1, signal: null, logTail: '' } }],
-    instances: [],
+  await w.store.engineTx(async (tx) => {
+    const [t] = await tx.tasks([taskInstId]);
+    const finish = { runNum: 1, engineId: ENGINE, status: 'FAIL' as const, exitCode: 1, signal: null, logTail: '' };
+    await tx.apply({ ...noTransitions(), tasks: [{ id: t.id, instanceId: t.instanceId, from: 'RUNNING', to: 'RERUN', dueAt: now + 6000, exitCode: 1, finish }] }, now + 1000, ENGINE);
   });
 }
 
@@ -120,7 +124,7 @@ describe('Cancel Flow Instance', () => {
   it('cancels a running instance', async () => {
     const flowId = await importFlow(w, flowJson({ tasks: ['a'] }));
     const id = await trigger(w, flowId);
-    expect(await w.store.startNextInstance(flowId, w.clock.now())).not.toBeNull();
+    expect(await driver(w.store).startInstance(flowId, w.clock.now())).not.toBeNull();
     ok(await op(w, 'admin', 'POST', 'flowInstances', 'cancel', { body: { flow_inst_id: id } }));
     expect((await w.store.getFlowInstance('o-default', id))!.status).toBe('CANCEL');
   });

@@ -1,5 +1,6 @@
 // Delete, Enable, Disable and Load Flow For Edit: who may call them, the edit lock (62106, expiry,
 // release on save), and Delete's refusals (62104 referenced, 62102 while running) that write nothing.
+import { driver } from '../helpers/drive.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fails, ok, op } from '../helpers/api.js';
 import { flowJson, getFlowData, importFlow, saveBodyOf, trigger } from '../helpers/flows.js';
@@ -51,7 +52,7 @@ describe('Delete Flow', () => {
   it('answers 62102 naming the running instance, and deletes nothing', async () => {
     const flowId = await importFlow(w);
     const inst = await trigger(w, flowId);
-    expect((await w.store.startNextInstance(flowId, w.clock.now()))?.id).toBe(inst);
+    expect(await driver(w.store).startInstance(flowId, w.clock.now())).toBe(inst);
     const before = await storeSnapshot(w.store);
     fails(await op(w, 'admin', 'GET', 'flows', 'delete', { query: { flowId } }), 62102, `its instance ${inst} is RUNNING`);
     expect(await storeSnapshot(w.store)).toEqual(before);

@@ -1,5 +1,6 @@
 // Get My Flow, Search Flow and List Flow Instances: what each returns for whom, fuzzy expressions, every
 // filter of List Flow Instances, pagination from 1, whitelisted sorters (camel or snake case), total count.
+import { driver } from '../helpers/drive.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fails, ok, op } from '../helpers/api.js';
 import { flowJson, importFlow, trigger } from '../helpers/flows.js';
@@ -82,7 +83,7 @@ describe('List Flow Instances', () => {
     const c = await trigger(w, periodic, t0 - HOUR, 'bob');
     w.clock.advance(1000);
     const d = await trigger(w, periodic, t0 + HOUR);
-    await w.store.startNextInstance(manual, w.clock.now()); // a: RUNNING
+    await driver(w.store).startInstance(manual, w.clock.now()); // a: RUNNING
     ok(await op(w, 'admin', 'POST', 'flowInstances', 'cancel', { body: { flowInstId: b } })); // b: CANCEL
     return { manual, periodic, t0, a, b, c, d };
   }

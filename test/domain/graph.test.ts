@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphInput } from '../../src/domain/graph.js';
-import { nodeIdOf, planInstance, runSet, taskIdOfNode, topoOrder, upstreamMap, validateFlow } from '../../src/domain/graph.js';
+import { nodeIdOf, runSet, taskIdOfNode, topoOrder, upstreamMap, validateFlow } from '../../src/domain/graph.js';
 import { DomainError } from '../../src/domain/errors.js';
-import type { TaskInstanceStatus } from '../../src/domain/status.js';
 import type { FlowRefNode, Relation, TaskNode } from '../../src/domain/types.js';
 
 // Tiny builders: tasks t_<id> named task<id>, SHELL, no parameters.
@@ -126,59 +125,5 @@ describe('runSet', () => {
     ['t_9', []],
   ])('starting at %s runs %j (rerun:false edges cut)', (start, expected) => {
     expect([...runSet(ids, rels, start)].sort()).toEqual([...expected].sort());
-  });
-
-  it('lets the run proceed past an upstream node outside the run set (it is SKIP)', () => {
-    const set = runSet(ids, rels, 't_2');
-    const statuses = new Map<string, TaskInstanceStatus>(ids.map((id) => [id, set.has(id) ? 'INIT' : 'SKIP']));
-    expect(planInstance(ids, rels, statuses).ready).toEqual(['t_2']);
-    statuses.set('t_2', 'SUCCESS');
-    expect(planInstance(ids, rels, statuses)).toEqual({ ready: ['t_4'], skip: [], outcome: null });
-    statuses.set('t_4', 'SUCCESS');
-    expect(planInstance(ids, rels, statuses)).toEqual({ ready: [], skip: [], outcome: 'SUCCESS' });
-  });
-});
-
-describe('planInstance', () => {
-  const diamond = edges('t_a>t_b, t_a>t_c, t_b>t_d, t_c>t_d');
-  const ids = ['t_d', 't_c', 't_b', 't_a'];
-  const plan = (s: Record<string, TaskInstanceStatus>) => planInstance(ids, diamond, new Map(Object.entries(s)));
-
-  it.each([
-    ['starts the root of a fresh diamond', { t_a: 'INIT', t_b: 'INIT', t_c: 'INIT', t_d: 'INIT' }, { ready: ['t_a'], skip: [], outcome: null }],
-    ['releases both branches in topological order', { t_a: 'SUCCESS', t_b: 'INIT', t_c: 'INIT', t_d: 'INIT' }, { ready: ['t_b', 't_c'], skip: [], outcome: null }],
-    ['waits for every upstream of the join', { t_a: 'SUCCESS', t_b: 'SUCCESS', t_c: 'RUNNING', t_d: 'INIT' }, { ready: [], skip: [], outcome: null }],
-    ['releases the join when both branches succeeded', { t_a: 'SUCCESS', t_b: 'SUCCESS', t_c: 'SUCCESS', t_d: 'INIT' }, { ready: ['t_d'], skip: [], outcome: null }],
-    ['does not block on skipped upstream nodes', { t_a: 'SUCCESS', t_b: 'SKIP', t_c: 'SUCCESS', t_d: 'INIT' }, { ready: ['t_d'], skip: [], outcome: null }],
-    ['does not list READY, RUNNING or RERUN nodes again', { t_a: 'SUCCESS', t_b: 'READY', t_c: 'RERUN', t_d: 'INIT' }, { ready: [], skip: [], outcome: null }],
-    ['succeeds when every node succeeded', { t_a: 'SUCCESS', t_b: 'SUCCESS', t_c: 'SUCCESS', t_d: 'SUCCESS' }, { ready: [], skip: [], outcome: 'SUCCESS' }],
-    ['succeeds when every node succeeded or was skipped', { t_a: 'SKIP', t_b: 'SUCCESS', t_c: 'SKIP', t_d: 'SUCCESS' }, { ready: [], skip: [], outcome: 'SUCCESS' }],
-    ['fails and skips what is pending when a node failed, leaving running ones', { t_a: 'SUCCESS', t_b: 'FAIL', t_c: 'RUNNING', t_d: 'INIT' }, { ready: [], skip: ['t_d'], outcome: 'FAIL' }],
-    ['skips READY and RERUN nodes of a failed instance too', { t_a: 'SUCCESS', t_b: 'TIMEOUT', t_c: 'READY', t_d: 'INIT' }, { ready: [], skip: ['t_d', 't_c'], outcome: 'FAIL' }],
-    ['treats a RERUN node of a failed instance as pending', { t_a: 'SUCCESS', t_b: 'FAIL', t_c: 'RERUN', t_d: 'INIT' }, { ready: [], skip: ['t_d', 't_c'], outcome: 'FAIL' }],
-    ['fails even when nothing is left to skip', { t_a: 'SUCCESS', t_b: 'FAIL', t_c: 'SUCCESS', t_d: 'SKIP' }, { ready: [], skip: [], outcome: 'FAIL' }],
-    ['never releases the downstream of a cancelled node', { t_a: 'CANCEL', t_b: 'INIT', t_c: 'INIT', t_d: 'INIT' }, { ready: [], skip: [], outcome: null }],
-    ['never succeeds with a cancelled node', { t_a: 'SUCCESS', t_b: 'SUCCESS', t_c: 'CANCEL', t_d: 'SUCCESS' }, { ready: [], skip: [], outcome: null }],
-    ['counts a node without a status as INIT', { t_a: 'SUCCESS' }, { ready: ['t_b', 't_c'], skip: [], outcome: null }],
-  ] as Array<[string, Record<string, TaskInstanceStatus>, unknown]>)('%s', (_what, statuses, expected) => {
-    expect(plan(statuses)).toEqual(expected);
-  });
-
-  it('ignores relations from flow reference nodes', () => {
-    const plan2 = planInstance(['t_1'], [rel('f_7', 't_1')], new Map([['t_1', 'INIT' as const]]));
-    expect(plan2.ready).toEqual(['t_1']);
-  });
-
-  it('walks a 200-task chain in well under a second of planning', () => {
-    const chain = Array.from({ length: 200 }, (_, i) => `t_${i}`);
-    const rels = chain.slice(1).map((id, i) => rel(chain[i], id));
-    const statuses = new Map<string, TaskInstanceStatus>(chain.map((id) => [id, 'INIT']));
-    const started = performance.now();
-    for (const id of chain) {
-      expect(planInstance(chain, rels, statuses).ready).toEqual([id]);
-      statuses.set(id, 'SUCCESS');
-    }
-    expect(planInstance(chain, rels, statuses).outcome).toBe('SUCCESS');
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

@@ -75,7 +75,7 @@ describe.each([
   it('keeps the exact order of stdout and stderr of a shell task', async () => {
     const { argv, env } = buildTaskCommand({
       type: 'SHELL', renderedCmd: 'echo a; echo b >&2; echo c', workDir: dir, pythonPath: '/usr/bin/python3', params: new Map(),
-      context: { instanceId: 'i', flowInstanceId: 'i', taskId: 1, taskInstanceId: '1-x', runNum: 1, triggerTime: 0, triggerTimeText: '', timezone: 'UTC', dataDir: dir },
+      context: { instanceId: 'i', flowInstanceId: 'i', taskId: 1, taskInstanceId: '1-x', runNum: 1, triggerTime: 0, triggerTimeText: '', timezone: 'UTC', dataDir: dir, storeId: 's' },
     });
     // Two pipes read by one event loop reorder these writes almost every time: repeat to be sure.
     for (let i = 0; i < 20; i++) expect((await run(argv, { env })).output).toBe('a\nb\nc\n');

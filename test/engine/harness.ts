@@ -93,7 +93,7 @@ export interface InProcess {
 export async function startInProcess(overrides: Partial<Config> = {}, clock?: Clock): Promise<InProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'batchflow-test-'));
   const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, ...overrides } as Record<string, unknown>, {});
-  const server = await startServer(config, { logger: pino({ level: 'silent' }), clock });
+  const server = await startServer(config, { logger: pino({ level: config.logLevel }), clock });
   return {
     server,
     client: new Client(server.url),

@@ -84,7 +84,8 @@ describe('SpawnerExecutor', () => {
     expect(text).toMatch(new RegExp(`^running\\n\\[batchflow\\] attempt lost: the spawner process \\(pid ${helper}\\) died \\(signal SIGKILL\\) while it ran, so its exit status is unknown; killed its processes \\d+, \\d+\\n$`));
     expect(events).toEqual([{ kind: 'spawnerDied', pid: helper, code: null, signal: 'SIGKILL', lost: 1 }]);
 
-    const next = ex.start(spec('echo again'));
+    // Long enough to read its parent before it exits (a bare echo may be gone by then).
+    const next = ex.start(spec('sleep 1; echo again'));
     const s2 = (await next.started)!;
     expect(parentOf(s2.pid)).not.toBe(helper);
     expect(parentOf(s2.pid)).not.toBe(process.pid);

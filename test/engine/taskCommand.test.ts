@@ -15,7 +15,7 @@ function input(type: 'SHELL' | 'PYTHON', renderedCmd: string, over: Partial<Task
     type, renderedCmd, workDir: dir, pythonPath: '/usr/bin/python3', params: new Map(),
     context: {
       instanceId: '12-20240131080000', flowInstanceId: '12-20240131080000', taskId: 7, taskInstanceId: '7-20240131080000', runNum: 2,
-      triggerTime: 1706688000000, triggerTimeText: '2024-01-31 08:00:00', timezone: 'Asia/Shanghai', dataDir: '/srv/batchflow',
+      triggerTime: 1706688000000, triggerTimeText: '2024-01-31 08:00:00', timezone: 'Asia/Shanghai', dataDir: '/srv/batchflow', storeId: 'store-1',
     },
     ...over,
   };
@@ -42,7 +42,7 @@ describe('buildTaskCommand: environment', () => {
         PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8', TZ: 'Asia/Shanghai', PWD: dir, region: 'cn',
         BATCHFLOW_INSTANCE_ID: '12-20240131080000', BATCHFLOW_TASK_ID: '7', BATCHFLOW_TASK_INSTANCE_ID: '7-20240131080000',
         BATCHFLOW_RUN_NUM: '2', BATCHFLOW_TRIGGER_TIME: '1706688000000', BATCHFLOW_TRIGGER_TIME_TEXT: '2024-01-31 08:00:00',
-        BATCHFLOW_ATTEMPT: '7-20240131080000#2',
+        BATCHFLOW_ATTEMPT: 'store-1/7-20240131080000#2',
       });
     } finally {
       delete process.env.BATCHFLOW_TEST_SECRET;
@@ -52,7 +52,7 @@ describe('buildTaskCommand: environment', () => {
   it('never lets a parameter overwrite PATH, HOME, LANG, TZ or a BATCHFLOW_ variable', () => {
     const params = new Map([['PATH', '/evil'], ['HOME', '/'], ['LANG', 'C'], ['TZ', 'UTC'], ['BATCHFLOW_ATTEMPT', 'x'], ['BATCHFLOW_OTHER', 'y'], ['ok_1', 'v']]);
     const { env } = buildTaskCommand(input('SHELL', 'true', { params }));
-    expect(env).toMatchObject({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8', TZ: 'Asia/Shanghai', BATCHFLOW_ATTEMPT: '7-20240131080000#2', ok_1: 'v' });
+    expect(env).toMatchObject({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8', TZ: 'Asia/Shanghai', BATCHFLOW_ATTEMPT: 'store-1/7-20240131080000#2', ok_1: 'v' });
     expect(env).not.toHaveProperty('BATCHFLOW_OTHER');
   });
 

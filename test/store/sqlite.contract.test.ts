@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
 
@@ -11,6 +12,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const fresh = () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') });
-describeStoreContract('sqlite', fresh);
-describeFlowGuardsContract('sqlite', fresh);
+const factory = () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') });
+describeStoreContract('sqlite', factory);
+describeEngineStoreContract('sqlite', factory);
+describeFlowGuardsContract('sqlite', factory);

@@ -3,8 +3,10 @@
 // Fixtures come from the tiny builders below, never from long literals.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateKeyError, StaleError } from '../../src/domain/errors.js';
+import { upstreamMap } from '../../src/domain/graph.js';
 import type { FlowWithTasks, TaskDef } from '../../src/domain/types.js';
-import type { EngineCommit, NewFlow, NewFlowInstance, Store, StoreEvent, TaskTransition } from '../../src/store/store.js';
+import type { NewFlow, NewFlowInstance, Store, StoreEvent } from '../../src/store/store.js';
+import { driver } from '../helpers/drive.js';
 
 // ---- builders ----
 
@@ -40,6 +42,8 @@ export const instanceIdOf = (flowId: number, triggerTime: number) => `${flowId}-
 export function instanceOf(f: FlowWithTasks, triggerTime: number, over: { createdAt?: number; owner?: string; skip?: string[] } = {}): NewFlowInstance {
   const createdAt = over.createdAt ?? triggerTime;
   const id = instanceIdOf(f.flow.id, triggerTime);
+  const skipped = new Set(f.flow.nodes.filter((n) => over.skip?.includes(n.taskName)).map((n) => n.nodeId));
+  const up = upstreamMap(f.flow.nodes.map((n) => n.nodeId), f.flow.relations);
   return {
     instance: {
       id, flowId: f.flow.id, orgId: f.flow.orgId, kind: 'trigger', startTaskId: null, triggerTime, dueAt: Math.max(triggerTime, createdAt),
@@ -47,31 +51,25 @@ export function instanceOf(f: FlowWithTasks, triggerTime: number, over: { create
     },
     tasks: f.flow.nodes.map((n) => ({
       id: `${n.taskId}-${minute(triggerTime)}00`, flowInstanceId: id, flowId: f.flow.id, taskId: n.taskId, nodeId: n.nodeId,
-      taskName: n.taskName, status: over.skip?.includes(n.taskName) ? 'SKIP' : 'INIT',
+      taskName: n.taskName, status: skipped.has(n.nodeId) ? 'SKIP' : 'INIT',
+      waitingOn: skipped.has(n.nodeId) ? 0 : up.get(n.nodeId)!.filter((u) => !skipped.has(u)).length,
     })),
   };
 }
-
-const start = (id: string, at: number, from: TaskTransition['from'] = ['INIT', 'READY']): TaskTransition => ({
-  taskInstanceId: id, from, to: 'RUNNING', at, startAttempt: { host: 'h', engineId: 'e1', banner: `== ${id} ==\n` },
-});
-const finish = (id: string, runNum: number, at: number, to: 'SUCCESS' | 'FAIL' = 'SUCCESS', logTail = ''): TaskTransition => ({
-  taskInstanceId: id, from: ['RUNNING'], to, at, runNum, exitCode: to === 'SUCCESS' ? 0 : 1,
-  finishAttempt: { status: to, exitCode: to === 'SUCCESS' ? 0 : 1, signal: null, logTail },
-});
-const commitOf = (...tasks: TaskTransition[]): EngineCommit => ({ tasks, instances: [] });
 
 // ---- the suite ----
 
 export function describeStoreContract(name: string, factory: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
+    let drive: ReturnType<typeof driver>;
     let dirId: string;
     const events: StoreEvent[] = [];
     const orgId = 'o1';
 
     beforeEach(async () => {
       store = await factory();
+      drive = driver(store);
       await store.createOrg({ id: orgId, name: 'Org 1', createdAt: T0 });
       await store.createOrg({ id: 'o2', name: 'Org 2', createdAt: T0 });
       await store.createUser({ id: 'u1', name: 'alice', orgId, locked: false, createdAt: T0 });
@@ -85,7 +83,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
     async function runningInstance(n = 2, at = T0) {
       const f = await store.createFlow(flowOf(orgId, dirId, n));
       const inst = await store.createFlowInstance(instanceOf(f, at));
-      expect((await store.startNextInstance(f.flow.id, at))?.id).toBe(inst.id);
+      expect(await drive.startInstance(f.flow.id, at)).toBe(inst.id);
       const tis = await store.listTaskInstances(inst.id);
       return { f, inst, tis };
     }
@@ -222,24 +220,26 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it('deletes a flow with its tasks, instances, task instances, attempts and logs', async () => {
         const { f, inst, tis } = await runningInstance(1);
-        await store.commit(commitOf(start(tis[0].id, T0)));
+        await drive.startTask(tis[0].id, T0);
         await store.appendLog(tis[0].id, 1, 'out\n');
-        await store.commit({ tasks: [finish(tis[0].id, 1, T0 + 1)], instances: [{ id: inst.id, from: ['RUNNING'], to: 'SUCCESS', at: T0 + 1 }] });
+        await drive.endTask(tis[0].id, 1, 'SUCCESS', T0 + 1);
+        expect((await store.getFlowInstanceById(inst.id))?.status).toBe('SUCCESS');
+        expect(await store.listHistory(inst.id)).not.toEqual([]);
         await store.deleteFlow(orgId, f.flow.id, 'u1', T0);
         expect(await store.getFlow(orgId, f.flow.id)).toBeNull();
         expect(await store.getFlowInstanceById(inst.id)).toBeNull();
         expect(await store.getTaskInstanceById(tis[0].id)).toBeNull();
         expect(await store.listAttempts(tis[0].id)).toEqual([]);
         expect(await store.getLogTail(tis[0].id, 100)).toBeNull();
-        expect(await store.listRunningInstances()).toEqual([]);
+        expect(await store.listHistory(inst.id)).toEqual([]);
         await expect(store.deleteFlow(orgId, f.flow.id, 'u1', T0)).rejects.toBeInstanceOf(StaleError);
       });
       it('refuses to delete a flow while an instance or a task of it runs, and deletes nothing', async () => {
         const { f, inst, tis } = await runningInstance(2);
         await expect(store.deleteFlow(orgId, f.flow.id, 'u1', T0)).rejects.toThrow(new RegExp(`instance ${inst.id} is RUNNING`));
-        await store.commit(commitOf(start(tis[0].id, T0)));
-        // The instance failed for good while task 1 still runs: the flow must not vanish under it.
-        await store.commit({ tasks: [], instances: [{ id: inst.id, from: ['RUNNING'], to: 'FAIL', at: T0 + 1 }] });
+        await drive.startTask(tis[0].id, T0);
+        // The instance ended while task 1 still runs (cancelled): the flow must not vanish under it.
+        await store.cancelInstance(orgId, inst.id, T0 + 1, 'x', 'u1');
         await expect(store.deleteFlow(orgId, f.flow.id, 'u1', T0)).rejects.toThrow(new RegExp(`task instance ${tis[0].id} is still RUNNING`));
         expect(await store.getFlow(orgId, f.flow.id)).not.toBeNull();
         expect(await store.getTaskInstanceById(tis[0].id)).toMatchObject({ status: 'RUNNING' });
@@ -319,36 +319,39 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const late = await store.createFlowInstance(instanceOf(f, T0 + 10 * MIN, { createdAt: T0 }));
         const early = await store.createFlowInstance(instanceOf(f, T0 + 2 * MIN, { createdAt: T0 }));
         const tie = await store.createFlowInstance(instanceOf(f, T0 + 3 * MIN, { createdAt: T0 + 10 * MIN }));
-        expect(await store.startNextInstance(f.flow.id, T0 + MIN)).toBeNull();
+        expect(await drive.startInstance(f.flow.id, T0 + MIN)).toBeNull();
         expect(await store.listFlowsWithDueInstances(T0 + MIN)).toEqual([]);
-        expect(await store.nextDueAt(T0 + MIN)).toBe(T0 + 2 * MIN);
+        expect(await store.nextWakeAt(T0 + MIN)).toBe(T0 + 2 * MIN);
         expect(await store.listFlowsWithDueInstances(T0 + 10 * MIN)).toEqual([f.flow.id]);
         const order: string[] = [];
         for (const now of [T0 + 10 * MIN, T0 + 11 * MIN, T0 + 12 * MIN]) {
-          const started = await store.startNextInstance(f.flow.id, now);
-          expect(started).toMatchObject({ status: 'RUNNING', startedAt: now });
-          order.push(started!.id);
-          await store.commit({ tasks: [], instances: [{ id: started!.id, from: ['RUNNING'], to: 'SUCCESS', at: now }] });
+          const started = await drive.startInstance(f.flow.id, now);
+          expect(await store.getFlowInstanceById(started!)).toMatchObject({ status: 'RUNNING', startedAt: now });
+          order.push(started!);
+          const [t] = await store.listTaskInstances(started!);
+          await drive.startTask(t.id, now);
+          await drive.endTask(t.id, 1, 'SUCCESS', now);
+          expect((await store.getFlowInstanceById(started!))?.status).toBe('SUCCESS');
         }
         expect(order).toEqual([early.id, late.id, tie.id]);
-        expect(await store.nextDueAt(T0)).toBeNull();
+        expect(await store.nextWakeAt(T0)).toBeNull();
       });
 
       it('starts no instance while one of the flow runs or while any task of the flow is still RUNNING', async () => {
         const { f, inst, tis } = await runningInstance(1);
         const next = await store.createFlowInstance(instanceOf(f, T0 + MIN));
-        expect(await store.startNextInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
-        await store.commit(commitOf(start(tis[0].id, T0)));
-        await store.commit({ tasks: [], instances: [{ id: inst.id, from: ['RUNNING'], to: 'FAIL', at: T0, reason: 'x' }] });
-        expect(await store.startNextInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
-        await store.commit(commitOf(finish(tis[0].id, 1, T0 + MIN, 'FAIL')));
-        expect((await store.startNextInstance(f.flow.id, T0 + 2 * MIN))?.id).toBe(next.id);
-        expect(await store.getFlowInstance(orgId, inst.id)).toMatchObject({ status: 'FAIL', endedAt: T0, reason: 'x' });
+        expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
+        await drive.startTask(tis[0].id, T0);
+        await store.cancelInstance(orgId, inst.id, T0, 'x', 'u1');
+        expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
+        await drive.endTask(tis[0].id, 1, 'CANCEL', T0 + MIN);
+        expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBe(next.id);
+        expect(await store.getFlowInstance(orgId, inst.id)).toMatchObject({ status: 'CANCEL', endedAt: T0, reason: 'x' });
       });
 
       it('cancels a WAIT or RUNNING instance with its pending tasks, leaves RUNNING tasks, and refuses an ended one', async () => {
         const { inst, tis } = await runningInstance(3);
-        await store.commit(commitOf(start(tis[0].id, T0)));
+        await drive.startTask(tis[0].id, T0);
         events.length = 0;
         const c = await store.cancelInstance(orgId, inst.id, T0 + MIN, 'cancelled by alice', 'u1');
         expect(c).toMatchObject({ status: 'CANCEL', endedAt: T0 + MIN, reason: 'cancelled by alice' });
@@ -357,7 +360,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(events).toEqual([{ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id }]);
         await expect(store.cancelInstance(orgId, inst.id, T0 + 2 * MIN, 'again', 'u1')).rejects.toThrow(/CANCEL/);
         await expect(store.cancelInstance('o2', inst.id, T0, 'x', 'u1')).rejects.toBeInstanceOf(StaleError);
-        await expect(store.commit(commitOf(start(after[1].id, T0 + 2 * MIN, ['CANCEL'])))).rejects.toThrow(/not RUNNING/);
+        await expect(drive.startTask(after[1].id, T0 + 2 * MIN)).rejects.toThrow(/CANCEL -> RUNNING is not allowed/);
+        expect((await drive.claim(T0 + 2 * MIN, 8)).started).toEqual([]);
         expect(events).toHaveLength(1);
       });
 
@@ -386,71 +390,17 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
     });
 
-    describe('engine commits', () => {
-      it('finishes a task and starts its successor in one commit: attempts, run numbers, times and logs', async () => {
-        const { inst, tis } = await runningInstance(2);
-        const [a, b] = tis.map((t) => t.id);
-        await store.commit(commitOf(start(a, T0 + 1)));
-        await store.recordAttemptProcess(a, 1, { pid: 42, pgid: 42, procStart: '123' });
-        expect((await store.listOpenAttempts()).map((x) => [x.taskInstanceId, x.pid])).toEqual([[a, 42]]);
-        await store.commit(commitOf(finish(a, 1, T0 + 2, 'SUCCESS', 'done\n'), start(b, T0 + 2)));
-        expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'SUCCESS', runNum: 1, startedAt: T0 + 1, endedAt: T0 + 2, exitCode: 0 });
-        expect(await store.getTaskInstanceById(b)).toMatchObject({ status: 'RUNNING', runNum: 1, startedAt: T0 + 2, endedAt: null });
-        expect(await store.listAttempts(a)).toEqual([
-          { taskInstanceId: a, runNum: 1, status: 'SUCCESS', startedAt: T0 + 1, endedAt: T0 + 2, host: 'h', engineId: 'e1', pid: 42, pgid: 42, procStart: '123', exitCode: 0, signal: null },
-        ]);
-        expect(await store.getLogTail(a, 1000)).toBe(`== ${a} ==\ndone\n`);
-        const running = await store.listRunningInstances();
-        expect(running.map((r) => [r.instance.id, r.tasks.map((t) => t.status)])).toEqual([[inst.id, ['SUCCESS', 'RUNNING']]]);
-      });
-
-      it('retries: RERUN keeps nextRunAt, the next start opens attempt 2 and keeps the first startedAt', async () => {
-        const { tis } = await runningInstance(1);
-        const a = tis[0].id;
-        await store.commit(commitOf(start(a, T0)));
-        await store.commit(commitOf({ ...finish(a, 1, T0 + 5, 'FAIL'), to: 'RERUN', nextRunAt: T0 + 1000, isTimeout: true }));
-        expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RERUN', nextRunAt: T0 + 1000, endedAt: null, isTimeout: true, exitCode: 1 });
-        await store.commit(commitOf(start(a, T0 + 1000, ['RERUN'])));
-        expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RUNNING', runNum: 2, startedAt: T0, nextRunAt: null, isTimeout: false, exitCode: null });
-        expect((await store.listAttempts(a)).map((x) => [x.runNum, x.status])).toEqual([[1, 'FAIL'], [2, 'RUNNING']]);
-      });
-
-      it('applies nothing of a commit whose later guard fails, and names the stale task instance', async () => {
-        const { inst, tis } = await runningInstance(2);
-        const [a, b] = tis.map((t) => t.id);
-        await store.commit(commitOf(start(a, T0)));
-        const before = await store.listTaskInstances(inst.id);
-        const stale = commitOf(finish(a, 1, T0 + 1, 'SUCCESS', 'tail'), { ...start(b, T0 + 1), from: ['READY'] });
-        await expect(store.commit({ ...stale, instances: [{ id: inst.id, from: ['RUNNING'], to: 'SUCCESS', at: T0 + 1 }] })).rejects.toThrow(
-          new RegExp(`${b}.*INIT.*expected READY`),
-        );
-        expect(await store.listTaskInstances(inst.id)).toEqual(before);
-        expect((await store.getFlowInstanceById(inst.id))?.status).toBe('RUNNING');
-        expect((await store.listAttempts(a)).map((x) => x.status)).toEqual(['RUNNING']);
-        expect(await store.getLogTail(a, 100)).toBe(`== ${a} ==\n`);
-        await expect(store.commit(commitOf(finish(a, 2, T0 + 1)))).rejects.toBeInstanceOf(StaleError);
-        const twice = { ...finish(a, 1, T0 + 1, 'FAIL'), from: ['RUNNING', 'RERUN'] as const };
-        await expect(store.commit(commitOf({ ...twice, to: 'RERUN', nextRunAt: T0 + 9 }, twice))).rejects.toThrow(/attempt 1 .* not open/);
-        expect((await store.listAttempts(a)).map((x) => x.status)).toEqual(['RUNNING']);
-        await expect(store.commit({ tasks: [], instances: [{ id: inst.id, from: ['WAIT'], to: 'RUNNING', at: T0 }] })).rejects.toThrow(/RUNNING/);
-      });
-
-      it('refuses to start a task of an instance that is not RUNNING', async () => {
-        const f = await store.createFlow(flowOf(orgId, dirId, 1));
-        const inst = await store.createFlowInstance(instanceOf(f, T0));
-        const [t] = await store.listTaskInstances(inst.id);
-        await expect(store.commit(commitOf(start(t.id, T0)))).rejects.toThrow(/not RUNNING/);
-        expect(await store.listAttempts(t.id)).toEqual([]);
-        expect(await store.getLogTail(t.id, 10)).toBeNull();
-      });
-
+    describe('task logs', () => {
       it('returns the last characters of the log across attempts, in run order', async () => {
         const { tis } = await runningInstance(1);
         const a = tis[0].id;
-        await store.commit(commitOf(start(a, T0)));
+        await drive.startTask(a, T0);
         for (let i = 0; i < 100; i++) await store.appendLog(a, 1, `line ${i}\n`);
-        await store.commit(commitOf({ ...finish(a, 1, T0 + 1, 'FAIL', 'last1\n'), to: 'RERUN', nextRunAt: T0 + 2 }));
-        await store.commit(commitOf(start(a, T0 + 2, ['RERUN'])));
+        await store.engineTx(async (tx) => {
+          const [t] = await tx.tasks([a]);
+          await tx.apply({ instances: [], unblock: [], pending: [], tasks: [{ id: a, instanceId: t.instanceId, from: 'RUNNING', to: 'RERUN', dueAt: T0 + 2, exitCode: 1, finish: { runNum: 1, engineId: 'e1', status: 'FAIL', exitCode: 1, signal: null, logTail: 'last1\n' } }] }, T0 + 1, 'e1');
+        });
+        await drive.startTask(a, T0 + 2);
         await store.appendLog(a, 2, 'second\n');
         await store.appendLog(a, 2, '');
         const full = await store.getLogTail(a, 1e9);

@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, StoreDialect } from '../db.js';
 import * as m0001 from './0001_init.js';
+import * as m0002 from './0002_engine.js';
 import * as m0003 from './0003_flow_version.js';
 
 interface Migration {
@@ -12,8 +13,7 @@ interface Migration {
   up(db: Kysely<any>): Promise<void>;
 }
 
-// 0002 (the engine's) goes between 0001 and 0003 at merge: the ledger records names, so order of arrival is free.
-export const migrations: readonly Migration[] = [m0001, m0003];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003];
 
 // Reads and writes: batchflow_migrations (ledger) and whatever each pending migration touches.
 // Guard: dialect.lockMigrations inside the transaction; the ledger is re-read under that lock.

@@ -1,0 +1,116 @@
+// The attempts this engine runs: spawns what a committed claim started, stops processes (cancel,
+// shutdown, a lost lease), and turns each process's end into a PendingEnd that the engine keeps until its
+// commit succeeds. The one piece of engine memory that is not a cache of the store: which processes it
+// spawned. It holds no decision: whether a task is retried, or what its end means, is the planner's.
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../config.js';
+import type { Timers } from '../domain/clock.js';
+import type { Store } from '../store/store.js';
+import { launchAttempt, type LaunchedAttempt } from './attemptRunner.js';
+import type { Executor, ProcessStarted } from './executor.js';
+import { attemptResult } from './outcome.js';
+import type { ClaimedAttempt, PendingEnd } from './steps.js';
+
+export const attemptKey = (taskInstanceId: string, runNum: number) => `${taskInstanceId}#${runNum}`;
+
+interface Live {
+  claimed: ClaimedAttempt;
+  ownerEngineId: string;
+  launched: LaunchedAttempt;
+}
+
+export interface AttemptsDeps {
+  store: Pick<Store, 'appendLog'>;
+  config: Config;
+  timers: Timers;
+  executor: () => Executor;
+  storeId: () => string;
+  /** The process runs and its pid is known (null: it never started). */
+  onStarted(c: ClaimedAttempt, s: ProcessStarted | null, spawnHr: number): void;
+  /** The process ended: its end must now be committed. */
+  onEnded(end: PendingEnd): void;
+  onLogError(c: ClaimedAttempt, e: unknown): void;
+}
+
+export class Attempts {
+  private readonly live = new Map<string, Live>();
+
+  constructor(private readonly deps: AttemptsDeps) {}
+
+  /** Processes spawned and not yet ended (their end reported or not): they hold worker slots. */
+  count(): number {
+    return this.live.size;
+  }
+
+  has(key: string): boolean {
+    return this.live.has(key);
+  }
+
+  /** Spawns a claimed attempt (its RUNNING status and attempt row are committed). */
+  launch(c: ClaimedAttempt, ownerEngineId: string): void {
+    const d = this.deps;
+    const launched = launchAttempt(
+      {
+        store: {
+          appendLog: (id, run, text) => d.store.appendLog(id, run, text),
+        },
+        config: d.config,
+        executor: d.executor(),
+        timers: d.timers,
+        storeId: d.storeId(),
+      },
+      c,
+    );
+    const key = attemptKey(c.taskInstanceId, c.runNum);
+    const entry: Live = { claimed: c, ownerEngineId, launched };
+    this.live.set(key, entry);
+    const { proc, log } = launched;
+    void proc.started.then((s) => d.onStarted(c, s, proc.spawnHr));
+    void proc.done.then(async (outcome) => {
+      const exitedHr = performance.now();
+      const result = attemptResult(outcome, c.def.successCode, c.def.timeoutSec);
+      const logTail = await log.finish();
+      this.live.delete(key);
+      d.onEnded({
+        taskInstanceId: c.taskInstanceId,
+        runNum: c.runNum,
+        ownerEngineId: entry.ownerEngineId,
+        result,
+        logTail,
+        logTailAtLineStart: log.endsLine,
+        exitedHr,
+        exitSeenHr: proc.exitHr,
+        cleanUp: launched.cleanUp,
+      });
+    });
+  }
+
+  /** Stops every process of the instance (cancel): SIGTERM to the group, SIGKILL after the grace. */
+  stopInstance(instanceId: string, reason: 'cancel' | 'shutdown'): number {
+    let n = 0;
+    for (const l of this.live.values()) {
+      if (l.claimed.instanceId !== instanceId) continue;
+      l.launched.proc.kill(reason);
+      n++;
+    }
+    return n;
+  }
+
+  stop(key: string, reason: 'cancel' | 'shutdown'): void {
+    this.live.get(key)?.launched.proc.kill(reason);
+  }
+
+  stopAll(reason: 'cancel' | 'shutdown'): void {
+    for (const l of this.live.values()) l.launched.proc.kill(reason);
+  }
+
+  /** Live attempts (key, instance id): for the engine's check of its own attempts against the store. */
+  list(): Array<{ key: string; instanceId: string; ownerEngineId: string }> {
+    return [...this.live].map(([key, l]) => ({ key, instanceId: l.claimed.instanceId, ownerEngineId: l.ownerEngineId }));
+  }
+
+  /** A new identity (after a lost lease): the attempts still live are no longer ours to commit. */
+  disown(): void {
+    for (const l of this.live.values()) l.ownerEngineId = '';
+  }
+}

@@ -1,0 +1,94 @@
+// What the engine keeps of an instance between steps: the immutable part only (its snapshot's task
+// definitions, the graph's successor lists, parameters, trigger time), parsed once per instance instead
+// of once per step. Statuses are never cached: every decision reads them in its own transaction. Safe to
+// drop at any moment (it is refilled from the store on the next read); bounded (least recently used out).
+import { nodeIdOf } from '../domain/graph.js';
+import { parseInstanceId, taskInstanceId } from '../domain/ids.js';
+import type { FlowInstance, Param, TaskDef } from '../domain/types.js';
+import type { EngineTx } from '../store/store.js';
+
+export interface CachedInstance {
+  id: string;
+  flowId: number;
+  triggerTime: number;
+  /** Who triggered it ("" for a scheduler fire: the flow's creator). */
+  owner: string;
+  creatorName: string;
+  doAs: string;
+  flowParams: Param[];
+  overrides: Param[];
+  def(taskId: number): TaskDef;
+  /** The task id of a node. */
+  taskIdOf(nodeId: string): number;
+  /** Task instance ids of the node's distinct downstream task nodes. */
+  successorsOf(nodeId: string): string[];
+}
+
+export function compileInstance(inst: FlowInstance): CachedInstance {
+  const snap = inst.snapshot;
+  const defs = new Map(snap.tasks.map((t) => [t.id, t]));
+  const taskOfNode = new Map<string, number>();
+  for (const n of snap.flow.nodes) taskOfNode.set(n.nodeId, n.taskId);
+  for (const t of snap.tasks) if (!taskOfNode.has(nodeIdOf(t.id))) taskOfNode.set(nodeIdOf(t.id), t.id);
+  const suffix = parseInstanceId(inst.id)?.suffix ?? inst.id.slice(inst.id.indexOf('-') + 1);
+  const down = new Map<string, string[]>();
+  for (const r of snap.flow.relations) {
+    const target = taskOfNode.get(r.target);
+    if (target === undefined || !taskOfNode.has(r.source)) continue; // a flow reference or a dangling id
+    let list = down.get(r.source);
+    if (!list) down.set(r.source, (list = []));
+    const tid = taskInstanceId(target, suffix);
+    if (!list.includes(tid)) list.push(tid);
+  }
+  return {
+    id: inst.id,
+    flowId: inst.flowId,
+    triggerTime: inst.triggerTime,
+    owner: inst.owner,
+    creatorName: snap.flow.creatorName,
+    doAs: snap.flow.doAs,
+    flowParams: snap.flow.parameters,
+    overrides: inst.overrides,
+    def(taskId) {
+      const d = defs.get(taskId);
+      if (!d) throw new Error(`instance ${inst.id} has no definition for task ${taskId}`);
+      return d;
+    },
+    taskIdOf(nodeId) {
+      const id = taskOfNode.get(nodeId);
+      if (id === undefined) throw new Error(`instance ${inst.id} has no task node ${nodeId}`);
+      return id;
+    },
+    successorsOf: (nodeId) => down.get(nodeId) ?? [],
+  };
+}
+
+export class InstanceCache {
+  private readonly entries = new Map<string, CachedInstance>();
+
+  constructor(private readonly max = 2_000) {}
+
+  /** The instance's immutable part, read through the decision's own transaction when not cached. */
+  async get(id: string, tx: EngineTx): Promise<CachedInstance> {
+    const hit = this.entries.get(id);
+    if (hit) {
+      this.entries.delete(id); // Map order is the LRU order
+      this.entries.set(id, hit);
+      return hit;
+    }
+    const inst = await tx.instanceDetails(id);
+    if (!inst) throw new Error(`flow instance ${id} not found`);
+    const compiled = compileInstance(inst);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(id, compiled);
+    return compiled;
+  }
+
+  drop(id: string): void {
+    this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

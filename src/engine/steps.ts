@@ -1,0 +1,251 @@
+// The engine's decisions, each one store transaction: read the rows it depends on, ask the pure planner
+// (src/domain/plan.ts), write the plan (the store checks and records every transition), and claim ready
+// work for the free worker slots in the same transaction. What was decided comes back as a StepResult;
+// only once the commit is durable does the engine act on it (spawn, report, arm timers).
+import type { Config } from '../config.js';
+import { resolveParameters, substitute } from '../domain/params.js';
+import { noTransitions, planAttemptEnd, planClaims, planStall, planStart, type AttemptResult, type EndPlan, type TaskMove, type Transitions } from '../domain/plan.js';
+import { isFailedAttempt, type FlowInstanceStatus, type TaskInstanceStatus } from '../domain/status.js';
+import { javaDateString } from '../domain/time.js';
+import type { TaskDef } from '../domain/types.js';
+import type { EngineTx, Store } from '../store/store.js';
+import type { CachedInstance, InstanceCache } from './instanceCache.js';
+import { bannerText } from './taskCommand.js';
+
+const ACTIVE: readonly TaskInstanceStatus[] = ['READY', 'RUNNING', 'RERUN'];
+const OPEN: readonly TaskInstanceStatus[] = ['INIT', 'READY', 'RUNNING', 'RERUN'];
+
+export interface StepContext {
+  store: Store;
+  config: Config;
+  cache: InstanceCache;
+  engineId: () => string;
+  /** Worker slots free now (concurrency minus live processes); 0 while stopping. */
+  freeSlots: () => number;
+}
+
+/** An attempt the engine committed RUNNING and must now spawn. */
+export interface ClaimedAttempt {
+  taskInstanceId: string;
+  instanceId: string;
+  flowId: number;
+  taskId: number;
+  runNum: number;
+  def: TaskDef;
+  renderedCmd: string;
+  params: Map<string, string>;
+  triggerTime: number;
+}
+
+/** An attempt's end waiting to be committed (kept until it is: never dropped on a store error). */
+export interface PendingEnd {
+  taskInstanceId: string;
+  runNum: number;
+  /** The engine the attempt belongs to: this one, or a dead one being recovered. */
+  ownerEngineId: string;
+  result: AttemptResult;
+  logTail: string;
+  logTailAtLineStart: boolean;
+  /** performance.now() stamps for the taskEnded event. */
+  exitedHr: number;
+  exitSeenHr: number;
+  /** A recovered attempt (its owner died): the processes killed. */
+  recovered?: { killed: number[] };
+  /** Removes the attempt's working directory (after the commit: the successor is spawned first). */
+  cleanUp?: () => void;
+}
+
+export interface EndedTask {
+  end: PendingEnd;
+  instanceId: string;
+  flowId: number;
+  status: TaskInstanceStatus;
+}
+
+export interface StepResult {
+  started: ClaimedAttempt[];
+  instancesStarted: Array<{ id: string; flowId: number }>;
+  instancesEnded: Array<{ id: string; flowId: number; status: FlowInstanceStatus; reason: string | null }>;
+  ended: EndedTask[];
+  /** Ends that were already applied, or whose attempt is no longer theirs: nothing written. */
+  stale: Array<{ end: PendingEnd; why: string }>;
+  /** Flows whose next instance may now start. */
+  flowsToPump: number[];
+  /** Retry times to wake up for. */
+  retryAts: number[];
+}
+
+export const emptyResult = (): StepResult => ({ started: [], instancesStarted: [], instancesEnded: [], ended: [], stale: [], flowsToPump: [], retryAts: [] });
+
+function noteEnds(r: StepResult, t: Transitions): void {
+  for (const m of t.instances) {
+    if (m.to === 'RUNNING') r.instancesStarted.push({ id: m.id, flowId: m.flowId });
+    else {
+      r.instancesEnded.push({ id: m.id, flowId: m.flowId, status: m.to, reason: m.reason });
+      r.flowsToPump.push(m.flowId);
+    }
+  }
+}
+
+/** Starts the flow's next due instance if the one-instance rule allows it, and claims what became ready. */
+export async function startFlow(ctx: StepContext, flowId: number, now: number): Promise<StepResult> {
+  return ctx.store.engineTx(async (tx) => {
+    const r = emptyResult();
+    const inst = await tx.nextInstanceToStart(flowId, now);
+    if (!inst) return r;
+    const roots = await tx.roots(inst.id);
+    const openSample = roots.length === 0 ? await tx.sampleTasks(inst.id, OPEN, 5) : [];
+    const plan = planStart({ instance: inst, roots, anyOpen: openSample.length > 0, openSample }, now);
+    await tx.apply(plan, now, ctx.engineId());
+    noteEnds(r, plan);
+    if (r.instancesEnded.length > 0) r.flowsToPump.push(flowId);
+    await claimWithin(ctx, tx, now, r);
+    return r;
+  });
+}
+
+/** Commits attempt ends (all in one transaction), then claims for the slots they freed. */
+export async function commitEnds(ctx: StepContext, ends: PendingEnd[], now: number): Promise<StepResult> {
+  return ctx.store.engineTx(async (tx) => {
+    const r = emptyResult();
+    for (const end of ends) await commitEnd(ctx, tx, end, now, r);
+    await claimWithin(ctx, tx, now, r);
+    return r;
+  });
+}
+
+async function commitEnd(ctx: StepContext, tx: EngineTx, end: PendingEnd, now: number, r: StepResult): Promise<void> {
+  const [task] = await tx.tasks([end.taskInstanceId]);
+  if (!task || task.status !== 'RUNNING' || task.runNum !== end.runNum) {
+    r.stale.push({ end, why: task ? `task instance is ${task.status} at attempt ${task.runNum}` : 'task instance is gone' });
+    return;
+  }
+  const owner = await tx.openAttemptOwner(end.taskInstanceId, end.runNum);
+  if (owner !== end.ownerEngineId) {
+    r.stale.push({ end, why: owner === null ? 'the attempt was closed already' : `the attempt belongs to engine ${owner}` });
+    return;
+  }
+  const inst = await tx.instance(task.instanceId);
+  if (!inst) throw new Error(`flow instance ${task.instanceId} of task instance ${task.id} not found`);
+  const ci = await ctx.cache.get(inst.id, tx);
+  const def = ci.def(ci.taskIdOf(task.nodeId));
+  const priorFailures = isFailedAttempt(end.result.status) ? await tx.failedAttempts(task.id) : 0;
+  const succIds = end.result.status === 'SUCCESS' ? ci.successorsOf(task.nodeId) : [];
+  const successors = succIds.length > 0 ? await tx.tasks(succIds) : [];
+  let othersActive = true;
+  let othersOpen = true;
+  // Only an end that frees no successor can finish or stall the instance: then ask what else is left.
+  if (inst.status === 'RUNNING' && !successors.some((s) => s.status === 'INIT' && s.waitingOn <= 1)) {
+    const except = [task.id, ...succIds];
+    othersActive = await tx.anyTask(inst.id, ACTIVE, except);
+    othersOpen = othersActive || (await tx.anyTask(inst.id, OPEN, except));
+  }
+  const plan: EndPlan = planAttemptEnd(
+    {
+      instance: inst,
+      task,
+      runNum: end.runNum,
+      ownerEngineId: end.ownerEngineId,
+      result: end.result,
+      logTail: end.logTail,
+      logTailAtLineStart: end.logTailAtLineStart,
+      policy: def,
+      priorFailures,
+      successors,
+      othersActive,
+      othersOpen,
+    },
+    now,
+  );
+  await tx.apply(plan, now, ctx.engineId());
+  r.ended.push({ end, instanceId: inst.id, flowId: inst.flowId, status: plan.taskStatus });
+  noteEnds(r, plan);
+  if (plan.retryAt !== null) r.retryAts.push(plan.retryAt);
+  // The last running task of an ended instance frees its flow for the next instance.
+  if (inst.status !== 'RUNNING') r.flowsToPump.push(inst.flowId);
+}
+
+/** Claims ready work for the free slots. */
+export async function claim(ctx: StepContext, now: number): Promise<StepResult> {
+  return ctx.store.engineTx(async (tx) => {
+    const r = emptyResult();
+    await claimWithin(ctx, tx, now, r);
+    return r;
+  });
+}
+
+/** Ends a RUNNING instance that nothing can move any more (the safety net's finding). */
+export async function settleStalled(ctx: StepContext, instanceId: string, now: number): Promise<StepResult> {
+  return ctx.store.engineTx(async (tx) => {
+    const r = emptyResult();
+    const inst = await tx.instance(instanceId);
+    if (!inst || inst.status !== 'RUNNING') return r;
+    const anyActive = await tx.anyTask(inst.id, ACTIVE, []);
+    const openSample = anyActive ? [] : await tx.sampleTasks(inst.id, OPEN, 5);
+    const plan = planStall({ instance: inst, anyActive, anyOpen: openSample.length > 0, openSample });
+    await tx.apply(plan, now, ctx.engineId());
+    noteEnds(r, plan);
+    return r;
+  });
+}
+
+async function claimWithin(ctx: StepContext, tx: EngineTx, now: number, r: StepResult): Promise<void> {
+  const free = ctx.freeSlots() - r.started.length;
+  if (free <= 0) return;
+  const picked = planClaims(await tx.claimable(free, now), free);
+  if (picked.length === 0) return;
+  const plan = noTransitions();
+  for (const c of picked) {
+    const ci = await ctx.cache.get(c.task.instanceId, tx);
+    const start = prepareStart(ctx, ci, c.taskId, c.task.id, c.task.runNum + 1, now);
+    const move: TaskMove = {
+      id: c.task.id,
+      instanceId: c.task.instanceId,
+      from: c.task.status,
+      to: 'RUNNING',
+      dueAt: null,
+      start: { runNum: start.runNum, host: ctx.config.hostName, engineId: ctx.engineId(), banner: start.banner },
+    };
+    plan.tasks.push(move);
+    r.started.push(start.claimed);
+  }
+  await tx.apply(plan, now, ctx.engineId());
+}
+
+/** The command line after substitution, the parameters and the log banner of a new attempt. */
+function prepareStart(ctx: StepContext, ci: CachedInstance, taskId: number, taskInstanceId: string, runNum: number, now: number) {
+  const def = ci.def(taskId);
+  const tz = ctx.config.timezone;
+  const resolved = resolveParameters({
+    triggerTime: ci.triggerTime,
+    tz,
+    taskId,
+    instanceId: ci.id,
+    flowParams: ci.flowParams,
+    taskParams: def.parameters,
+    overrides: ci.overrides,
+  });
+  const renderedCmd = substitute(def.cmd, resolved.lookup, ci.triggerTime, tz);
+  const banner = bannerText({
+    runNum,
+    taskInstanceId,
+    cmdline: renderedCmd,
+    submitter: def.submitter || ci.doAs || ci.owner || ci.creatorName,
+    now,
+    timezone: tz,
+    javaDate: javaDateBySecond,
+  });
+  const claimed: ClaimedAttempt = { taskInstanceId, instanceId: ci.id, flowId: ci.flowId, taskId, runNum, def, renderedCmd, params: resolved.values, triggerTime: ci.triggerTime };
+  return { runNum, banner, claimed };
+}
+
+/** javaDateString has second resolution and formats the zone's name through Intl: once per second is enough. */
+const javaDateBySecond = (() => {
+  let key = '';
+  let text = '';
+  return (ms: number, tz: string): string => {
+    const k = `${Math.floor(ms / 1000)} ${tz}`;
+    if (k !== key) [key, text] = [k, javaDateString(ms, tz)];
+    return text;
+  };
+})();

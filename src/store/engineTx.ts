@@ -1,0 +1,147 @@
+// The EngineTx of one engine decision: the reads a plan depends on, run on the decision's transaction
+// (StoreDialect.transaction), and apply() for its writes (transitions.ts). Reads touch a bounded number of
+// rows (one task and its successors, a few index probes), never a whole instance, so a step costs the
+// same in a 2,000-task instance as in a 2-task one. Statements are compiled once (the engine's hot path).
+import type { ClaimCandidate, InstanceRow, TaskRow } from '../domain/plan.js';
+import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
+import type { Claimable, EngineTx } from './engineTypes.js';
+import { compiledOnce, num, type Ctx, type QueryRunner } from './db.js';
+import { toFlowInstance } from './flowInstances.js';
+import { applyTransitions } from './transitions.js';
+
+/** Ids per `IN (...)` list at most (SQLite binds up to 32,766 parameters; keep statements small). */
+const IN_CHUNK = 200;
+
+interface TaskRowRecord {
+  id: string;
+  flow_instance_id: string;
+  node_id: string;
+  task_name: string;
+  status: string;
+  run_num: number;
+  waiting_on: number;
+}
+
+const toRow = (r: TaskRowRecord): TaskRow => ({
+  id: r.id,
+  instanceId: r.flow_instance_id,
+  nodeId: r.node_id,
+  taskName: r.task_name,
+  status: r.status as TaskInstanceStatus,
+  runNum: Number(r.run_num),
+  waitingOn: Number(r.waiting_on),
+});
+
+const ROW_COLUMNS = ['id', 'flow_instance_id', 'node_id', 'task_name', 'status', 'run_num', 'waiting_on'] as const;
+const slots = (prefix: string, n: number, v: (k: string) => unknown) => Array.from({ length: n }, (_, i) => v(`${prefix}${i}`) as string);
+const valuesOf = (prefix: string, list: readonly string[]) => Object.fromEntries(list.map((x, i) => [`${prefix}${i}`, x]));
+
+const selectInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').select(['id', 'flow_id', 'status']).where('id', '=', v('id')));
+const selectInstanceDetails = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')));
+/** Shape: the number of ids. */
+const selectTasks = compiledOnce((db, v, shape) => db.selectFrom('task_instances').select(ROW_COLUMNS).where('id', 'in', slots('id', Number(shape), v)));
+const selectOwner = compiledOnce((db, v) =>
+  db.selectFrom('attempts').select('engine_id').where('task_instance_id', '=', v('id')).where('run_num', '=', v('runNum')).where('status', '=', 'RUNNING'),
+);
+const countFailed = compiledOnce((db, v) =>
+  db
+    .selectFrom('attempts')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('task_instance_id', '=', v('id'))
+    .where('status', 'in', ['FAIL', 'TIMEOUT', 'LOST']),
+);
+/** Shape: the number of statuses. Index (flow_instance_id, status). */
+const selectWithStatus = compiledOnce((db, v, shape) =>
+  db
+    .selectFrom('task_instances')
+    .select(ROW_COLUMNS)
+    .where('flow_instance_id', '=', v('instanceId'))
+    .where('status', 'in', slots('s', Number(shape), v))
+    .orderBy('ord')
+    .limit(v('limit')),
+);
+const selectRoots = compiledOnce((db, v) =>
+  db.selectFrom('task_instances').select(ROW_COLUMNS).where('flow_instance_id', '=', v('instanceId')).where('status', '=', 'INIT').where('waiting_on', '=', 0).orderBy('ord'),
+);
+// The one-instance-per-flow rule in one statement: the first due WAIT instance, if nothing of the flow runs.
+const selectNextInstance = compiledOnce((db, v) =>
+  db
+    .selectFrom('flow_instances as w')
+    .select(['w.id', 'w.flow_id', 'w.status'])
+    .where('w.flow_id', '=', v('flowId'))
+    .where('w.status', '=', 'WAIT')
+    .where('w.due_at', '<=', v('now'))
+    .where((eb) =>
+      eb.and([
+        eb.not(eb.exists(eb.selectFrom('flow_instances as r').select('r.id').where('r.flow_id', '=', v('flowId')).where('r.status', '=', 'RUNNING'))),
+        eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').where('t.flow_id', '=', v('flowId')).where('t.status', '=', 'RUNNING'))),
+      ]),
+    )
+    .orderBy('w.due_at')
+    .orderBy('w.seq')
+    .limit(1),
+);
+// Partial index task_instances_claim_idx (due_at, ord) WHERE status IN ('READY', 'RERUN').
+const selectClaimable = compiledOnce((db, v) =>
+  db
+    .selectFrom('task_instances as t')
+    .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
+    .select(['t.id', 't.flow_instance_id', 't.node_id', 't.task_name', 't.status', 't.run_num', 't.waiting_on', 't.due_at', 't.task_id', 'fi.flow_id'])
+    .where('t.status', 'in', ['READY', 'RERUN'])
+    .where('t.due_at', '<=', v('now'))
+    .where('fi.status', '=', 'RUNNING')
+    .orderBy('t.due_at')
+    .orderBy('t.ord')
+    .limit(v('limit')),
+);
+
+export function engineTxOn(ctx: Ctx, conn: QueryRunner): EngineTx {
+  return {
+    async instance(id): Promise<InstanceRow | null> {
+      const r = (await selectInstance(ctx, conn, '', { id })).rows[0];
+      return r ? { id: r.id, flowId: num(r.flow_id), status: r.status as FlowInstanceStatus } : null;
+    },
+    async instanceDetails(id) {
+      const r = (await selectInstanceDetails(ctx, conn, '', { id })).rows[0];
+      return r ? toFlowInstance(r) : null;
+    },
+    async tasks(ids) {
+      const byId = new Map<string, TaskRow>();
+      for (let i = 0; i < ids.length; i += IN_CHUNK) {
+        const chunk = ids.slice(i, i + IN_CHUNK);
+        for (const r of (await selectTasks(ctx, conn, String(chunk.length), valuesOf('id', chunk))).rows) byId.set(r.id, toRow(r));
+      }
+      return ids.map((id) => byId.get(id)).filter((r): r is TaskRow => r !== undefined);
+    },
+    async openAttemptOwner(id, runNum) {
+      return (await selectOwner(ctx, conn, '', { id, runNum })).rows[0]?.engine_id ?? null;
+    },
+    async failedAttempts(id) {
+      return Number((await countFailed(ctx, conn, '', { id })).rows[0]?.n ?? 0);
+    },
+    async anyTask(instanceId, statuses, except) {
+      // Reading one row more than `except` holds proves whether another one exists.
+      const limit = except.length + 1;
+      const rows = (await selectWithStatus(ctx, conn, String(statuses.length), { instanceId, limit, ...valuesOf('s', statuses) })).rows;
+      const skip = new Set(except);
+      return rows.some((r) => !skip.has(r.id));
+    },
+    async sampleTasks(instanceId, statuses, limit) {
+      return (await selectWithStatus(ctx, conn, String(statuses.length), { instanceId, limit, ...valuesOf('s', statuses) })).rows.map(toRow);
+    },
+    async roots(instanceId) {
+      return (await selectRoots(ctx, conn, '', { instanceId })).rows.map(toRow);
+    },
+    async nextInstanceToStart(flowId, now) {
+      await ctx.dialect.lockFlowForStart(conn, flowId);
+      const r = (await selectNextInstance(ctx, conn, '', { flowId, now })).rows[0];
+      return r ? { id: r.id, flowId: num(r.flow_id), status: r.status as FlowInstanceStatus } : null;
+    },
+    async claimable(limit, now): Promise<Claimable[]> {
+      if (limit <= 0) return [];
+      const rows = (await selectClaimable(ctx, conn, '', { limit, now })).rows;
+      return rows.map((r): Claimable & ClaimCandidate => ({ task: toRow(r), dueAt: num(r.due_at ?? 0), flowId: num(r.flow_id), taskId: num(r.task_id) }));
+    },
+    apply: (t, at, engineId) => applyTransitions(ctx, conn, t, at, engineId),
+  };
+}
