@@ -20,6 +20,7 @@ export const ERRORS = {
   unknownAction: { code: 62102, http: 200, template: '{detail}' },
   malformedBody: { code: 62102, http: 200, template: 'Invalid request body: {detail}' },
   duplicateInstance: { code: 62102, http: 200, template: `${ONE_MINUTE_TEXT} ({detail})` },
+  flowChanged: { code: 62102, http: 200, template: '{detail}' },
   staleWrite: { code: 62102, http: 200, template: 'The object changed while the request ran; retry: {detail}' },
   duplicateKey: { code: 62102, http: 200, template: 'Already exists: {detail}' },
   noPrivilege: { code: 62103, http: 200, template: 'User has no privilege. {detail}' },
@@ -55,6 +56,8 @@ function keyOfKind(kind: DomainErrorKind): ErrorKey {
       return 'invalidParameter';
     case 'notFound':
       return 'notFound';
+    case 'changed':
+      return 'flowChanged';
     case 'duplicateInstance':
       return 'duplicateInstance';
     case 'unknownUser':

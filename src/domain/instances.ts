@@ -12,6 +12,12 @@ export interface NewFlowInstance {
   instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason'>;
   /** One per task node; status INIT or SKIP (nodes outside a triggerFromTask run set). */
   tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt' | 'dueAt'>>;
+  /**
+   * Manual triggers: the id of the triggering user. The store then refuses the create when another user
+   * holds the flow's edit lock (checked in the creating transaction). Absent for the scheduler's fires,
+   * which the edit lock does not stop.
+   */
+  lockUserId?: string;
 }
 
 /** Flow parameters with the overrides applied: given keys replace, others are kept, new keys are added. */

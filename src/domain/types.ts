@@ -138,6 +138,12 @@ export interface Flow {
    * sets it; callers never do.
    */
   scheduleFrom: number;
+  /**
+   * Starts at 1; every write of the flow's content (Save, Enable, Disable) adds 1, so that Save writes only
+   * over the version it read. Taking or renewing the edit lock is no change of the workflow and keeps it.
+   * The store sets it; callers never do.
+   */
+  version: number;
   editLock: EditLock | null;
 }
 

@@ -1,7 +1,10 @@
 // Who may do what to a flow (contract §2): owners everything; visitors and other members of the org
 // reads only; another org's flows never reach here (the store hides them). Also the edit lock (62106)
-// and the locked-account rule (62105). Pure checks over loaded objects: no store access.
-import { DomainError } from '../domain/errors.js';
+// and the locked-account rule (62105). Pure checks over loaded objects: no store access. They answer
+// early; the store's writes check the lock again in their transaction (src/store/flowGuards.ts), with
+// the same rule (src/domain/editLock.ts) and the same error (EditLockedError).
+import { lockHeldByOther as otherUsersLock } from '../domain/editLock.js';
+import { DomainError, EditLockedError } from '../domain/errors.js';
 import type { Flow, User } from '../domain/types.js';
 import type { Caller } from './context.js';
 
@@ -35,18 +38,12 @@ export function requireActiveUser(caller: Caller): void {
 
 /** The edit lock held by someone other than the caller, if it has not expired. */
 export function lockHeldByOther(flow: Pick<Flow, 'editLock'>, caller: Caller, now: number): Flow['editLock'] {
-  const l = flow.editLock;
-  return l && l.expiresAt > now && l.userId !== caller.user.id ? l : null;
+  return otherUsersLock(flow.editLock, caller.user.id, now);
 }
 
 export function requireNoEditLock(flow: Pick<Flow, 'id' | 'editLock'>, caller: Caller, now: number): void {
   const l = lockHeldByOther(flow, caller, now);
-  if (l) {
-    throw new DomainError(
-      'editLocked',
-      `Workflow ${flow.id} is locked for editing by ${l.userName} until ${new Date(l.expiresAt).toISOString()} (epoch ms ${l.expiresAt})`,
-    );
-  }
+  if (l) throw new EditLockedError(flow.id, l);
 }
 
 /** The checks every write to a flow makes, in the order their errors take precedence. */

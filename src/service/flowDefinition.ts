@@ -262,7 +262,8 @@ export function parseSave(body: Record<string, unknown>, cur: FlowWithTasks, ctx
       updatedTasks: g.updatedTasks,
       newTasks: g.newTasks,
       deletedTaskIds: cur.tasks.filter((t) => !kept.has(t.id)).map((t) => t.id),
-      releaseLockOf: ctx.userId,
+      // Written only over the version read here, and only while no other user holds the lock (store guard).
+      guard: { version: old.version, userId: ctx.userId, now: ctx.now },
     },
     userNames: { owners, visitors },
   };

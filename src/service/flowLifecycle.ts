@@ -1,7 +1,8 @@
 // Flow lifecycle use cases beyond the definition: Delete, Enable, Disable, and Load For Edit with its edit
 // lock (contract §2, §3). Owners only; a locked account and another user's edit lock refuse before any
-// write. Deletion's guards (nothing of the flow running) live in the store's transaction.
-import { DomainError, StaleError, invalid, notFound } from '../domain/errors.js';
+// write. What can change between this read and the write (the edit lock; for deletion also references to
+// the flow and anything of it running) is checked again in the store's writing transaction.
+import { StaleError, invalid, notFound } from '../domain/errors.js';
 import { requireOwner, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { loadFlow, type FlowView } from './flows.js';
@@ -10,17 +11,16 @@ export const REFERENCED_TEXT = 'This workflow is relied on by other workflows an
 
 export async function deleteFlow(deps: Deps, caller: Caller, flowId: number): Promise<void> {
   const cur = await loadFlow(deps, caller, flowId);
-  requireWritable(cur.flow, caller, deps.clock.now());
-  const referrers = (await deps.store.listFlows(caller.user.orgId)).filter((f) => f.id !== flowId && f.flowRefs.some((r) => Number(r.flowId) === flowId));
-  if (referrers.length > 0) {
-    throw new DomainError('referenced', `workflow ${flowId} is referenced by ${referrers.map((f) => `${f.id} (${f.name})`).join(', ')}`);
-  }
+  const now = deps.clock.now();
+  requireWritable(cur.flow, caller, now);
   try {
-    await deps.store.deleteFlow(caller.user.orgId, flowId);
+    // Refused in its transaction by another user's lock (62106) or a referencing flow (62104, naming it).
+    await deps.store.deleteFlow(caller.user.orgId, flowId, caller.user.id, now);
   } catch (e) {
-    // The store refuses while an instance or a task of the flow runs; its message names which.
-    if (e instanceof StaleError) throw invalid('flowId', `Invalid parameter: workflow ${flowId} cannot be deleted now: ${e.message}`);
-    throw e;
+    if (!(e instanceof StaleError)) throw e;
+    // Gone since our read, or something of it runs (the message names which).
+    if (!(await deps.store.getFlow(caller.user.orgId, flowId))) throw notFound('Workflow', flowId);
+    throw invalid('flowId', `Invalid parameter: workflow ${flowId} cannot be deleted now: ${e.message}`);
   }
 }
 
@@ -29,7 +29,7 @@ export async function setFlowActive(deps: Deps, caller: Caller, flowId: number, 
   const now = deps.clock.now();
   requireWritable(cur.flow, caller, now);
   try {
-    await deps.store.setFlowActive(caller.user.orgId, flowId, active, caller.user.name, now);
+    await deps.store.setFlowActive(caller.user.orgId, flowId, active, caller.user.name, now, caller.user.id);
   } catch (e) {
     if (e instanceof StaleError) throw notFound('Workflow', flowId);
     throw e;

@@ -58,6 +58,11 @@ export async function importFlow(deps: Deps, caller: Caller, input: Omit<ImportI
   return { flowId: created.flow.id };
 }
 
+/**
+ * Reads the flow (its version v), checks and parses, then writes over v only: the store's guarded write
+ * refuses, with nothing written, when another write came between (62102 FlowChangedError), another user
+ * took the lock meanwhile (62106) or the flow went (62102 not found).
+ */
 export async function saveFlow(deps: Deps, caller: Caller, flowId: number, body: Record<string, unknown>): Promise<{ flowId: number }> {
   const cur = await loadFlow(deps, caller, flowId);
   const now = deps.clock.now();

@@ -60,7 +60,8 @@ export async function cancelInstance(deps: Deps, caller: Caller, id: string): Pr
   const refuse = (status: string) => invalid('flowInstId', `Invalid parameter: flow instance ${id} is ${status}; only WAIT or RUNNING instances can be cancelled`);
   if (!isCancellable(inst.status)) throw refuse(inst.status);
   try {
-    await deps.store.cancelInstance(caller.user.orgId, id, now, `cancelled by ${caller.user.name}`);
+    // The store checks the flow's edit lock again in its transaction (62106).
+    await deps.store.cancelInstance(caller.user.orgId, id, now, `cancelled by ${caller.user.name}`, caller.user.id);
   } catch (e) {
     if (!(e instanceof StaleError)) throw e;
     const again = await loadInstance(deps, caller, id);

@@ -2,7 +2,7 @@
 // task instances and returns at once; the engine hears of it through the store's events. Uniqueness of
 // (flow, minute) is the store's unique key: never checked before the write. The instance itself is built
 // by src/domain/instances.ts, the same builder the cron scheduler uses.
-import { DomainError, DuplicateKeyError, invalid } from '../domain/errors.js';
+import { DomainError, DuplicateKeyError, StaleError, invalid, notFound } from '../domain/errors.js';
 import { nodeIdOf, runSet } from '../domain/graph.js';
 import { buildFlowInstance } from '../domain/instances.js';
 import type { Param, TriggerKind } from '../domain/types.js';
@@ -46,9 +46,12 @@ export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInpu
   });
   const id = req.instance.id;
   try {
-    await store.createFlowInstance(req);
+    // lockUserId: the store checks the edit lock again in the creating transaction (62106).
+    await store.createFlowInstance({ ...req, lockUserId: caller.user.id });
   } catch (e) {
     if (e instanceof DuplicateKeyError) throw new DomainError('duplicateInstance', `instance ${id} exists`);
+    // The flow was deleted after our read.
+    if (e instanceof StaleError) throw notFound('Workflow', input.flowId);
     throw e;
   }
   return { flowInstanceId: id };

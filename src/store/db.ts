@@ -68,6 +68,8 @@ export interface FlowsTable {
   lock_expires_at: number | null;
   /** Epoch ms when periodic scheduling of the flow (re)started; see Flow.scheduleFrom. */
   schedule_from: number;
+  /** Flow.version (migration 0003): +1 on every content write; Save's guard. */
+  version: Generated<number>;
 }
 
 export interface TasksTable {

@@ -9,6 +9,7 @@ import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowInstance, TriggerKind } from '../domain/types.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
 import { allocateOn, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
+import { lockRefusal } from './flowGuards.js';
 
 export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance {
   return {
@@ -37,8 +38,10 @@ export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance 
 // are written in ONE transaction: a commit per trigger costs more than the inserts themselves. Each create
 // still resolves only after its transaction committed, and a duplicate (flow, minute) fails only its own
 // create: the insert is ON CONFLICT (id) DO NOTHING, and a row not inserted is that create's
-// DuplicateKeyError (never check-then-write). Any other error fails the batch's transaction; its creates
-// then run again one transaction each, so that error reaches only the create that caused it.
+// DuplicateKeyError (never check-then-write). Likewise a create whose flow is gone (StaleError) or, for a
+// manual trigger, locked by another user (EditLockedError) fails alone: its flows row is read in the
+// transaction just before its insert. Any other error fails the batch's transaction; its creates then run
+// again one transaction each, so that error reaches only the create that caused it.
 
 /** Creates per transaction at most (bounds the time the write lock is held). */
 const MAX_BATCH = 256;
@@ -53,7 +56,9 @@ const queues = new WeakMap<Ctx, PendingCreate[]>();
 
 // Writes: one flow_instances row (status WAIT), all its task_instances rows (multi-row inserts) and the
 // 'flow_instance_seq' counter, in one transaction shared with the other creates of the same turn.
-// Guard: the flow_instances primary key (flow + minute): a create whose id exists -> DuplicateKeyError.
+// Guards, in that transaction: its flows row exists in its org (else StaleError) and, with lockUserId,
+// its edit lock is free, expired at createdAt or that user's (else EditLockedError); then the
+// flow_instances primary key (flow + minute): a create whose id exists -> DuplicateKeyError.
 export function createFlowInstance(ctx: Ctx, input: NewFlowInstance): Promise<FlowInstance> {
   return new Promise((resolve, reject) => {
     let queue = queues.get(ctx);
@@ -67,7 +72,7 @@ async function flushCreates(ctx: Ctx): Promise<void> {
   const queue = queues.get(ctx)!;
   const batch = queue.splice(0, MAX_BATCH);
   if (queue.length > 0) setImmediate(() => void flushCreates(ctx));
-  let created: Array<FlowInstance | null>;
+  let created: Array<FlowInstance | Error | null>;
   try {
     created = await ctx.dialect.transaction((conn) => insertInstances(ctx, conn, batch.map((p) => p.input)));
   } catch (err) {
@@ -84,8 +89,9 @@ async function flushCreates(ctx: Ctx): Promise<void> {
   batch.forEach((p, k) => settle(p, created[k]));
 }
 
-function settle(p: PendingCreate, inst: FlowInstance | null): void {
-  if (inst) p.resolve(inst);
+function settle(p: PendingCreate, inst: FlowInstance | Error | null): void {
+  if (inst instanceof Error) p.reject(inst);
+  else if (inst) p.resolve(inst);
   else p.reject(new DuplicateKeyError(`flow instance ${p.input.instance.id} exists`));
 }
 
@@ -153,14 +159,32 @@ const insertTaskRows = compiledOnce((db, v, shape) =>
   ),
 );
 
-/** Inserts the creates in order inside one transaction; null where the id already existed. */
-async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | null>> {
+const selectFlowLock = compiledOnce((db, v) =>
+  db.selectFrom('flows').select(['lock_user_id', 'lock_user_name', 'lock_expires_at']).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')),
+);
+
+/** Why this create must fail alone (its flow gone, or locked by another user than the trigger's), or null. */
+async function flowRefusal(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance): Promise<Error | null> {
+  const i = input.instance;
+  const row = (await selectFlowLock(ctx, conn, '', { flowId: i.flowId, orgId: i.orgId })).rows[0];
+  if (!row) return new StaleError(`flow ${i.flowId} not found`);
+  return input.lockUserId === undefined ? null : lockRefusal(i.flowId, row, input.lockUserId, i.createdAt);
+}
+
+/** Inserts the creates in order inside one transaction; null where the id already existed, the error where
+ * the create's flow refused it. */
+async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | Error | null>> {
   // Seqs are taken in arrival order; a duplicate's stays unused (seqs order instances, they need not be dense).
   const seq0 = await allocateOn(ctx, conn, 'flow_instance_seq', inputs.length);
-  const out: Array<FlowInstance | null> = [];
+  const out: Array<FlowInstance | Error | null> = [];
   for (const [k, input] of inputs.entries()) {
     const i = input.instance;
     const seq = seq0 + k;
+    const refused = await flowRefusal(ctx, conn, input);
+    if (refused) {
+      out.push(refused);
+      continue;
+    }
     const r = await insertInstance(ctx, conn, '', {
       id: i.id,
       flowId: i.flowId,
@@ -260,13 +284,17 @@ export async function searchFlowInstances(ctx: Ctx, q: InstanceSearch): Promise<
 }
 
 // Writes: one flow_instances row (-> CANCEL, reason, ended_at) and its INIT/READY/RERUN task_instances rows
-// (-> CANCEL), with their history rows, in one transaction (transitions.ts). Guard: the instance is in the
-// org and WAIT or RUNNING, else StaleError naming its status; RUNNING task instances are left to the
-// engine that owns their attempts (it stops their processes).
-export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: number, reason: string): Promise<FlowInstance> {
+// (-> CANCEL), with their history rows, in one transaction (transitions.ts). Guards, in it: the instance is
+// in the org; the lock columns of its flows row are free, expired at `at` or `userId`'s (else
+// EditLockedError); it is WAIT or RUNNING, else StaleError naming its status. RUNNING task instances are
+// left to the engine that owns their attempts (it stops their processes).
+export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: number, reason: string, userId: string): Promise<FlowInstance> {
   return ctx.dialect.transaction(async (conn) => {
     const cur = (await selectOwnInstance(ctx, conn, '', { id, orgId })).rows[0];
     if (!cur) throw new StaleError(`flow instance ${id} not found`);
+    const flow = (await selectFlowLock(ctx, conn, '', { flowId: num(cur.flow_id), orgId })).rows[0];
+    const locked = flow ? lockRefusal(num(cur.flow_id), flow, userId, at) : null;
+    if (locked) throw locked;
     const from = cur.status as FlowInstanceStatus;
     if (from !== 'WAIT' && from !== 'RUNNING') throw new StaleError(`flow instance ${id} is ${from}: only WAIT or RUNNING can be cancelled`);
     await applyTransitions(

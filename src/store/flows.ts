@@ -1,19 +1,22 @@
 // Flows and their task definitions: create (ids allocated, nodes and relations built), read, search,
 // Save Flow, enable/disable, the edit lock and delete (with everything that hangs off the flow).
 // Row <-> domain mapping for flows and tasks lives here and nowhere else. No validation of the graph:
-// the service validates before it calls; the store only keeps ids consistent.
+// the service validates before it calls; the store only keeps ids consistent. What the service checked
+// on its read and can change before its write (the version, the edit lock, references) is checked again
+// here, inside the writing transaction.
 import { sql, type Insertable, type Selectable } from 'kysely';
-import { invalid, StaleError } from '../domain/errors.js';
+import { invalid, ReferencedError, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
 import type { FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
+import { lockAllows, lockRefusal, referrersOf, refusal, requireReferencedFlows, toEditLock } from './flowGuards.js';
 import { allocate, compiledOnce, likeContains, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
 // ---- row mapping ----
 
-type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from'>;
+type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from' | 'version'>;
 
-// schedule_from is not a caller's column: createFlow, updateFlow and setFlowActive decide it.
-function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom'>): FlowColumns {
+// schedule_from and version are not a caller's columns: createFlow, updateFlow and setFlowActive decide them.
+function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom' | 'version'>): FlowColumns {
   return {
     org_id: f.orgId,
     dir_id: f.dirId,
@@ -44,11 +47,6 @@ function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom'>): FlowCol
     created_at: f.createdAt,
     updated_at: f.updatedAt,
   };
-}
-
-function toEditLock(r: Pick<Selectable<FlowsTable>, 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'>): EditLock | null {
-  if (r.lock_user_id === null) return null;
-  return { userId: r.lock_user_id, userName: r.lock_user_name ?? '', expiresAt: num(r.lock_expires_at ?? 0) };
 }
 
 export function toFlow(r: Selectable<FlowsTable>): Flow {
@@ -83,6 +81,7 @@ export function toFlow(r: Selectable<FlowsTable>): Flow {
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
     scheduleFrom: num(r.schedule_from),
+    version: num(r.version),
     editLock: toEditLock(r),
   };
 }
@@ -223,11 +222,15 @@ export async function searchFlows(ctx: Ctx, q: FlowSearch): Promise<Flow[]> {
   return (await query.offset(q.offset).limit(q.limit).execute()).map(toFlow);
 }
 
-// Writes: one flows row (settings, graph, maybe the edit lock), its tasks rows (update, insert, delete)
-// and the 'task' counter, in one transaction.
-// Guard: the flows row must exist in the org and every updated task must belong to it (else StaleError).
+// Writes: one flows row (settings, graph, version + 1, the saver's edit lock released), its tasks rows
+// (update, insert, delete) and the 'task' counter, in one transaction.
+// Guard: one UPDATE ... WHERE id, org_id, version = guard.version and the lock is free, expired or the
+// saver's; no row -> the refusal (StaleError gone, EditLockedError, FlowChangedError). Then every flow the
+// references name exists in the org (else 'invalid'), and every updated task belongs to the flow (else
+// StaleError). Any refusal rolls back everything, task rows and counter included.
 export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promise<FlowWithTasks> {
   const flowId = u.flow.id;
+  const { version, userId, now } = u.guard;
   return ctx.db.transaction().execute(async (trx) => {
     const firstNew = u.newTasks.length > 0 ? await allocate(trx, 'task', u.newTasks.length) : 0;
     const renamed = new Map<string, string>();
@@ -240,16 +243,16 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
     });
     const relations = u.flow.relations.map((r) => ({ ...r, source: renamed.get(r.source) ?? r.source, target: renamed.get(r.target) ?? r.target }));
     const { created_at: _c, ...cols } = flowColumns({ ...u.flow, orgId, nodes, relations });
-    const release = u.releaseLockOf ?? null;
     const updated = await trx
       .updateTable('flows')
       .set((eb) => {
-        const held = eb('lock_user_id', '=', release);
+        const held = eb('lock_user_id', '=', userId);
         // Scheduling restarts now when the fire times change or the flow is re-activated (old row values).
         const restart = [eb('freq', '!=', u.flow.freq), eb('start_date', '!=', u.flow.startDate)];
         if (u.flow.active === 1) restart.push(eb('active', '=', 0));
         return {
           ...cols,
+          version: eb('version', '+', 1),
           schedule_from: eb.case().when(eb.or(restart)).then(u.flow.updatedAt).else(eb.ref('schedule_from')).end(),
           lock_user_id: eb.case().when(held).then(null).else(eb.ref('lock_user_id')).end(),
           lock_user_name: eb.case().when(held).then(null).else(eb.ref('lock_user_name')).end(),
@@ -258,8 +261,11 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       })
       .where('id', '=', flowId)
       .where('org_id', '=', orgId)
+      .where('version', '=', version)
+      .where((eb) => lockAllows(eb, userId, now))
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) throw new StaleError(`flow ${flowId} not found`);
+    if (Number(updated.numUpdatedRows) === 0) throw await refusal(trx, orgId, flowId, userId, now, version);
+    await requireReferencedFlows(trx, orgId, u.flow.flowRefs);
     if (u.deletedTaskIds.length > 0) {
       await trx.deleteFrom('tasks').where('flow_id', '=', flowId).where('id', 'in', u.deletedTaskIds).execute();
     }
@@ -273,25 +279,33 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
   });
 }
 
-// Writes: flows.active, update_user, updated_at of one row, and schedule_from = at when a paused flow is
-// enabled (scheduling resumes from then). Guard: the row exists in the org (else StaleError).
-export async function setFlowActive(ctx: Ctx, orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number): Promise<void> {
-  const r = await ctx.db
-    .updateTable('flows')
-    .set((eb) => ({
-      active,
-      update_user: updateUser,
-      updated_at: at,
-      ...(active === 1 ? { schedule_from: eb.case().when('active', '=', 0).then(at).else(eb.ref('schedule_from')).end() } : {}),
-    }))
-    .where('id', '=', flowId)
-    .where('org_id', '=', orgId)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 0) throw new StaleError(`flow ${flowId} not found`);
+// Writes: flows.active, update_user, updated_at and version + 1 of one row, and schedule_from = at when a
+// paused flow is enabled (scheduling resumes from then), in one transaction.
+// Guard: the row exists in the org (else StaleError) and its lock is free, expired at `at` or `userId`'s
+// (else EditLockedError): one guarded UPDATE, the refusal read after it.
+export async function setFlowActive(ctx: Ctx, orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number, userId: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const r = await trx
+      .updateTable('flows')
+      .set((eb) => ({
+        active,
+        update_user: updateUser,
+        updated_at: at,
+        version: eb('version', '+', 1),
+        ...(active === 1 ? { schedule_from: eb.case().when('active', '=', 0).then(at).else(eb.ref('schedule_from')).end() } : {}),
+      }))
+      .where('id', '=', flowId)
+      .where('org_id', '=', orgId)
+      .where((eb) => lockAllows(eb, userId, at))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw await refusal(trx, orgId, flowId, userId, at);
+  });
 }
 
-// Writes: the lock_* columns of one flows row. Guard: written only when unlocked, expired (expires_at <= now)
-// or held by the same user; otherwise the current lock is returned unchanged. StaleError when no such flow.
+// Writes: the lock_* columns of one flows row; not the version (a lock is no change of the workflow, so
+// the holder renewing it never fails his own Save). Guard: written only when unlocked, expired
+// (expires_at <= now) or held by the same user; otherwise the current lock is returned unchanged.
+// StaleError when no such flow.
 export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock: EditLock, now: number): Promise<EditLock | null> {
   return ctx.db.transaction().execute(async (trx) => {
     await trx
@@ -299,7 +313,7 @@ export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock
       .set({ lock_user_id: lock.userId, lock_user_name: lock.userName, lock_expires_at: lock.expiresAt })
       .where('id', '=', flowId)
       .where('org_id', '=', orgId)
-      .where((eb) => eb.or([eb('lock_user_id', 'is', null), eb('lock_expires_at', '<=', now), eb('lock_user_id', '=', lock.userId)]))
+      .where((eb) => lockAllows(eb, lock.userId, now))
       .execute();
     const row = await trx
       .selectFrom('flows')
@@ -312,14 +326,26 @@ export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock
   });
 }
 
-// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts, task_logs and status_events rows,
-// in one transaction, children first. Guard: the flows row exists in the org, and no flow_instances row and
-// no task_instances row of the flow is RUNNING (a failed instance's branches may still run): else
-// StaleError naming what blocks it, and nothing is deleted.
-export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number): Promise<void> {
+// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts, task_logs and
+// status_events rows, in one transaction, children first. Guards, all read inside that transaction, in
+// this order: the flows row exists in the org (else StaleError); its lock is free, expired at `now` or `userId`'s (else
+// EditLockedError); no other flow of the org references it (else ReferencedError naming them: a Save
+// adding a reference either committed before, and is seen here, or runs after and finds this flow gone);
+// no flow_instances row and no task_instances row of the flow is RUNNING (a failed instance's branches may
+// still run; else StaleError naming what blocks it). A refusal deletes nothing.
+export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number, userId: string, now: number): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    const flow = await trx.selectFrom('flows').select('id').where('id', '=', flowId).where('org_id', '=', orgId).executeTakeFirst();
+    const flow = await trx
+      .selectFrom('flows')
+      .select(['id', 'lock_user_id', 'lock_user_name', 'lock_expires_at'])
+      .where('id', '=', flowId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
     if (!flow) throw new StaleError(`flow ${flowId} not found`);
+    const locked = lockRefusal(flowId, flow, userId, now);
+    if (locked) throw locked;
+    const referrers = await referrersOf(trx, orgId, flowId);
+    if (referrers.length > 0) throw new ReferencedError(flowId, referrers);
     const running = await trx.selectFrom('flow_instances').select('id').where('flow_id', '=', flowId).where('status', '=', 'RUNNING').executeTakeFirst();
     if (running) throw new StaleError(`its instance ${running.id} is RUNNING (cancel it or wait for it to end)`);
     const task = await trx.selectFrom('task_instances').select('id').where('flow_id', '=', flowId).where('status', '=', 'RUNNING').executeTakeFirst();

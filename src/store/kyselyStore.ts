@@ -50,13 +50,13 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       emit({ type: 'flowChanged', flowId: updated.flow.id });
       return updated;
     },
-    async setFlowActive(orgId, flowId, active, updateUser, at) {
-      await flows.setFlowActive(ctx, orgId, flowId, active, updateUser, at);
+    async setFlowActive(orgId, flowId, active, updateUser, at, userId) {
+      await flows.setFlowActive(ctx, orgId, flowId, active, updateUser, at, userId);
       emit({ type: 'flowChanged', flowId });
     },
     takeEditLock: (orgId, flowId, lock, now) => flows.takeEditLock(ctx, orgId, flowId, lock, now),
-    async deleteFlow(orgId, flowId) {
-      await flows.deleteFlow(ctx, orgId, flowId);
+    async deleteFlow(orgId, flowId, userId, now) {
+      await flows.deleteFlow(ctx, orgId, flowId, userId, now);
       emit({ type: 'flowChanged', flowId });
     },
     listPeriodicFlows: () => flows.listPeriodicFlows(ctx),
@@ -73,8 +73,8 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     getTaskInstance: (orgId, id) => taskInstances.getTaskInstance(ctx, orgId, id),
     listAttempts: (taskInstanceId) => taskInstances.listAttempts(ctx, taskInstanceId),
     searchFlowInstances: (q) => instances.searchFlowInstances(ctx, q),
-    async cancelInstance(orgId, id, at, reason) {
-      const inst = await instances.cancelInstance(ctx, orgId, id, at, reason);
+    async cancelInstance(orgId, id, at, reason, userId) {
+      const inst = await instances.cancelInstance(ctx, orgId, id, at, reason, userId);
       emit({ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id });
       return inst;
     },

@@ -6,6 +6,8 @@
 // - Every method that writes commits before its promise resolves (durable before acknowledged).
 // - Guarded writes (`engineTx`, `cancelInstance`, ...) change nothing when a guard fails; every status
 //   write is checked against the transition tables of src/domain/status.ts and appends a history row.
+// - The edit lock (contract §2) is checked inside the writing transaction of every write it guards (Save,
+//   Enable, Disable, Delete, manual triggers, cancel): another user's unexpired lock -> EditLockedError.
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
 import type { Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
@@ -20,8 +22,8 @@ export type NewTaskDef = Omit<TaskDef, 'id' | 'flowId'>;
 export interface NewFlow {
   /** Desired id (Import Flow). When taken or absent, the store allocates a new one. */
   id?: number;
-  /** scheduleFrom is the store's: it starts at createdAt. */
-  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom'>;
+  /** scheduleFrom and version are the store's: they start at createdAt and 1. */
+  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom' | 'version'>;
   /** Tasks in node order, with each node's canvas position. */
   tasks: Array<NewTaskDef & { x: number; y: number }>;
   /**
@@ -35,16 +37,21 @@ export interface FlowUpdate {
   /**
    * The whole flow as it must be stored; `nodes` may refer to new tasks by `newTaskIndex`. scheduleFrom is
    * the store's: it becomes updatedAt when freq or startDate change or active goes 0 -> 1, else it stays.
+   * version is the store's too: guard.version + 1.
    */
-  flow: Omit<Flow, 'editLock' | 'scheduleFrom'>;
+  flow: Omit<Flow, 'editLock' | 'scheduleFrom' | 'version'>;
   /** Existing tasks whose definitions change (must belong to this flow). */
   updatedTasks: TaskDef[];
   /** Tasks to create; a node with `taskId` = -(index + 1) refers to newTasks[index], in nodes and relations. */
   newTasks: NewTaskDef[];
   /** Task ids of this flow no longer in the graph: deleted. */
   deletedTaskIds: number[];
-  /** Release the edit lock when held by this user. */
-  releaseLockOf?: string;
+  /**
+   * What the write requires, checked in its transaction: the flow still has `version` (the one the caller
+   * read; else FlowChangedError), and its edit lock is free, expired at `now` or held by `userId` (else
+   * EditLockedError). The saver's own lock is released.
+   */
+  guard: { version: number; userId: string; now: number };
 }
 
 /** A flow instance to create (WAIT) with its task instances; built by src/domain/instances.ts. */
@@ -111,14 +118,25 @@ export interface Store {
   /** Flow ids and names in a directory tree listing: every flow of the org (id, name, dirId, owners, visitors). */
   listFlows(orgId: string): Promise<Flow[]>;
   searchFlows(q: FlowSearch): Promise<Flow[]>;
-  /** Applies a Save Flow. Throws StaleError when the flow is gone. */
+  /**
+   * Applies a Save Flow under `update.guard`: StaleError when the flow is gone, FlowChangedError when its
+   * version moved, EditLockedError for another user's lock; DomainError 'invalid' when a flow it references
+   * is not (or no longer) in the org. Nothing is written then.
+   */
   updateFlow(orgId: string, update: FlowUpdate): Promise<FlowWithTasks>;
-  /** Enable (1) / Disable (0). Enabling a paused flow sets its scheduleFrom to `at` (no back-fill of the pause). */
-  setFlowActive(orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number): Promise<void>;
-  /** Takes or renews the edit lock for a user; returns the lock now held (maybe another user's). */
+  /**
+   * Enable (1) / Disable (0) by user `userId`. Enabling a paused flow sets its scheduleFrom to `at` (no
+   * back-fill of the pause). StaleError when the flow is gone; EditLockedError for another user's lock.
+   */
+  setFlowActive(orgId: string, flowId: number, active: 0 | 1, updateUser: string, at: number, userId: string): Promise<void>;
+  /** Takes or renews the edit lock for a user; returns the lock now held (maybe another user's). Keeps the version. */
   takeEditLock(orgId: string, flowId: number, lock: { userId: string; userName: string; expiresAt: number }, now: number): Promise<Flow['editLock']>;
-  /** Removes the flow, its tasks, instances, task instances, attempts and logs. */
-  deleteFlow(orgId: string, flowId: number): Promise<void>;
+  /**
+   * Removes the flow, its tasks, instances, task instances, attempts and logs, as user `userId` at `now`.
+   * Refused, with nothing deleted: StaleError when gone or while something of it runs, EditLockedError for
+   * another user's lock, ReferencedError while another flow of the org references it.
+   */
+  deleteFlow(orgId: string, flowId: number, userId: string, now: number): Promise<void>;
   /** Periodic flows (type 1, active 1) of every org: the cron scheduler's input. */
   listPeriodicFlows(): Promise<Flow[]>;
   /** A flow with its tasks in any organization (engine side: the cron scheduler serves every org). */
@@ -130,7 +148,11 @@ export interface Store {
   lastScheduledFireTime(flowId: number): Promise<number | null>;
 
   // instances (API side)
-  /** DuplicateKeyError when the instance id (flow + minute) exists: enforced by a unique key. */
+  /**
+   * DuplicateKeyError when the instance id (flow + minute) exists: enforced by a unique key. StaleError
+   * when the flow is not (or no longer) in the org; with `input.lockUserId`, EditLockedError for another
+   * user's lock (at instance.createdAt). Each checked in the creating transaction, failing only this create.
+   */
   createFlowInstance(input: NewFlowInstance): Promise<FlowInstance>;
   getFlowInstance(orgId: string, id: string): Promise<FlowInstance | null>;
   listTaskInstances(flowInstanceId: string): Promise<TaskInstance[]>;
@@ -140,9 +162,10 @@ export interface Store {
   /**
    * Guarded cancel: WAIT/RUNNING -> CANCEL; its INIT/READY/RERUN task instances -> CANCEL in the same
    * transaction (RUNNING ones are left to the engine, which stops their processes). Returns the instance
-   * after the write; StaleError when its status did not allow it.
+   * after the write; StaleError when its status did not allow it; EditLockedError when another user than
+   * `userId` holds its flow's edit lock at `at`.
    */
-  cancelInstance(orgId: string, id: string, at: number, reason: string): Promise<FlowInstance>;
+  cancelInstance(orgId: string, id: string, at: number, reason: string, userId: string): Promise<FlowInstance>;
   /** The last `maxChars` characters of the log of every attempt, in run order; null when no attempt ran. */
   getLogTail(taskInstanceId: string, maxChars: number): Promise<string | null>;
 

@@ -17,6 +17,7 @@ const FLOW_FIELDS = [
   'flowId', 'flowName', 'active', 'creator', 'createTime', 'createTimeMs', 'updateUser', 'updateTime', 'updateTimeMs', 'freq',
   'cycle', 'parameters', 'owner', 'visitor', 'doAs', 'alertMode', 'graph', 'entry', 'type', 'syncType', 'desc', 'startTime',
   'virtual', 'locked', 'hasEditPri', 'hasReadPri', 'isUserLocked', 'queue',
+  'version', // extension: the version guard of Save (docs/api-notes.md)
 ];
 
 const rich = () =>

@@ -112,22 +112,22 @@ describe('Scheduler', () => {
     await s.start();
     expect(brief(await walk(wd, s, flowId, 1))).toEqual([{ id: '20240302102100', at: '2024-03-02T10:21:00.000Z', outcome: 'created' }]);
     wd.clock.set(at('2024-03-02T10:21:10Z'));
-    await wd.store.setFlowActive('o-default', flowId, 0, 'admin', wd.clock.now());
+    await wd.store.setFlowActive('o-default', flowId, 0, 'admin', wd.clock.now(), 'u-admin');
     for (let m = 22; m <= 25; m++) {
       wd.clock.set(at(`2024-03-02T10:${m}:00Z`));
       expect(await s.tick()).toEqual([]);
     }
     expect(s.nextFireAt(flowId)).toBeNull();
     wd.clock.set(at('2024-03-02T10:25:30Z'));
-    await wd.store.setFlowActive('o-default', flowId, 1, 'admin', wd.clock.now());
+    await wd.store.setFlowActive('o-default', flowId, 1, 'admin', wd.clock.now(), 'u-admin');
     expect((await wd.store.getFlowById(flowId))!.flow.scheduleFrom).toBe(at('2024-03-02T10:25:30Z'));
     expect(await s.tick()).toEqual([]); // 10:22..10:25 are not back-filled
     expect(brief(await walk(wd, s, flowId, 1))).toEqual([{ id: '20240302102600', at: '2024-03-02T10:26:00.000Z', outcome: 'created' }]);
     // Enabling exactly at a fire time: that fire runs.
     wd.clock.set(at('2024-03-02T10:26:20Z'));
-    await wd.store.setFlowActive('o-default', flowId, 0, 'admin', wd.clock.now());
+    await wd.store.setFlowActive('o-default', flowId, 0, 'admin', wd.clock.now(), 'u-admin');
     wd.clock.set(at('2024-03-02T10:28:00Z'));
-    await wd.store.setFlowActive('o-default', flowId, 1, 'admin', wd.clock.now());
+    await wd.store.setFlowActive('o-default', flowId, 1, 'admin', wd.clock.now(), 'u-admin');
     expect(brief(await s.tick())).toEqual([{ id: '20240302102800', at: '2024-03-02T10:28:00.000Z', outcome: 'created' }]);
     expect((await instancesOf(wd, flowId)).map((i) => i.id.slice(-6, -2))).toEqual(['1021', '1026', '1028']);
   });
@@ -135,7 +135,7 @@ describe('Scheduler', () => {
   it('enabling a flow that is already active keeps its schedule (no restart of scheduleFrom)', async () => {
     const wd = await world('UTC', at('2024-03-02T10:20:30Z'));
     const flowId = await periodicFlow(wd);
-    await wd.store.setFlowActive('o-default', flowId, 1, 'admin', at('2024-03-02T10:40:00Z'));
+    await wd.store.setFlowActive('o-default', flowId, 1, 'admin', at('2024-03-02T10:40:00Z'), 'u-admin');
     expect((await wd.store.getFlowById(flowId))!.flow.scheduleFrom).toBe(at('2024-03-02T10:20:30Z'));
   });
 
@@ -207,7 +207,7 @@ describe('Scheduler', () => {
     // A second connection to the same file publishes its events to its own listeners only.
     const elsewhere = await createSqliteStore({ filename: path.join(wd.config.dataDir, 'batchflow.db') });
     cleanups.push(() => elsewhere.close());
-    await elsewhere.setFlowActive('o-default', flowId, 0, 'admin', wd.clock.now());
+    await elsewhere.setFlowActive('o-default', flowId, 0, 'admin', wd.clock.now(), 'u-admin');
     expect(s.nextFireAt(flowId)).toBe(at('2024-03-02T10:21:00Z')); // not heard of yet
     wd.clock.set(at('2024-03-02T10:21:00Z'));
     expect(await s.rescan()).toEqual([]);

@@ -140,7 +140,7 @@ export function describeEngineStoreContract(name: string, factory: () => Promise
       const second = await running(1, T0 + MIN);
       const r = await drive.claim(T0 + 2 * MIN, 2);
       expect(r.started.map((s) => s.taskInstanceId)).toEqual(first.tis.slice(0, 2).map((t) => t.id));
-      await store.cancelInstance(orgId, first.inst.id, T0 + 2 * MIN, 'x');
+      await store.cancelInstance(orgId, first.inst.id, T0 + 2 * MIN, 'x', 'u1');
       const rest = await drive.claim(T0 + 2 * MIN, 5);
       expect(rest.started.map((s) => s.taskInstanceId)).toEqual([second.tis[0].id]);
       expect(rest.started[0]).toMatchObject({ runNum: 1, renderedCmd: 'exit 0', instanceId: second.inst.id });

@@ -1,10 +1,11 @@
-// Runs the Store contract against the SQLite adapter on a fresh temp-file database per test.
+// Runs the Store contracts (store.contract.ts, flowGuards.contract.ts) against the SQLite adapter on a fresh temp-file database per test.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { describeEngineStoreContract } from './engine.contract.js';
+import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
@@ -14,3 +15,4 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const factory = () => createSqliteStore({ filename: path.join(dir, `db${++n}`, 'batchflow.db') });
 describeStoreContract('sqlite', factory);
 describeEngineStoreContract('sqlite', factory);
+describeFlowGuardsContract('sqlite', factory);

@@ -149,7 +149,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it('never reuses flow or task ids after a delete', async () => {
         const a = await store.createFlow(flowOf(orgId, dirId, 2));
-        await store.deleteFlow(orgId, a.flow.id);
+        await store.deleteFlow(orgId, a.flow.id, 'u1', T0);
         const b = await store.createFlow(flowOf(orgId, dirId, 2));
         expect(b.flow.id).toBeGreaterThan(a.flow.id);
         expect(Math.min(...b.tasks.map((t) => t.id))).toBeGreaterThan(Math.max(...a.tasks.map((t) => t.id)));
@@ -165,17 +165,19 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           updatedTasks: [{ ...t1, cmd: 'echo hi' }],
           newTasks: [shellTask('n1', 'exit 1')],
           deletedTaskIds: [t2.id],
-          releaseLockOf: 'u1',
+          guard: { version: f.flow.version, userId: 'u1', now: T0 },
         });
         const n1 = up.tasks[1];
         expect(up.tasks.map((t) => [t.name, t.cmd])).toEqual([['t1', 'echo hi'], ['n1', 'exit 1']]);
         expect(n1.id).toBeGreaterThan(t2.id);
         expect(up.flow.nodes[1]).toEqual({ nodeId: `t_${n1.id}`, taskId: n1.id, taskName: 'n1', x: 5, y: 6 });
         expect(up.flow.relations[0].target).toBe(`t_${n1.id}`);
-        expect(up.flow).toMatchObject({ name: 'renamed', editLock: null, createdAt: f.flow.createdAt });
+        expect(up.flow).toMatchObject({ name: 'renamed', editLock: null, createdAt: f.flow.createdAt, version: f.flow.version + 1 });
         expect(await store.getFlow(orgId, f.flow.id)).toEqual(up);
-        await expect(store.updateFlow('o2', { flow: up.flow, updatedTasks: [], newTasks: [], deletedTaskIds: [] })).rejects.toBeInstanceOf(StaleError);
-        await expect(store.updateFlow(orgId, { flow: up.flow, updatedTasks: [{ ...t2 }], newTasks: [], deletedTaskIds: [] })).rejects.toBeInstanceOf(StaleError);
+        const guard = { version: up.flow.version, userId: 'u1', now: T0 };
+        await expect(store.updateFlow('o2', { flow: up.flow, updatedTasks: [], newTasks: [], deletedTaskIds: [], guard })).rejects.toBeInstanceOf(StaleError);
+        await expect(store.updateFlow(orgId, { flow: up.flow, updatedTasks: [{ ...t2 }], newTasks: [], deletedTaskIds: [], guard })).rejects.toBeInstanceOf(StaleError);
+        expect(await store.getFlow(orgId, f.flow.id)).toEqual(up);
       });
 
       it('takes the edit lock when free, expired or already held, and otherwise returns the holder unchanged', async () => {
@@ -195,10 +197,10 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const p = await store.createFlow(flowOf(orgId, dirId, 1, { type: 1 }));
         await store.createFlow(flowOf(orgId, dirId, 1));
         expect(await store.listPeriodicFlows()).toEqual([]);
-        await store.setFlowActive(orgId, p.flow.id, 1, 'alice', T0 + 1);
+        await store.setFlowActive(orgId, p.flow.id, 1, 'alice', T0 + 1, 'u1');
         expect((await store.listPeriodicFlows()).map((f) => [f.id, f.active, f.updatedAt])).toEqual([[p.flow.id, 1, T0 + 1]]);
         expect(events.at(-1)).toEqual({ type: 'flowChanged', flowId: p.flow.id });
-        await expect(store.setFlowActive('o2', p.flow.id, 0, 'x', T0)).rejects.toBeInstanceOf(StaleError);
+        await expect(store.setFlowActive('o2', p.flow.id, 0, 'x', T0, 'u1')).rejects.toBeInstanceOf(StaleError);
       });
 
       it('searches flows by name or id, case-insensitively and with LIKE wildcards taken literally, sorted and paged', async () => {
@@ -223,22 +225,22 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await drive.endTask(tis[0].id, 1, 'SUCCESS', T0 + 1);
         expect((await store.getFlowInstanceById(inst.id))?.status).toBe('SUCCESS');
         expect(await store.listHistory(inst.id)).not.toEqual([]);
-        await store.deleteFlow(orgId, f.flow.id);
+        await store.deleteFlow(orgId, f.flow.id, 'u1', T0);
         expect(await store.getFlow(orgId, f.flow.id)).toBeNull();
         expect(await store.getFlowInstanceById(inst.id)).toBeNull();
         expect(await store.getTaskInstanceById(tis[0].id)).toBeNull();
         expect(await store.listAttempts(tis[0].id)).toEqual([]);
         expect(await store.getLogTail(tis[0].id, 100)).toBeNull();
         expect(await store.listHistory(inst.id)).toEqual([]);
-        await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toBeInstanceOf(StaleError);
+        await expect(store.deleteFlow(orgId, f.flow.id, 'u1', T0)).rejects.toBeInstanceOf(StaleError);
       });
       it('refuses to delete a flow while an instance or a task of it runs, and deletes nothing', async () => {
         const { f, inst, tis } = await runningInstance(2);
-        await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toThrow(new RegExp(`instance ${inst.id} is RUNNING`));
+        await expect(store.deleteFlow(orgId, f.flow.id, 'u1', T0)).rejects.toThrow(new RegExp(`instance ${inst.id} is RUNNING`));
         await drive.startTask(tis[0].id, T0);
         // The instance ended while task 1 still runs (cancelled): the flow must not vanish under it.
-        await store.cancelInstance(orgId, inst.id, T0 + 1, 'x');
-        await expect(store.deleteFlow(orgId, f.flow.id)).rejects.toThrow(new RegExp(`task instance ${tis[0].id} is still RUNNING`));
+        await store.cancelInstance(orgId, inst.id, T0 + 1, 'x', 'u1');
+        await expect(store.deleteFlow(orgId, f.flow.id, 'u1', T0)).rejects.toThrow(new RegExp(`task instance ${tis[0].id} is still RUNNING`));
         expect(await store.getFlow(orgId, f.flow.id)).not.toBeNull();
         expect(await store.getTaskInstanceById(tis[0].id)).toMatchObject({ status: 'RUNNING' });
       });
@@ -292,10 +294,15 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it('fails only the create whose write fails, when creates arrive together', async () => {
         const f = await store.createFlow(flowOf(orgId, dirId, 1));
-        const orphan = instanceOf({ ...f, flow: { ...f.flow, id: f.flow.id + 1000 } }, T0); // no such flow
-        const results = await Promise.allSettled([instanceOf(f, T0), orphan, instanceOf(f, T0 + MIN)].map((i) => store.createFlowInstance(i)));
-        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-        expect((results[1] as PromiseRejectedResult).reason).not.toBeInstanceOf(DuplicateKeyError);
+        const g = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'g' }));
+        const orphan = instanceOf({ ...f, flow: { ...f.flow, id: f.flow.id + 1000 } }, T0); // no such flow: refused before its insert
+        const bad = instanceOf(g, T0);
+        const broken = { ...bad, tasks: bad.tasks.map((t) => ({ ...t, taskName: null as unknown as string })) }; // its insert fails the batch
+        const results = await Promise.allSettled([instanceOf(f, T0), orphan, broken, instanceOf(f, T0 + MIN)].map((i) => store.createFlowInstance(i)));
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StaleError);
+        expect((results[2] as PromiseRejectedResult).reason).not.toBeInstanceOf(DuplicateKeyError);
+        expect((results[2] as PromiseRejectedResult).reason).not.toBeInstanceOf(StaleError);
         expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 100 })).total).toBe(2);
       });
 
@@ -335,7 +342,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const next = await store.createFlowInstance(instanceOf(f, T0 + MIN));
         expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
         await drive.startTask(tis[0].id, T0);
-        await store.cancelInstance(orgId, inst.id, T0, 'x');
+        await store.cancelInstance(orgId, inst.id, T0, 'x', 'u1');
         expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBeNull();
         await drive.endTask(tis[0].id, 1, 'CANCEL', T0 + MIN);
         expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBe(next.id);
@@ -346,13 +353,13 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const { inst, tis } = await runningInstance(3);
         await drive.startTask(tis[0].id, T0);
         events.length = 0;
-        const c = await store.cancelInstance(orgId, inst.id, T0 + MIN, 'cancelled by alice');
+        const c = await store.cancelInstance(orgId, inst.id, T0 + MIN, 'cancelled by alice', 'u1');
         expect(c).toMatchObject({ status: 'CANCEL', endedAt: T0 + MIN, reason: 'cancelled by alice' });
         const after = await store.listTaskInstances(inst.id);
         expect(after.map((t) => [t.status, t.endedAt])).toEqual([['RUNNING', null], ['CANCEL', T0 + MIN], ['CANCEL', T0 + MIN]]);
         expect(events).toEqual([{ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id }]);
-        await expect(store.cancelInstance(orgId, inst.id, T0 + 2 * MIN, 'again')).rejects.toThrow(/CANCEL/);
-        await expect(store.cancelInstance('o2', inst.id, T0, 'x')).rejects.toBeInstanceOf(StaleError);
+        await expect(store.cancelInstance(orgId, inst.id, T0 + 2 * MIN, 'again', 'u1')).rejects.toThrow(/CANCEL/);
+        await expect(store.cancelInstance('o2', inst.id, T0, 'x', 'u1')).rejects.toBeInstanceOf(StaleError);
         await expect(drive.startTask(after[1].id, T0 + 2 * MIN)).rejects.toThrow(/CANCEL -> RUNNING is not allowed/);
         expect((await drive.claim(T0 + 2 * MIN, 8)).started).toEqual([]);
         expect(events).toHaveLength(1);
@@ -404,8 +411,11 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
     });
 
     describe('scheduling', () => {
-      const save = (f: FlowWithTasks, over: Partial<FlowWithTasks['flow']>) =>
-        store.updateFlow(orgId, { flow: { ...f.flow, ...over }, updatedTasks: [], newTasks: [], deletedTaskIds: [] });
+      // Saves over whatever version is stored now: these tests are about scheduleFrom, not the guard.
+      const save = async (f: FlowWithTasks, over: Partial<FlowWithTasks['flow']>) => {
+        const version = (await store.getFlow(orgId, f.flow.id))!.flow.version;
+        return store.updateFlow(orgId, { flow: { ...f.flow, ...over }, updatedTasks: [], newTasks: [], deletedTaskIds: [], guard: { version, userId: 'u1', now: T0 } });
+      };
       const scheduleFrom = async (flowId: number) => (await store.getFlowById(flowId))!.flow.scheduleFrom;
 
       it('stamps scheduleFrom at creation, on enabling a paused flow and on a Save changing freq, startDate or active 0 -> 1, else keeps it', async () => {
@@ -418,11 +428,11 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const g = (await store.getFlowById(f.flow.id))!;
         await save(g, { startDate: '2024-02-01', updatedAt: T0 + 3 });
         expect(await scheduleFrom(f.flow.id)).toBe(T0 + 3);
-        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 4); // already active: no restart
+        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 4, 'u1'); // already active: no restart
         expect(await scheduleFrom(f.flow.id)).toBe(T0 + 3);
-        await store.setFlowActive(orgId, f.flow.id, 0, 'alice', T0 + 5);
+        await store.setFlowActive(orgId, f.flow.id, 0, 'alice', T0 + 5, 'u1');
         expect(await scheduleFrom(f.flow.id)).toBe(T0 + 3);
-        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 6);
+        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 6, 'u1');
         expect(await scheduleFrom(f.flow.id)).toBe(T0 + 6);
         const h = (await store.getFlowById(f.flow.id))!;
         await save(h, { active: 0, updatedAt: T0 + 7 });

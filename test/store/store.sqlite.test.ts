@@ -81,6 +81,21 @@ describe('SQLite store', () => {
     await again.close();
   });
 
+  it('adds flows.version to a database migrated before 0003: its flows start at version 1', async () => {
+    const file = freshFile();
+    const first = await createSqliteStore({ filename: file });
+    await first.createOrg({ id: 'o', name: 'o', createdAt: T0 });
+    const f = await first.createFlow(flowOf('o', (await first.getRootDirectory('o'))!.id, 1));
+    await first.close();
+    // Back to the schema of a build without 0003.
+    const raw = new Database(file);
+    raw.exec("alter table flows drop column version; delete from batchflow_migrations where name = '0003_flow_version'");
+    raw.close();
+    const again = await createSqliteStore({ filename: file });
+    expect((await again.getFlow('o', f.flow.id))?.flow.version).toBe(1);
+    await again.close();
+  });
+
   it('refuses a database migrated by a newer build', async () => {
     const file = freshFile();
     await (await createSqliteStore({ filename: file })).close();

@@ -34,6 +34,11 @@ const editLocked: OperationError = {
   when: 'another user holds the edit lock (Load Flow For Edit)',
   detail: 'Workflow 2841 is locked for editing by alice until 2026-11-25T15:00:00.000Z (epoch ms 1795618800000)',
 };
+const flowChanged: OperationError = {
+  key: 'flowChanged',
+  when: 'another Save, Enable or Disable wrote the workflow after this Save read it (nothing of this Save is written)',
+  detail: 'workflow 2841 was changed by alice since it was read; reload it and save again',
+};
 const flowNotFound: OperationError = { key: 'notFound', when: 'no such workflow in the caller\'s organization', detail: 'Workflow 2841 not found' };
 const instanceNotFound: OperationError = { key: 'notFound', when: 'no such flow instance in the caller\'s organization', detail: 'Flow instance 2841-20261125143000 not found' };
 const taskInstNotFound: OperationError = { key: 'notFound', when: 'no such task instance', detail: 'Task instance 108580-20261125143000 not found' };
@@ -74,7 +79,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     summary: 'Save Flow',
     ref: '6.18',
     who: OWNER_WRITE,
-    errors: [notOwner, editLocked, flowNotFound],
+    errors: [notOwner, editLocked, flowChanged, flowNotFound],
     description:
       'Saves a workflow\'s settings and graph. Optional fields that are absent keep their stored values. Extension: a `tasks[]` entry may carry task definition fields, and an entry without `taskId` creates a task. A periodic flow stays periodic and a manual one manual. Releases the caller\'s edit lock. Answers the same `flowId`.',
   },

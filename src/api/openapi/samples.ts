@@ -74,6 +74,7 @@ export function sampleFlow(extras: boolean): Record<string, unknown> {
     hasReadPri: true,
     isUserLocked: false,
     queue: '',
+    version: 7,
   };
 }
 

@@ -106,6 +106,7 @@ export function Flow(extras: boolean) {
       hasReadPri: B('the caller may read it'),
       isUserLocked: B('the caller\'s account is locked'),
       queue: S('computing queue'),
+      version: I('extension: 1 at creation, +1 on every Save, Enable and Disable (not on taking the edit lock); Save writes only over the version it read'),
       ...(extras ? EXTRAS : {}),
     },
     { title: 'Flow' },

@@ -68,6 +68,7 @@ export function renderFlow(v: FlowView, tz: string, extras = false): Record<stri
     hasReadPri: v.hasReadPri,
     isUserLocked: v.isUserLocked,
     queue: f.queue,
+    version: f.version,
   };
 }
 

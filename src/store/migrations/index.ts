@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB, StoreDialect } from '../db.js';
 import * as m0001 from './0001_init.js';
 import * as m0002 from './0002_engine.js';
+import * as m0003 from './0003_flow_version.js';
 
 interface Migration {
   name: string;
@@ -12,7 +13,7 @@ interface Migration {
   up(db: Kysely<any>): Promise<void>;
 }
 
-export const migrations: readonly Migration[] = [m0001, m0002];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003];
 
 // Reads and writes: batchflow_migrations (ledger) and whatever each pending migration touches.
 // Guard: dialect.lockMigrations inside the transaction; the ledger is re-read under that lock.
