@@ -37,6 +37,11 @@ export function intInRange(v: unknown, field: string, min: number, max: number, 
   return n;
 }
 
+/** A text id (directories) that may come as a number: a number must be exact, or its text would be another id. */
+export function idText(v: string | number, field: string): string {
+  return typeof v === 'number' ? String(toInt(v, field)) : v;
+}
+
 export function toOptionalInt(v: unknown, field: string, fallback: number): number {
   return isPresent(v) && v !== '' ? toInt(v, field) : fallback;
 }

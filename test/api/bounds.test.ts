@@ -103,6 +103,8 @@ const refusals: Refusal[] = [
   ['Save Flow tasks[].taskId 2^53', () => saveTaskField('taskId', 2 ** 53), /tasks\[0\]\.taskId is out of range: at most 9007199254740991/],
   ['Import desired flowId 2^31', () => importOf({}, { flowId: 2 ** 31 }), /^Invalid parameter: flowId is out of range: at most 2147483647 \(a desired id is an Integer of the reference, 32 bits\), got 2147483648$/],
   ['Import desired flowId 2^53 - 1 (poisoned the id counter)', () => importOf({}, { flowId: EXACT }), /flowId is out of range: at most 2147483647/],
+  ['Import dirId as a number past 2^53', () => importOf({}, { dirId: 2 ** 60 }), /^Invalid parameter: dirId is out of range: at most 9007199254740991/],
+  ['Create Directory parentId as a number past 2^53', () => ({ method: 'POST', path: 'directories?action=create', body: { parentId: 1e21, dirName: 'x' } }), /^Invalid parameter: parentId is out of range: at most 9007199254740991/],
   ['Import flowLinks[].flowId of 20 digits', () => importOf({ flowLinks: [{ linkId: 'f_1', flowId: '99999999999999999999' }] }), /flowJson\.flowLinks\[0\]\.flowId is out of range: at most 9007199254740991/],
   // Times: epoch ms up to 9999-12-31, and a trigger time from 1973-03-03 (below: seconds).
   ['Trigger triggerTime past year 9999', () => trig('flows?action=trigger', { triggerTime: MAX_MS + 1 }), /^Invalid parameter: triggerTime is out of range: at most 253402300799999 \(9999-12-31T23:59:59\.999Z in epoch milliseconds\), got 253402300800000$/],
@@ -175,6 +177,8 @@ const acceptances: Acceptance[] = [
   ['ids up to 2^53 - 1 (not found, not out of range)', async () => {
     const r = await send(byFlowId('GET flows?action=get', EXACT));
     expect([r.code, r.env.msg]).toEqual([62102, `Workflow ${EXACT} not found`]);
+    const d = await send({ method: 'POST', path: 'directories?action=create', body: { parentId: EXACT, dirName: 'x' } });
+    expect([d.code, d.env.msg]).toEqual([62102, `parentId not found: ${EXACT}`]);
   }],
   ['a desired flowId of 2^31 - 1, and the ids allocated after it stay exact', async () => {
     const big = await okData(importOf({}, { flowId: 2 ** 31 - 1 }));
