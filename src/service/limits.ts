@@ -25,11 +25,11 @@ export const MAX_PAGE_OFFSET = 10_000_000;
 
 export const MAX_PAGE_SIZE = 1000;
 
-/** Task settings (seconds, counts); each far below MAX_INT32. */
+/** Task settings (seconds, counts): `max` (each far below MAX_INT32) and what a message says of it. */
 export const TASK_LIMITS = {
-  timeout: 366 * 86_400,
-  retryLimit: 100,
-  retryInterval: 86_400,
-  priorityLevel: 1000,
-  syncType: 1,
+  timeout: { max: 366 * 86_400, why: 'seconds, 366 days; 0 = none' },
+  retryLimit: { max: 100, why: undefined },
+  retryInterval: { max: 86_400, why: 'seconds, one day' },
+  priorityLevel: { max: 1000, why: undefined },
+  syncType: { max: 1, why: undefined },
 } as const;

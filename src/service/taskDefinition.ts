@@ -70,7 +70,7 @@ function exactNumbers(v: unknown, path: string): void {
 /** A task setting from 0 to its limit (TASK_LIMITS: each fits the store's 32-bit column). */
 function bounded(v: unknown, field: string, fallback: number, key: keyof typeof TASK_LIMITS): number {
   if (!isPresent(v) || v === '') return fallback;
-  return intInRange(v, field, 0, TASK_LIMITS[key], key === 'timeout' ? 'seconds, 366 days; 0 = none' : key === 'retryInterval' ? 'seconds, one day' : undefined);
+  return intInRange(v, field, 0, TASK_LIMITS[key].max, TASK_LIMITS[key].why);
 }
 
 /**
