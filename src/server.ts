@@ -65,7 +65,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     const { created } = await bootstrap(store, clock);
     let shuttingDown = false;
     const engine = config.runEngine ? new Engine({ store, config, clock, logger: logger.child({ component: 'engine' }) }) : null;
-    const app = await buildApp({ store, config, clock, logger: false, isShuttingDown: () => shuttingDown });
+    const app = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown });
     undo.push(() => app.close());
     await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw listenError(err, config.host, config.port);

@@ -1,12 +1,14 @@
 // The HTTP app factory: fastify with the action-constraint router, the error handler (the only mapping
-// from thrown errors to envelopes), 503 while shutting down, and the API versions mounted from one
-// operation registry. Never listens: src/server.ts does, tests use inject().
+// from thrown errors to envelopes, and the one place logging internal errors), 503 while shutting down,
+// the access log, and the API versions mounted from one operation registry. Never listens: src/server.ts
+// does, tests use inject().
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import type { Deps } from '../service/context.js';
+import { installAccessLog } from './accessLog.js';
 import { failure } from './envelope.js';
 import { apiError, toApiError } from './errors.js';
 import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
@@ -21,7 +23,7 @@ export interface BuildAppOptions {
   store: Store;
   config: Config;
   clock: Clock;
-  /** fastify's `logger` option (false by default), or a pino instance. */
+  /** fastify's `logger` option (false by default), or a pino instance (src/server.ts: the service's, component "api"). */
   logger?: boolean | object;
   isShuttingDown?: () => boolean;
 }
@@ -41,6 +43,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     ...logging,
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => randomUUID(),
+    // Every line of a request carries its id under the envelope's name; accessLog.ts writes the one line
+    // per request, so fastify's own "incoming request" / "request completed" pair is off.
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: true,
     routerOptions: { constraints: { action: actionConstraint as never } },
     // Inputs are converted by the handlers (ids as numbers or numeric strings): no silent coercion
     // ("" -> 0) by the validator. verbose: errors carry the schema's description for the message.
@@ -48,6 +54,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);
+  if (opts.logger) installAccessLog(app);
   const versionOf = (req: FastifyRequest): VersionSpec =>
     req.routeOptions?.config?.version ?? versions.find((v) => req.url.startsWith(v.prefix)) ?? V2_1;
 
@@ -58,7 +65,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   app.setErrorHandler(async (error, req, reply) => {
     const err = toApiError(error);
-    if (err.key === 'internal') req.log.error({ err: error }, 'unexpected error serving %s %s', req.method, req.url);
+    // With its stack (`err`) and, through the request's logger, the requestId the client was given.
+    if (err.key === 'internal') req.log.error({ err: error, method: req.method, path: req.url.split('?')[0] }, 'internal error (62109)');
     return reply.code(err.http).send(failure(versionOf(req), err, req.id));
   });
   app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));

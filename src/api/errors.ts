@@ -16,6 +16,7 @@ export interface CatalogueEntry {
 export const ERRORS = {
   unknownUser: { code: 62101, http: 200, template: 'userId does not exist, or it does not match to orgId. ({detail})' },
   invalidParameter: { code: 62102, http: 200, template: '{detail}' },
+  outOfRange: { code: 62102, http: 200, template: '{detail}' },
   notFound: { code: 62102, http: 200, template: '{detail}' },
   unknownAction: { code: 62102, http: 200, template: '{detail}' },
   malformedBody: { code: 62102, http: 200, template: 'Invalid request body: {detail}' },
@@ -54,6 +55,8 @@ function keyOfKind(kind: DomainErrorKind): ErrorKey {
   switch (kind) {
     case 'invalid':
       return 'invalidParameter';
+    case 'outOfRange':
+      return 'outOfRange';
     case 'notFound':
       return 'notFound';
     case 'changed':

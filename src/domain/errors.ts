@@ -7,6 +7,7 @@ import type { EditLock } from './types.js';
 export type DomainErrorKind =
   | 'invalid' // 62102: bad input, unknown id
   | 'changed' // 62102: Save of a flow that another write changed since the request read it
+  | 'outOfRange' // 62102: a number past its limit (the message names the field and the limit)
   | 'notFound' // 62102: "... not found" (also for other orgs' objects)
   | 'duplicateInstance' // 62102: same flow, same minute
   | 'unknownUser' // 62101
@@ -29,6 +30,8 @@ export class DomainError extends Error {
 }
 
 export const invalid = (field: string, message: string) => new DomainError('invalid', message, field);
+/** A number past what the service accepts for `field`; the message names the limit and the value given. */
+export const outOfRange = (field: string, message: string) => new DomainError('outOfRange', message, field);
 export const notFound = (what: string, id: string | number) => new DomainError('notFound', `${what} ${id} not found`);
 
 /** A guarded write found the row no longer in the expected state: nothing was changed. */

@@ -4,10 +4,17 @@
 import type { Param } from './types.js';
 import type { CivilTime } from './time.js';
 import { addDays, addMonths, daysInMonth, formatCivil, fromCivil, toCivil, weekday } from './time.js';
-import { invalid } from './errors.js';
+import { invalid, outOfRange } from './errors.js';
 import { evalTimeExpression } from './timeExpr.js';
 
 export const PARAM_KEY: RegExp = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+/** A JSON number past 2^53 - 1 was rounded by parsing: storing its text would change the value. */
+function exactOrThrow(v: unknown, where: string, field: string): void {
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    throw outOfRange(field, `Invalid parameter: ${where} is out of range: at most ${Number.MAX_SAFE_INTEGER} as a number (send larger values as strings), got ${v}`);
+  }
+}
 
 function scalar(v: unknown): string | null {
   if (typeof v === 'string') return v;
@@ -40,6 +47,7 @@ export function parseParams(input: unknown, field: string): Param[] {
         }
         const { key, value: v } = item as { key?: unknown; value?: unknown };
         if (typeof key !== 'string') throw invalid(field, `${field}[${i}].key must be a string`);
+        exactOrThrow(v, `${field}[${i}].value (key "${key}")`, field);
         const s = scalar(v);
         if (s === null) throw invalid(field, `${field}[${i}].value (key "${key}") must be a string, number or boolean`);
         return { key, value: s };
@@ -50,6 +58,7 @@ export function parseParams(input: unknown, field: string): Param[] {
   if (typeof value === 'object' && value !== null) {
     return checked(
       Object.entries(value).map(([key, v]) => {
+        exactOrThrow(v, `${field}.${key}`, field);
         const s = scalar(v);
         if (s === null) throw invalid(field, `${field}.${key} must be a string, number or boolean`);
         return { key, value: s };

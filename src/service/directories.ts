@@ -5,6 +5,7 @@ import { DuplicateKeyError, invalid } from '../domain/errors.js';
 import type { Directory, Flow } from '../domain/types.js';
 import { isOwner } from './access.js';
 import type { Caller, Deps } from './context.js';
+import { idText } from './input.js';
 
 export interface DirNode {
   dir: Directory;
@@ -39,7 +40,7 @@ export async function createDirectory(deps: Deps, caller: Caller, input: { paren
   if (dirName.length > MAX_DIR_NAME || /[/\\]/.test(dirName)) {
     throw invalid('dirName', `Invalid parameter: dirName must be at most ${MAX_DIR_NAME} characters without "/" or "\\"`);
   }
-  const parentId = typeof input.parentId === 'number' ? String(input.parentId) : input.parentId;
+  const parentId = typeof input.parentId === 'number' ? idText(input.parentId, 'parentId') : input.parentId;
   if (parentId === undefined || parentId === null || parentId === '') throw invalid('parentId', 'param: parentId cannot be empty');
   if (typeof parentId !== 'string') throw invalid('parentId', 'Invalid parameter: parentId must be a string');
   if (!(await deps.store.getDirectory(orgId, parentId))) throw invalid('parentId', `parentId not found: ${parentId}`);

@@ -1,36 +1,55 @@
 // Coercion of loosely typed request values (ids as number or numeric string, JSON as value or string)
 // into domain values. Each helper names the field at fault; none of them touches the store.
-import { invalid } from '../domain/errors.js';
-
-const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z: every date string stays 4-digit
+import { invalid, outOfRange } from '../domain/errors.js';
+import { MAX_EPOCH_MS, MAX_INT } from './limits.js';
 
 export function isPresent(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
 
-/** A non-negative integer given as a number or a string of digits. */
-export function toInt(v: unknown, field: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw invalid(field, `Invalid parameter: ${field} must be a non-negative integer, got ${show(v)}`);
+/** A number, or a string of digits (with an optional minus sign) as its number; NaN otherwise. */
+function intLike(v: unknown): number {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : NaN;
+  return typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
+}
+
+const EXACT = '2^53 - 1, the largest integer a number carries exactly';
+
+/** "Invalid parameter: <field> is out of range: <limit>, got <value>": the one wording of a bound. */
+export function outOfRangeError(field: string, limit: string, v: unknown) {
+  return outOfRange(field, `Invalid parameter: ${field} is out of range: ${limit}, got ${show(v)}`);
+}
+
+/** A non-negative integer given as a number or a string of digits, at most `max` (ids: 2^53 - 1). */
+export function toInt(v: unknown, field: string, max = MAX_INT, why = EXACT): number {
+  const n = typeof v === 'string' && !/^\s*\d+\s*$/.test(v) ? NaN : intLike(v);
+  if (!Number.isInteger(n) || n < 0) throw invalid(field, `Invalid parameter: ${field} must be a non-negative integer, got ${show(v)}`);
+  if (n > max) throw outOfRangeError(field, `at most ${max} (${why})`, v);
   return n;
+}
+
+/** An integer from `min` to `max` (number or numeric string); the message names the range either way. */
+export function intInRange(v: unknown, field: string, min: number, max: number, why?: string): number {
+  const n = intLike(v);
+  const range = `from ${min} to ${max}${why ? ` (${why})` : ''}`;
+  if (!Number.isInteger(n)) throw invalid(field, `Invalid parameter: ${field} must be an integer ${range}, got ${show(v)}`);
+  if (n < min || n > max) throw outOfRangeError(field, range, v);
+  return n;
+}
+
+/** A text id (directories) that may come as a number: a number must be exact, or its text would be another id. */
+export function idText(v: string | number, field: string): string {
+  return typeof v === 'number' ? String(toInt(v, field)) : v;
 }
 
 export function toOptionalInt(v: unknown, field: string, fallback: number): number {
   return isPresent(v) && v !== '' ? toInt(v, field) : fallback;
 }
 
-/** Epoch milliseconds (number or numeric string). */
+/** Epoch milliseconds (number or numeric string), up to the year 9999. */
 export function toEpochMs(v: unknown, field: string): number {
   if (!isPresent(v) || v === '') throw invalid(field, `Missing parameter: ${field} (epoch milliseconds)`);
-  const n = toInt(v, field);
-  if (n > MAX_EPOCH_MS) throw invalid(field, `Invalid parameter: ${field} is out of range (epoch milliseconds up to year 9999), got ${n}`);
-  return n;
-}
-
-export function toPositiveInt(v: unknown, field: string): number {
-  const n = toInt(v, field);
-  if (n < 1) throw invalid(field, `Invalid parameter: ${field} must be a positive integer, got ${show(v)}`);
-  return n;
+  return toInt(v, field, MAX_EPOCH_MS, '9999-12-31T23:59:59.999Z in epoch milliseconds');
 }
 
 export function requiredString(v: unknown, field: string): string {
@@ -55,8 +74,9 @@ export function optionalBool(v: unknown, field: string, fallback: boolean): bool
 /** One of the allowed integers (given as number or numeric string). */
 export function oneOf<T extends number>(v: unknown, field: string, allowed: readonly T[], fallback?: T): T {
   if ((!isPresent(v) || v === '') && fallback !== undefined) return fallback;
-  const n = toInt(v, field);
-  if (!allowed.includes(n as T)) throw invalid(field, `Invalid parameter: ${field} must be one of ${allowed.join(', ')}, got ${n}`);
+  if (!isPresent(v)) throw invalid(field, `Missing parameter: ${field}`);
+  const n = intLike(v);
+  if (!allowed.includes(n as T)) throw invalid(field, `Invalid parameter: ${field} must be one of ${allowed.join(', ')}, got ${show(v)}`);
   return n as T;
 }
 

@@ -1,11 +1,12 @@
 // Reading flow instances, task instances and task logs, and cancelling an instance. Reads are open to
 // every member of the instance's org; cancel is for the flow's owners (contract §2). Another org's
 // instance reads exactly as a missing one.
-import { invalid, notFound, StaleError } from '../domain/errors.js';
+import { invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { isCancellable } from '../domain/status.js';
 import type { Flow, FlowInstance, TaskDef, TaskInstance } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
+import { show } from './input.js';
 
 export interface InstanceView {
   instance: FlowInstance;
@@ -40,6 +41,18 @@ export async function getTaskInstance(deps: Deps, caller: Caller, id: string): P
   const def = instance.snapshot.tasks.find((t) => t.id === task.taskId);
   if (!def) throw new Error(`task instance ${id}: task ${task.taskId} missing from the snapshot of ${instance.id}`);
   return { task, instance, def, flow: instance.snapshot.flow };
+}
+
+/**
+ * Get Task Instance Log's `maxLength` (a query string): 1 up to the attempt log cap (contract §7). No
+ * attempt keeps more, so a larger tail is a mistake worth naming rather than a number to pass on.
+ */
+export function parseLogMaxLength(v: string, capChars: number): number {
+  const msg = `Invalid parameter: maxLength must be a positive integer up to ${capChars} (the attempt log cap), got ${show(v)}`;
+  if (!/^\s*\d+\s*$/.test(v)) throw invalid('maxLength', msg);
+  const n = Number(v);
+  if (n < 1 || n > capChars) throw outOfRange('maxLength', msg);
+  return n;
 }
 
 /** The last `maxLength` characters of every attempt's log. */

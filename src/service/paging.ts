@@ -1,11 +1,13 @@
 // Pagination and sorters of Search Flow and List Flow Instances (ref §2.4, contract §7): page numbers from
-// the version's base (V2.1: 1, V2.0: 0), default page size 10, at most 1000, sort fields whitelisted per
-// operation (camelCase or snake_case), ASC by default. Every fault is a 62102 naming the field.
-import { invalid } from '../domain/errors.js';
-import { isPresent, jsonValue, show, toInt } from './input.js';
+// the version's base (V2.1: 1, V2.0: 0), default page size 10, at most 1000, a page starting at most
+// 10,000,000 rows in, sort fields whitelisted per operation (camelCase or snake_case), ASC by default.
+// Every fault is a 62102 naming the field; the offset handed to the store is always a small exact integer.
+import { invalid, outOfRange } from '../domain/errors.js';
+import { isPresent, jsonValue, outOfRangeError, show, toInt } from './input.js';
+import { MAX_PAGE_OFFSET, MAX_PAGE_SIZE } from './limits.js';
 
+export { MAX_PAGE_SIZE };
 export const DEFAULT_PAGE_SIZE = 10;
-export const MAX_PAGE_SIZE = 1000;
 /** The reference's text for a bad sorter (the V2.0 adapter rewrites it to its own). */
 export const INVALID_SORTER_TEXT = 'The sorters field parameter is invalid';
 
@@ -35,7 +37,18 @@ export function parsePagination<F extends string>(input: unknown, pageBase: 0 | 
   if (pageNo < pageBase) throw invalid('pagination.pageNo', `Invalid parameter: pagination.pageNo must be ${pageBase} or more (pages start at ${pageBase}), got ${pageNo}`);
   const pageSize = isPresent(o.pageSize) ? intField(o.pageSize, 'pagination.pageSize') : DEFAULT_PAGE_SIZE;
   if (pageSize <= 0 || pageSize > MAX_PAGE_SIZE) {
-    throw invalid('pagination.pageSize', `Invalid parameter: pagination.pageSize must be between 1 and ${MAX_PAGE_SIZE}, got ${pageSize}`);
+    throw outOfRange('pagination.pageSize', `Invalid parameter: pagination.pageSize must be between 1 and ${MAX_PAGE_SIZE}, got ${pageSize}`);
+  }
+  // Compared before multiplying: a huge pageNo times pageSize is no exact integer (SQLite refused such
+  // an OFFSET with "datatype mismatch", which answered 62109).
+  const lastPageNo = pageBase + Math.floor(MAX_PAGE_OFFSET / pageSize);
+  if (pageNo > lastPageNo) {
+    const first = pageBase === 0 ? 'pageNo' : `(pageNo - ${pageBase})`;
+    throw outOfRangeError(
+      'pagination.pageNo',
+      `a page may start at most ${MAX_PAGE_OFFSET} rows in (${first} * pageSize); with pageSize ${pageSize}, pageNo is at most ${lastPageNo}`,
+      o.pageNo,
+    );
   }
   return { offset: (pageNo - pageBase) * pageSize, limit: pageSize, sort: parseSorters(o.sorters, fields) };
 }

@@ -4,7 +4,8 @@ import { invalid } from '../domain/errors.js';
 import { parseParams } from '../domain/params.js';
 import type { TaskDef, TaskType } from '../domain/types.js';
 import type { NewTaskDef } from '../store/store.js';
-import { camelKeys, isPresent, jsonValue, optionalBool, optionalString, show, toInt } from './input.js';
+import { camelKeys, intInRange, isPresent, jsonValue, optionalBool, optionalString, outOfRangeError, show } from './input.js';
+import { MAX_INT, TASK_LIMITS } from './limits.js';
 
 /**
  * Accepted spellings of each task type. 3 is SHELL in the reference's enum (ref §4); 8 is our choice for
@@ -43,8 +44,6 @@ export const TASK_DEFAULTS: Omit<NewTaskDef, 'name' | 'type'> = {
   waitCode: '',
 };
 
-const MAX_RETRY = 100;
-
 function successCode(v: unknown, field: string, fallback: string): string {
   if (!isPresent(v)) return fallback;
   const s = typeof v === 'number' ? String(v) : v;
@@ -58,14 +57,20 @@ function runMode(v: unknown, field: string, fallback: string): string {
   if (!isPresent(v) || v === '') return fallback;
   const o = jsonValue(v, field);
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalid(field, `Invalid parameter: ${field} must be a RunMode JSON object`);
+  exactNumbers(o, field);
   return JSON.stringify(o);
 }
 
-function bounded(v: unknown, field: string, fallback: number, max: number): number {
+/** runMode is stored as JSON text: a number JSON parsing already rounded (past 2^53 - 1) would be stored changed. */
+function exactNumbers(v: unknown, path: string): void {
+  if (typeof v === 'number' && Math.abs(v) > MAX_INT) throw outOfRangeError(path, `at most ${MAX_INT} in magnitude (send a larger value as a string)`, v);
+  if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) exactNumbers(x, `${path}.${k}`);
+}
+
+/** A task setting from 0 to its limit (TASK_LIMITS: each fits the store's 32-bit column). */
+function bounded(v: unknown, field: string, fallback: number, key: keyof typeof TASK_LIMITS): number {
   if (!isPresent(v) || v === '') return fallback;
-  const n = toInt(v, field);
-  if (n > max) throw invalid(field, `Invalid parameter: ${field} must be at most ${max}, got ${n}`);
-  return n;
+  return intInRange(v, field, 0, TASK_LIMITS[key].max, TASK_LIMITS[key].why);
 }
 
 /**
@@ -82,14 +87,14 @@ export function applyTaskFields(entryIn: Record<string, unknown>, base: NewTaskD
     type: isPresent(e.type) ? parseTaskType(e.type, f('type')) : base.type,
     cmd: optionalString(e.cmd, f('cmd'), base.cmd),
     resource: optionalString(e.resource, f('resource'), base.resource),
-    syncType: bounded(e.syncType, f('syncType'), base.syncType, 1),
+    syncType: bounded(e.syncType, f('syncType'), base.syncType, 'syncType'),
     submitter: optionalString(e.submitter, f('submitter'), base.submitter),
     filePackage: optionalString(e.filePackage, f('filePackage'), base.filePackage),
     cron: optionalString(e.cron, f('cron'), base.cron),
-    priorityLevel: bounded(e.priorityLevel, f('priorityLevel'), base.priorityLevel, 1000),
-    timeoutSec: bounded(e.timeout, f('timeout'), base.timeoutSec, 366 * 86_400),
-    retryLimit: bounded(e.retryLimit, f('retryLimit'), base.retryLimit, MAX_RETRY),
-    retryIntervalSec: bounded(e.retryInterval, f('retryInterval'), base.retryIntervalSec, 86_400),
+    priorityLevel: bounded(e.priorityLevel, f('priorityLevel'), base.priorityLevel, 'priorityLevel'),
+    timeoutSec: bounded(e.timeout, f('timeout'), base.timeoutSec, 'timeout'),
+    retryLimit: bounded(e.retryLimit, f('retryLimit'), base.retryLimit, 'retryLimit'),
+    retryIntervalSec: bounded(e.retryInterval, f('retryInterval'), base.retryIntervalSec, 'retryInterval'),
     successCode: successCode(e.successCode, f('successCode'), base.successCode),
     asLink: optionalBool(e.asLink, f('asLink'), base.asLink),
     runMode: runMode(e.runMode, f('runMode'), base.runMode),

@@ -9,6 +9,8 @@ import type { Param, TriggerKind } from '../domain/types.js';
 import { requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { loadFlow } from './flows.js';
+import { outOfRangeError } from './input.js';
+import { MIN_TRIGGER_TIME_MS } from './limits.js';
 
 export { applyOverrides } from '../domain/instances.js';
 
@@ -31,6 +33,11 @@ export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInpu
   const start = input.startTaskId;
   if (start !== undefined && !fw.tasks.some((t) => t.id === start)) {
     throw invalid('taskId', `Invalid parameter: taskId ${start} is not a task of workflow ${input.flowId}`);
+  }
+  // After the lookups, so an unknown flow or task is named first (its own fault, whatever the time).
+  if (input.triggerTime < MIN_TRIGGER_TIME_MS) {
+    const limit = `at least ${MIN_TRIGGER_TIME_MS} (1973-03-03T09:46:40Z): it looks like seconds where epoch milliseconds are expected`;
+    throw outOfRangeError('triggerTime', limit, input.triggerTime);
   }
   const kind: TriggerKind = start !== undefined ? 'triggerFromTask' : input.overrides ? 'updateAndTrigger' : 'trigger';
   const req = buildFlowInstance({

@@ -70,6 +70,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     },
     getFlowInstance: (orgId, id) => instances.getFlowInstance(ctx, orgId, id),
     listTaskInstances: (flowInstanceId) => taskInstances.listTaskInstances(ctx, flowInstanceId),
+    listTaskInstancesOf: (flowInstanceIds) => taskInstances.listTaskInstancesOf(ctx, flowInstanceIds),
     getTaskInstance: (orgId, id) => taskInstances.getTaskInstance(ctx, orgId, id),
     listAttempts: (taskInstanceId) => taskInstances.listAttempts(ctx, taskInstanceId),
     searchFlowInstances: (q) => instances.searchFlowInstances(ctx, q),

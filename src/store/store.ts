@@ -156,6 +156,7 @@ export interface Store {
   createFlowInstance(input: NewFlowInstance): Promise<FlowInstance>;
   getFlowInstance(orgId: string, id: string): Promise<FlowInstance | null>;
   listTaskInstances(flowInstanceId: string): Promise<TaskInstance[]>;
+  listTaskInstancesOf(flowInstanceIds: string[]): Promise<Map<string, TaskInstance[]>>; // one query; each id a key, in node order
   getTaskInstance(orgId: string, id: string): Promise<TaskInstance | null>;
   listAttempts(taskInstanceId: string): Promise<Attempt[]>;
   searchFlowInstances(q: InstanceSearch): Promise<{ instances: FlowInstance[]; total: number }>;

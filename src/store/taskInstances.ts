@@ -94,3 +94,20 @@ export async function recordAttemptProcess(
   const r = await recordProcess(ctx, ctx.db, '', { id: taskInstanceId, runNum, pid: p.pid, pgid: p.pgid, procStart: p.procStart });
   if (Number(r.numAffectedRows ?? 0) === 0) throw new StaleError(`attempt ${runNum} of task instance ${taskInstanceId} is not open`);
 }
+
+// Reads: task_instances rows of several flow instances in one query (a page of List Flow Instances), in
+// node order per instance. Every id given is a key of the answer ([] for one with no rows). Guard: none
+// (the caller read the instances in its org). A page holds at most 1000 ids: one IN list.
+export async function listTaskInstancesOf(ctx: Ctx, flowInstanceIds: string[]): Promise<Map<string, TaskInstance[]>> {
+  const byInstance = new Map<string, TaskInstance[]>(flowInstanceIds.map((id) => [id, []]));
+  if (flowInstanceIds.length === 0) return byInstance;
+  const rows = await ctx.db
+    .selectFrom('task_instances')
+    .selectAll()
+    .where('flow_instance_id', 'in', [...byInstance.keys()])
+    .orderBy('flow_instance_id')
+    .orderBy('ord')
+    .execute();
+  for (const r of rows) byInstance.get(r.flow_instance_id)?.push(toTaskInstance(r));
+  return byInstance;
+}

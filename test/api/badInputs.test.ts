@@ -215,7 +215,7 @@ const tables: Table[] = [
     cases: [
       malformed,
       ['missing type', () => ({ body: { owner: '', status: '', fromTriggerTime: 0, toTriggerTime: 1 } }), /Missing parameter: type/],
-      ['unknown status code', () => ({ body: { type: 0, owner: '', status: '1,42', fromTriggerTime: 0, toTriggerTime: 1 } }), /status "42" is not a flow instance status code/],
+      ['unknown status code', () => ({ body: { type: 0, owner: '', status: '1,42', fromTriggerTime: 0, toTriggerTime: 1 } }), /status "42" is not a status code \(-1, 0 to 10/],
       ['window reversed', () => ({ body: { type: 0, owner: '', status: '', fromTriggerTime: 5, toTriggerTime: 1 } }), /fromTriggerTime \(5\) is after toTriggerTime \(1\)/],
       ['pageNo 0', () => ({ body: { type: 0, owner: '', status: '', fromTriggerTime: 0, toTriggerTime: 1, pagination: { pageNo: 0, pageSize: 5 } } }), /pagination\.pageNo must be 1 or more/],
     ],

@@ -100,6 +100,10 @@ describe('List Flow Instances', () => {
     expect((await list(all(t0, { type: 1, fromTriggerTime: t0 - HOUR, toTriggerTime: t0 - HOUR }))).ids).toEqual([c]);
     expect((await list(all(t0, { status: '2,8' }))).ids.sort()).toEqual([a, b].sort());
     expect((await list(all(t0, { status: 2 }))).ids).toEqual([a]);
+    // Every code of ref §4 is accepted (the samples send the whole list); one no instance can have matches nothing.
+    expect((await list(all(t0, { status: '-1,0,1,2,3,4,5,6,7,8,9,10' }))).ids.sort()).toEqual([a, b].sort());
+    expect(await list(all(t0, { status: '3' }))).toMatchObject({ ids: [], count: 0 });
+    expect((await list(all(t0, { status: '3,8' }))).ids).toEqual([b]);
     expect((await list(all(t0, { type: 1, owner: 'bob' }))).ids).toEqual([c]);
     expect((await list(all(t0, { type: 1, owner: 'admin' }))).ids).toEqual([d]);
     expect((await list(all(t0, { expression: 'NIGHTLY' }))).ids).toEqual([]);
@@ -136,8 +140,9 @@ describe('List Flow Instances', () => {
     await bad({}, 'Missing parameter: status', 'status');
     await bad({}, 'Missing parameter: fromTriggerTime', 'fromTriggerTime');
     await bad({}, 'Missing parameter: toTriggerTime', 'toTriggerTime');
-    await bad({ status: '1,x' }, 'status "x" is not a flow instance status code');
-    await bad({ status: '3' }, 'status "3" is not a flow instance status code');
+    await bad({ status: '1,x' }, 'status "x" is not a status code (-1, 0 to 10; flow instances have -1, 1, 2, 4, 5, 8)');
+    await bad({ status: '11' }, 'status "11" is not a status code');
+    await bad({ status: -2 }, 'status "-2" is not a status code');
     await bad({ fromTriggerTime: 'yesterday' }, 'fromTriggerTime must be');
     await bad({ fromTriggerTime: t0 + 1, toTriggerTime: t0 }, 'fromTriggerTime');
   });

@@ -365,6 +365,20 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(events).toHaveLength(1);
       });
 
+      it('lists the task instances of several instances at once, each in node order, [] for an unknown id', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 3));
+        const g = await store.createFlow(flowOf(orgId, dirId, 2));
+        const [i1, i2, i3] = [instanceOf(f, T0), instanceOf(f, T0 + MIN, { skip: ['t1'] }), instanceOf(g, T0)];
+        for (const i of [i1, i2, i3]) await store.createFlowInstance(i);
+        const ids = [i3.instance.id, 'nope', i1.instance.id, i2.instance.id];
+        const got = await store.listTaskInstancesOf(ids);
+        expect([...got.keys()]).toEqual(ids);
+        for (const i of [i1, i2, i3]) expect(got.get(i.instance.id)).toEqual(await store.listTaskInstances(i.instance.id));
+        expect(got.get(i2.instance.id)!.map((t) => [t.taskName, t.status])).toEqual([['t1', 'SKIP'], ['t2', 'INIT'], ['t3', 'INIT']]);
+        expect(got.get('nope')).toEqual([]);
+        expect((await store.listTaskInstancesOf([])).size).toBe(0);
+      });
+
       it('pages instance search with the total of all matches and applies every filter', async () => {
         const f = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'Nightly_ETL' }));
         const g = await store.createFlow(flowOf(orgId, dirId, 1, { name: 'other', type: 1 }));

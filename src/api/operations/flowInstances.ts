@@ -1,5 +1,5 @@
 // /flowInstances operations: get, search (List Flow Instances), cancel.
-import { invalid } from '../../domain/errors.js';
+import { invalid, outOfRange } from '../../domain/errors.js';
 import type { FlowInstanceStatus } from '../../domain/status.js';
 import { toEpochMs, oneOf } from '../../service/input.js';
 import { cancelInstance, getFlowInstance } from '../../service/instances.js';
@@ -7,16 +7,25 @@ import { searchFlowInstances } from '../../service/search.js';
 import { defineOp } from '../operation.js';
 import { renderFlowInstance } from '../render/instance.js';
 import { CancelBody, FlowInstIdQuery, SearchInstancesBody } from '../schemas/instances.js';
-import { flowInstanceStatusOf } from '../wire.js';
+import { FLOW_INSTANCE_WIRE, flowInstanceStatusOf } from '../wire.js';
 
-/** `status` as "1,2", "" (any) or a number: the wire codes of flow instance statuses. */
-function parseStatuses(v: string | number): FlowInstanceStatus[] {
+const FLOW_CODES = Object.values(FLOW_INSTANCE_WIRE).sort((a, b) => a - b).join(', ');
+
+/**
+ * `status` as "1,2", "" (any) or a number. Every code of ref §4 (-1, 0 to 10) is accepted, as the official
+ * samples send the whole list (contract §7); codes no flow instance can have match nothing. null = any.
+ */
+function parseStatuses(v: string | number): FlowInstanceStatus[] | null {
   const parts = String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
-  return parts.map((p) => {
-    const s = /^-?\d+$/.test(p) ? flowInstanceStatusOf(Number(p)) : undefined;
-    if (!s) throw invalid('status', `Invalid parameter: status ${JSON.stringify(p)} is not a flow instance status code (-1, 1, 2, 4, 5, 8)`);
-    return s;
+  if (parts.length === 0) return null;
+  const codes = parts.map((p) => {
+    const bad = `Invalid parameter: status ${JSON.stringify(p)} is not a status code (-1, 0 to 10; flow instances have ${FLOW_CODES})`;
+    if (!/^-?\d+$/.test(p)) throw invalid('status', bad);
+    const n = Number(p);
+    if (n < -1 || n > 10) throw outOfRange('status', bad);
+    return n;
   });
+  return codes.map(flowInstanceStatusOf).filter((s): s is FlowInstanceStatus => s !== undefined);
 }
 
 export const flowInstanceOperations = [

@@ -5,7 +5,8 @@ import { parseParams } from '../../domain/params.js';
 import { deleteFlow, loadFlowForEdit, setFlowActive } from '../../service/flowLifecycle.js';
 import { exportFlow, getFlow, importFlow, saveFlow } from '../../service/flows.js';
 import { getMyFlows, searchFlows } from '../../service/search.js';
-import { toEpochMs, toInt } from '../../service/input.js';
+import { idText, toEpochMs, toInt } from '../../service/input.js';
+import { MAX_DESIRED_FLOW_ID } from '../../service/limits.js';
 import { triggerFlow } from '../../service/triggers.js';
 import { defineOp } from '../operation.js';
 import { renderFlow, renderMyFlow, renderPageFlow } from '../render/flow.js';
@@ -57,10 +58,10 @@ export const flowOperations = [
     schema: { body: ImportBody },
     handler: async ({ deps, caller, body }) =>
       importFlow(deps, caller, {
-        flowId: body.flowId === undefined ? undefined : toInt(body.flowId, 'flowId'),
+        flowId: body.flowId === undefined ? undefined : toInt(body.flowId, 'flowId', MAX_DESIRED_FLOW_ID, 'a desired id is an Integer of the reference, 32 bits'),
         flowName: typeof body.flowName === 'string' ? body.flowName : '',
         desc: body.desc,
-        dirId: String(body.dirId),
+        dirId: idText(body.dirId, 'dirId'),
         flowJson: body.flowJson,
       }),
   }),

@@ -1,6 +1,5 @@
 // /taskInstances operations: get (V2.1 only), getLog.
-import { getTaskInstance, getTaskLog } from '../../service/instances.js';
-import { toPositiveInt } from '../../service/input.js';
+import { getTaskInstance, getTaskLog, parseLogMaxLength } from '../../service/instances.js';
 import { defineOp } from '../operation.js';
 import { renderTaskInstance } from '../render/instance.js';
 import { TaskInstIdQuery, TaskLogQuery } from '../schemas/instances.js';
@@ -15,6 +14,6 @@ export const taskInstanceOperations = [
     name: 'getTaskInstanceLog', method: 'GET', resource: 'taskInstances', action: 'getLog', access: 'read',
     schema: { querystring: TaskLogQuery },
     handler: async ({ deps, caller, query }) =>
-      getTaskLog(deps, caller, query.taskInstId.trim(), query.maxLength === undefined ? undefined : toPositiveInt(query.maxLength, 'maxLength')),
+      getTaskLog(deps, caller, query.taskInstId.trim(), query.maxLength === undefined ? undefined : parseLogMaxLength(query.maxLength, deps.config.logCapBytes)),
   }),
 ];

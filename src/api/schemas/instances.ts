@@ -7,7 +7,8 @@ export const CancelBody = Type.Object({ flowInstId: NonEmptyText });
 export const TaskInstIdQuery = Type.Object({ taskInstId: NonEmptyText });
 export const TaskLogQuery = Type.Object({
   taskInstId: NonEmptyText,
-  maxLength: Type.Optional(Type.String({ pattern: '^\\s*\\d+\\s*$', description: 'a positive integer' })),
+  // Checked by the handler, which names the limit (the configured attempt log cap).
+  maxLength: Type.Optional(Type.String({ description: 'a positive integer up to the attempt log cap (16777216 by default)' })),
 });
 
 /**
