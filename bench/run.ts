@@ -1,11 +1,11 @@
-// `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md.
-// `npx tsx bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers); the figures of the
-// others are kept from latest.json (each benchmark carries its own date). `--quick` (or BENCH_QUICK=1)
-// runs small sizes (20 and 100 tasks, 2 runs, 2 s of load) to check that everything works: it writes
-// bench/results/quick.json and prints the Markdown instead of touching latest.json and RESULTS.md.
-// BENCH_RUNS=N overrides the number of runs per size. Each benchmark module is imported only when it runs,
-// so the chain's process (whose size sets the cost of every fork from it) does not carry the load
-// generator; BullMQ and the HTTP servers run in processes of their own.
+// `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md. `npx tsx
+// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers); the figures of the others are
+// kept from latest.json (each benchmark carries its own date). `--quick` (or BENCH_QUICK=1) runs small sizes
+// (20 and 100 tasks, 2 runs, 2 s of load) to check that everything works: it writes bench/results/quick.json
+// and prints the Markdown instead of touching latest.json and RESULTS.md. BENCH_RUNS=N overrides the number
+// of runs per size, BENCH_SIZES=a,b the sizes. Each benchmark module is imported only when it runs, so the
+// chain's process (whose size sets the cost of every fork from it) does not carry the load generator; BullMQ
+// and the HTTP servers run in processes of their own.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { machine } from './machine.js';
@@ -19,8 +19,9 @@ const only = args.filter((a) => !a.startsWith('--'));
 for (const a of only) if (!NAMES.includes(a as Name)) throw new Error(`unknown benchmark ${a}: one of ${NAMES.join(', ')}`);
 const runs = (name: Name) => !only.length || only.includes(name);
 
-/** The two sizes of every shape; the first is also the legacy chain of 200. */
-const SIZES = quick ? [20, 100] : [200, 2000];
+/** The two sizes of every shape (BENCH_SIZES=a,b overrides); 200 is also the legacy chain of 200. */
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : quick ? [20, 100] : [200, 2000];
+if (SIZES.some((n) => !Number.isInteger(n) || n < 2)) throw new Error(`BENCH_SIZES: sizes of 2 tasks or more, got ${process.env.BENCH_SIZES}`);
 const runsFor = (n: number) => Number(process.env.BENCH_RUNS) || (quick ? 2 : n >= 1000 ? 3 : 5);
 const trigger = quick ? { flows: 100, durationSec: 2, warmSec: 1 } : { flows: 1000, durationSec: 10, warmSec: 2 };
 
