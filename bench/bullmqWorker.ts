@@ -163,33 +163,40 @@ async function main(input: BullmqInput): Promise<BullmqResult> {
     const spawnCalls: number[] = [];
     const lives: number[] = [];
     const exitToNext: number[] = [];
+    let attempts = 0;
     for (let r = 0; r < runs; r++) {
       floors.push((await measureBareNodeSpawnFloor(n, shape === 'chain' ? {} : { parallel: concurrency, join: true })).totalMs);
       stamps = new Map();
       failure = undefined;
-      const names = Array.from({ length: tasks }, (_, i) => `r${r}-t${i}`);
+      // Job names unique over the whole process (a retried run gets new ones).
+      const tag = ++attempts;
+      const names = Array.from({ length: tasks }, (_, i) => `a${tag}-t${i}`);
       lastName = names[tasks - 1];
       const finished = new Promise<void>((resolve) => (onLast = resolve));
       const timeout = setTimeout(() => {
         failure = new Error(`BullMQ run ${r} did not finish in time`);
         onLast?.();
       }, 60_000 + tasks * 100);
-      const t0 = performance.now();
-      if (build === 'added on completion') {
-        onCompleted = (job) => {
-          const i = names.indexOf(job.name);
-          if (i >= 0 && i < tasks - 1) void queue.add(names[i + 1], {}).catch((e: Error) => ((failure = e), onLast?.()));
-        };
-        await queue.add(names[0], {});
-      } else {
-        onCompleted = undefined;
-        let flow: FlowJob;
+      // The flow's description is built before the clock starts: only the add and what follows are timed.
+      let flow: FlowJob | undefined;
+      if (build !== 'added on completion') {
         if (shape === 'chain') {
           flow = { name: names[0], queueName, data: {} };
           for (let i = 1; i < tasks; i++) flow = { name: names[i], queueName, data: {}, children: [flow] };
         } else {
           flow = { name: names[n], queueName, data: {}, children: names.slice(0, n).map((name) => ({ name, queueName, data: {} })) };
         }
+      }
+      const indexOf = new Map(names.map((name, i) => [name, i]));
+      const t0 = performance.now();
+      if (!flow) {
+        onCompleted = (job) => {
+          const i = indexOf.get(job.name);
+          if (i !== undefined && i < tasks - 1) void queue.add(names[i + 1], {}).catch((e: Error) => ((failure = e), onLast?.()));
+        };
+        await queue.add(names[0], {});
+      } else {
+        onCompleted = undefined;
         try {
           await producer.add(flow);
         } catch (e) {
