@@ -53,3 +53,52 @@ export async function importFlow(h: Harness, name: string, cmds: string[], edges
   const data = await h.call('POST', 'flows', 'import', { flowName: name, desc: '', dirId: dirs[0].key, flowJson });
   return Number(data.flowId);
 }
+
+/** One task attempt's stamps from the engine's events (performance.now() timeline). */
+export interface TaskStamps {
+  spawnHr: number;
+  spawnedHr: number;
+  exitSeenHr?: number;
+  exitedHr?: number;
+  /** taskEnded's own stamp: the end is committed. */
+  endedHr?: number;
+}
+
+export interface InstanceRun {
+  /** Task instances in the order their taskStarted came (for a chain: the chain's order). */
+  tasks: TaskStamps[];
+  /** performance.now() just before the Trigger Flow request was sent. */
+  triggerHr: number;
+  /** instanceEnded's stamp. */
+  instanceEndedHr: number;
+  status: string;
+}
+
+/**
+ * Triggers the flow once and collects every task's stamps from the engine's public events (taskStarted,
+ * taskEnded, instanceEnded) until the instance ends. Assumes nothing else runs on the engine meanwhile.
+ */
+export async function runInstance(h: Harness, flowId: number, triggerTime: number): Promise<InstanceRun> {
+  const engine = h.server.engine!;
+  const byId = new Map<string, TaskStamps>();
+  const onStarted = (e: { taskInstanceId: string; spawnHr: number; spawnedHr: number }) => byId.set(e.taskInstanceId, { spawnHr: e.spawnHr, spawnedHr: e.spawnedHr });
+  const onEnded = (e: { taskInstanceId: string; exitSeenHr: number; exitedHr: number; hr: number }) => {
+    const t = byId.get(e.taskInstanceId);
+    if (t) Object.assign(t, { exitSeenHr: e.exitSeenHr, exitedHr: e.exitedHr, endedHr: e.hr });
+  };
+  engine.events.on('taskStarted', onStarted);
+  engine.events.on('taskEnded', onEnded);
+  // taskEnded of the last task comes before instanceEnded (both after the commit that records them).
+  const done = new Promise<{ status: string; hr: number }>((resolve) => engine.events.once('instanceEnded', (e) => resolve({ status: e.status, hr: e.hr })));
+  try {
+    const triggerHr = performance.now();
+    await h.call('POST', 'flows', 'trigger', { flowId, triggerTime });
+    const end = await done;
+    const tasks = [...byId.values()];
+    if (tasks.some((t) => t.exitedHr === undefined)) throw new Error('not every task reported its end');
+    return { tasks, triggerHr, instanceEndedHr: end.hr, status: end.status };
+  } finally {
+    engine.events.off('taskStarted', onStarted);
+    engine.events.off('taskEnded', onEnded);
+  }
+}

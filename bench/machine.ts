@@ -19,3 +19,12 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The median of an unsorted list (the list is not changed). */
+export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** Median, p99 and max of a list of durations, rounded to the microsecond. */
+export function spread(xs: number[]): { medianMs: number; p99Ms: number; maxMs: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { medianMs: round(percentile(s, 50)), p99Ms: round(percentile(s, 99)), maxMs: round(s[s.length - 1]) };
+}

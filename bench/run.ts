@@ -1,35 +1,86 @@
-// `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md.
-// `npx tsx bench/run.ts chain|triggers` runs one; the figures of the others are kept from latest.json
-// (each benchmark carries its own date). Each benchmark module is imported only when it runs, so the
-// chain's process (whose size sets the cost of every fork) does not carry the load generator.
+// `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md. `npx tsx
+// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers); the figures of the others are
+// kept from latest.json (each benchmark carries its own date). `--quick` (or BENCH_QUICK=1) runs small sizes
+// (20 and 100 tasks, 2 runs, 2 s of load) to check that everything works: it writes bench/results/quick.json
+// and prints the Markdown instead of touching latest.json and RESULTS.md. BENCH_RUNS=N overrides the number
+// of runs per size, BENCH_SIZES=a,b the sizes. Each benchmark module is imported only when it runs, so the
+// chain's process (whose size sets the cost of every fork from it) does not carry the load generator; BullMQ
+// and the HTTP servers run in processes of their own.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { machine } from './machine.js';
 import { renderMarkdown } from './report.js';
 
-const only = process.argv[2];
+const NAMES = ['chain', 'fanout', 'bullmq', 'triggers'] as const;
+type Name = (typeof NAMES)[number];
+const args = process.argv.slice(2);
+const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
+const only = args.filter((a) => !a.startsWith('--'));
+for (const a of only) if (!NAMES.includes(a as Name)) throw new Error(`unknown benchmark ${a}: one of ${NAMES.join(', ')}`);
+const runs = (name: Name) => !only.length || only.includes(name);
+
+/** The two sizes of every shape (BENCH_SIZES=a,b overrides); 200 is also the legacy chain of 200. */
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : quick ? [20, 100] : [200, 2000];
+if (SIZES.some((n) => !Number.isInteger(n) || n < 2)) throw new Error(`BENCH_SIZES: sizes of 2 tasks or more, got ${process.env.BENCH_SIZES}`);
+const runsFor = (n: number) => Number(process.env.BENCH_RUNS) || (quick ? 2 : n >= 1000 ? 3 : 5);
+const trigger = quick ? { flows: 100, durationSec: 2, warmSec: 1 } : { flows: 1000, durationSec: 10, warmSec: 2 };
+
 const here = import.meta.dirname;
-const latest = path.join(here, 'results', 'latest.json');
+const resultsDir = path.join(here, 'results');
+const file = path.join(resultsDir, quick ? 'quick.json' : 'latest.json');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const previous: Record<string, any> = existsSync(latest) ? JSON.parse(readFileSync(latest, 'utf8')) : {};
+const previous: Record<string, any> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
 for (const key of ['chain', 'triggers', 'triggers64']) if (previous[key] && !previous[key].date) previous[key].date = previous.date;
-const results: Record<string, unknown> = { ...previous, date: new Date().toISOString(), machine: machine() };
-const dated = <T>(r: T) => ({ date: new Date().toISOString(), ...r });
-if (!only || only === 'chain') {
+// Before the fan-out and the 2,000 sizes the 200-task chain was stored as `chain`.
+if (previous.chain && !previous.chain200 && previous.chain.tasks === 200) previous.chain200 = previous.chain;
+delete previous.chain;
+const results: Record<string, unknown> = { ...previous, date: new Date().toISOString(), machine: machine(), quick };
+
+/**
+ * The figures of the run this one replaces, to print beside the new ones: the previous result's numbers
+ * (not its arrays, not its own `previous`) and its date.
+ */
+function previousOf(key: string): Record<string, number | string> | undefined {
+  const p = previous[key];
+  if (!p || typeof p !== 'object') return undefined;
+  const out: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(p)) if (typeof v === 'number' || k === 'date') out[k] = v as number | string;
+  return out;
+}
+
+function store(key: string, r: object): void {
+  const prev = previousOf(key);
+  results[key] = { date: new Date().toISOString(), ...r, ...(prev ? { previous: prev } : {}) };
+  const { previous: _p, ...shown } = results[key] as Record<string, unknown>;
+  console.log(key, JSON.stringify(shown));
+}
+
+if (runs('chain')) {
   const { benchChain } = await import('./chain.js');
-  results.chain = await benchChain(200, 5);
-  console.log('chain', results.chain);
+  for (const n of SIZES) store(`chain${n}`, await benchChain(n, runsFor(n), { ownProcessFloor: n === SIZES[0] }));
 }
-if (!only || only === 'triggers') {
+if (runs('fanout')) {
+  const { benchFanout } = await import('./fanout.js');
+  for (const n of SIZES) store(`fanout${n}`, await benchFanout(n, runsFor(n), 8));
+}
+if (runs('bullmq')) {
+  const { benchBullmq } = await import('./bullmq.js');
+  for (const n of SIZES) store(`bullmqChain${n}`, await benchBullmq({ shape: 'chain', n, runs: runsFor(n), concurrency: 8 }));
+  for (const n of SIZES) store(`bullmqFanout${n}`, await benchBullmq({ shape: 'fanout', n, runs: runsFor(n), concurrency: 8 }));
+}
+if (runs('triggers')) {
   const { benchTriggers } = await import('./triggers.js');
-  // 48 connections is the configuration the target is judged on (bench/README.md says why); 64, the
-  // original setting, is run and reported too.
-  results.triggers = dated(await benchTriggers({ flows: 1000, connections: 48, durationSec: 10 }));
-  console.log('triggers', results.triggers);
-  results.triggers64 = dated(await benchTriggers({ flows: 1000, connections: 64, durationSec: 10 }));
-  console.log('triggers (64 connections)', results.triggers64);
+  // 48 connections is the configuration the targets are judged on (bench/README.md says why); 64, the
+  // original setting, is run and reported too. Each is followed by the HTTP floor under the same load.
+  store('triggers', await benchTriggers({ ...trigger, connections: 48 }));
+  store('triggers64', await benchTriggers({ ...trigger, connections: 64 }));
 }
-mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(latest, JSON.stringify(results, null, 2) + '\n');
-writeFileSync(path.join(here, 'RESULTS.md'), renderMarkdown(results));
-console.log('wrote bench/results/latest.json and bench/RESULTS.md');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+const markdown = renderMarkdown(results);
+if (quick) {
+  console.log(`\n${markdown}\nwrote ${path.relative(process.cwd(), file)} (quick run: RESULTS.md and latest.json untouched)`);
+} else {
+  writeFileSync(path.join(here, 'RESULTS.md'), markdown);
+  console.log('wrote bench/results/latest.json and bench/RESULTS.md');
+}
