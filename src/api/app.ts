@@ -3,7 +3,7 @@
 // the access log, and the API versions mounted from one operation registry. Never listens: src/server.ts
 // does, tests use inject().
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
@@ -45,8 +45,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     genReqId: () => randomUUID(),
     // Every line of a request carries its id under the envelope's name; accessLog.ts writes the one line
     // per request, so fastify's own "incoming request" / "request completed" pair is off.
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     routerOptions: { constraints: { action: actionConstraint as never } },
     // Inputs are converted by the handlers (ids as numbers or numeric strings): no silent coercion
     // ("" -> 0) by the validator. verbose: errors carry the schema's description for the message.

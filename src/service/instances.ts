@@ -3,7 +3,7 @@
 // instance reads exactly as a missing one.
 import { invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { isCancellable } from '../domain/status.js';
-import type { Flow, FlowInstance, TaskDef, TaskInstance } from '../domain/types.js';
+import type { Flow, FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { show } from './input.js';
@@ -12,6 +12,8 @@ export interface InstanceView {
   instance: FlowInstance;
   tasks: TaskInstance[];
   hasEditPri: boolean;
+  /** Every status change of the instance and its task instances (Get Flow Instance only). */
+  history?: TransitionRecord[];
 }
 
 export async function loadInstance(deps: Deps, caller: Caller, id: string): Promise<FlowInstance> {
@@ -23,7 +25,8 @@ export async function loadInstance(deps: Deps, caller: Caller, id: string): Prom
 export async function getFlowInstance(deps: Deps, caller: Caller, id: string): Promise<InstanceView> {
   const instance = await loadInstance(deps, caller, id);
   const tasks = await deps.store.listTaskInstances(instance.id);
-  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user) };
+  const history = await deps.store.listHistory(instance.id);
+  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history };
 }
 
 export interface TaskInstanceView {
@@ -32,6 +35,8 @@ export interface TaskInstanceView {
   /** The task's definition as the instance snapshot holds it. */
   def: TaskDef;
   flow: Flow;
+  /** Every status change of the task instance. */
+  history: TransitionRecord[];
 }
 
 export async function getTaskInstance(deps: Deps, caller: Caller, id: string): Promise<TaskInstanceView> {
@@ -40,7 +45,7 @@ export async function getTaskInstance(deps: Deps, caller: Caller, id: string): P
   const instance = await loadInstance(deps, caller, task.flowInstanceId);
   const def = instance.snapshot.tasks.find((t) => t.id === task.taskId);
   if (!def) throw new Error(`task instance ${id}: task ${task.taskId} missing from the snapshot of ${instance.id}`);
-  return { task, instance, def, flow: instance.snapshot.flow };
+  return { task, instance, def, flow: instance.snapshot.flow, history: await deps.store.listTaskHistory(task.id) };
 }
 
 /**

@@ -19,13 +19,13 @@ afterEach(async () => {
 const FLOW_INSTANCE_FIELDS = [
   'instanceId', 'flowId', 'flowName', 'freq', 'cycle', 'parameters', 'overrides', 'doAs', 'graph', 'status', 'statusDesc',
   'triggerTime', 'triggerTimeMs', 'startTime', 'startTimeMs', 'endTime', 'endTimeMs', 'timestamp', 'timestampMs', 'virtual',
-  'owner', 'alertMode', 'calDt', 'hasEditPri', 'hasReadPri', 'isCancelled',
+  'owner', 'alertMode', 'calDt', 'hasEditPri', 'hasReadPri', 'isCancelled', 'transitions',
 ];
 const TASK_INSTANCE_FIELDS = [
   'instanceId', 'taskId', 'taskName', 'cycle', 'status', 'stsDesc', 'runNum', 'type', 'syncType', 'freq', 'ifPre', 'recallNum',
   'recallLimit', 'recallInterval', 'timeout', 'isTimeout', 'triggerTime', 'triggerTimeMs', 'startTime', 'startTimeMs', 'endTime',
   'endTimeMs', 'timeStamp', 'timeStampMs', 'flowInstId', 'doAs', 'alert', 'runMode', 'cmd', 'hasResourceBefore', 'resourceName',
-  'fileName', 'resourceVersion', 'exitCode',
+  'fileName', 'resourceVersion', 'exitCode', 'transitions',
 ];
 
 /** Plays the engine: starts the instance, runs one attempt of a task that logs `text` and fails. */
@@ -90,6 +90,25 @@ describe('Get Task Instance and its log', () => {
     });
     expect(t.startTime).toBe('2024-03-02 18:20:30');
     expect(t.timeStamp).toMatch(/^Sat Mar 02 18:20:30 .+ 2024$/);
+  });
+
+  it('shows every status change of the task instance and of the instance, in order (extension: transitions)', async () => {
+    const { flowId, instId, taskInstId } = await setup();
+    await runAttempt(flowId, taskInstId, 'hello\n');
+    const t = ok<{ transitions: Array<Record<string, unknown>> }>(await op(w, 'bob', 'GET', 'taskInstances', 'get', { query: { taskInstId } }));
+    expect(t.transitions.map((x) => [x.kind, x.from, x.to, x.runNum, x.engineId])).toEqual([
+      ['task', 'INIT', 'READY', 0, ENGINE],
+      ['task', 'READY', 'RUNNING', 1, ENGINE],
+      ['task', 'RUNNING', 'RERUN', 1, ENGINE],
+    ]);
+    expect(t.transitions[2]).toMatchObject({ id: taskInstId, atMs: w.clock.now() + 1000, at: '2024-03-02 18:20:31', reason: null });
+    ok(await op(w, 'admin', 'POST', 'flowInstances', 'cancel', { body: { flowInstId: instId } }));
+    const i = ok<{ transitions: Array<Record<string, unknown>> }>(await op(w, 'bob', 'GET', 'flowInstances', 'get', { query: { flowInstId: instId } }));
+    expect(i.transitions.map((x) => `${x.kind} ${x.from}>${x.to}`)).toEqual([
+      'instance WAIT>RUNNING', 'task INIT>READY', 'task READY>RUNNING', 'task RUNNING>RERUN', 'instance RUNNING>CANCEL', 'task RERUN>CANCEL',
+    ]);
+    expect(i.transitions.at(-1)).toMatchObject({ reason: 'cancelled by admin', engineId: null });
+    expect((i.transitions as Array<{ seq: number }>).map((x) => x.seq)).toEqual([...(i.transitions as Array<{ seq: number }>).map((x) => x.seq)].sort((a, b) => a - b));
   });
 
   it('answers the log tail, maxLength characters at most', async () => {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { openStore, startServer, type RunningServer } from '../../src/server.js';
+import type { Store } from '../../src/store/store.js';
 
 export const ID = 'userId=u-admin&orgId=o-default';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -90,10 +91,16 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function startInProcess(overrides: Partial<Config> = {}, clock?: Clock): Promise<InProcess> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'batchflow-test-'));
+export async function startInProcess(
+  overrides: Partial<Config> = {},
+  clock?: Clock,
+  opts: { wrapStore?: (s: Store) => Store; dataDir?: string } = {},
+): Promise<InProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'batchflow-test-'));
   const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, ...overrides } as Record<string, unknown>, {});
-  const server = await startServer(config, { logger: pino({ level: config.logLevel }), clock });
+  // A wrapped store (failures on purpose): opened here, as the server would open it.
+  const store = opts.wrapStore ? opts.wrapStore(await openStore(config)) : undefined;
+  const server = await startServer(config, { logger: pino({ level: config.logLevel }), clock, store });
   return {
     server,
     client: new Client(server.url),

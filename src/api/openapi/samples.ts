@@ -162,6 +162,11 @@ export const SAMPLE_TASK_INSTANCE = {
   fileName: '',
   resourceVersion: '',
   exitCode: 0,
+  transitions: [
+    { seq: 2, kind: 'task', id: TASK_INSTANCE_ID, from: 'INIT', to: 'READY', at: '2026-11-25 14:30:02', atMs: 1795617002000, runNum: 0, reason: null, engineId: '3f2b8c1e-5d4a-4e7b-9c1d-2a6f0e8b7d35' },
+    { seq: 3, kind: 'task', id: TASK_INSTANCE_ID, from: 'READY', to: 'RUNNING', at: '2026-11-25 14:30:02', atMs: 1795617002000, runNum: 1, reason: null, engineId: '3f2b8c1e-5d4a-4e7b-9c1d-2a6f0e8b7d35' },
+    { seq: 6, kind: 'task', id: TASK_INSTANCE_ID, from: 'RUNNING', to: 'SUCCESS', at: '2026-11-25 14:30:09', atMs: 1795617009000, runNum: 1, reason: null, engineId: '3f2b8c1e-5d4a-4e7b-9c1d-2a6f0e8b7d35' },
+  ],
 };
 
 const exportTask = (name: string, cmd: string, extra: Record<string, unknown> = {}) => ({

@@ -156,6 +156,23 @@ export function InstanceGraph(extras: boolean) {
 
 const FLOW_INSTANCE_STATUS = 'FlowInstanceStatus: 5 WAIT, 2 RUNNING, 1 SUCCESS, -1 FAIL, 8 CANCEL, 4 INTERNAL_ERROR';
 
+/** Extension: one status change of an instance or a task instance, as the store recorded it. */
+const Transition = Type.Object(
+  {
+    seq: I('the store-wide order of changes'),
+    kind: Type.Union([Type.Literal('instance'), Type.Literal('task')], { description: 'a change of the flow instance or of one of its task instances' }),
+    id: S('the flow instance id, or the task instance id'),
+    from: S('status name before'),
+    to: S('status name after'),
+    ...stamped('at', 'when it changed', 'yyyy-MM-dd HH:mm:ss', false),
+    runNum: Nullable(Type.Integer(), 'task rows: the attempt number after the change'),
+    reason: Nullable(Type.String(), 'why (a failure, a cancel, a stuck instance), when recorded'),
+    engineId: Nullable(Type.String(), 'the engine that wrote it; null for API writes (cancel)'),
+  },
+  { title: 'Transition' },
+);
+const Transitions = (what: string) => Type.Array(Transition, { description: `extension: every status change of ${what}, in the order committed` });
+
 /** ref §5.4: Get Flow Instance and the elements of List Flow Instances (renderFlowInstance). */
 export function FlowInstance(extras: boolean) {
   return Type.Object(
@@ -182,6 +199,7 @@ export function FlowInstance(extras: boolean) {
       hasEditPri: B('the caller owns the workflow'),
       hasReadPri: B('always true'),
       isCancelled: B('status is CANCEL'),
+      transitions: Type.Optional(Transitions('the instance and its task instances (Get Flow Instance only)')),
     },
     { title: 'FlowInstance' },
   );
@@ -221,6 +239,7 @@ export const TaskInstance = Type.Object(
     fileName: S('file package'),
     resourceVersion: S('always ""'),
     exitCode: Nullable(Type.Integer(), 'extension: exit code of the latest attempt; null before it ends'),
+    transitions: Transitions('the task instance'),
   },
   { title: 'TaskInstance' },
 );

@@ -2,6 +2,7 @@
 // Status numbers come from wire.ts; the graph's task nodes carry status names.
 import type { InstanceView, TaskInstanceView } from '../../service/instances.js';
 import { javaDateString } from '../../domain/time.js';
+import type { TransitionRecord } from '../../domain/types.js';
 import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
 import { DATE_TIME_S, calDt, stamped } from './dates.js';
 import { renderFlowRef, renderRelation } from './flow.js';
@@ -58,6 +59,22 @@ export function renderFlowInstance(v: InstanceView, tz: string, extras = false):
     hasEditPri: v.hasEditPri,
     hasReadPri: true,
     isCancelled: i.status === 'CANCEL',
+    ...(v.history ? { transitions: v.history.map((h) => renderTransition(h, tz)) } : {}),
+  };
+}
+
+/** Extension: one status change, with status names (the wire numbers stay in `status`). */
+function renderTransition(h: TransitionRecord, tz: string): Record<string, unknown> {
+  return {
+    seq: h.seq,
+    kind: h.kind,
+    id: h.entityId,
+    from: h.from,
+    to: h.to,
+    ...stamped('at', h.at, tz),
+    runNum: h.runNum,
+    reason: h.reason,
+    engineId: h.engineId,
   };
 }
 
@@ -95,5 +112,6 @@ export function renderTaskInstance(v: TaskInstanceView, tz: string): Record<stri
     fileName: d.filePackage,
     resourceVersion: '',
     exitCode: t.exitCode,
+    transitions: v.history.map((h) => renderTransition(h, tz)),
   };
 }
