@@ -49,7 +49,16 @@ export interface TaskMove {
   /** Opens attempt `runNum` (guard: the row's runNum is runNum - 1) with its log banner. */
   start?: { runNum: number; host: string; engineId: string; banner: string };
   /** Closes attempt `runNum` (guard: still open and owned by `engineId`) and appends `logTail` to its log. */
-  finish?: { runNum: number; engineId: string; status: Exclude<AttemptStatus, 'RUNNING'>; exitCode: number | null; signal: string | null; logTail: string };
+  finish?: {
+    runNum: number;
+    engineId: string;
+    status: Exclude<AttemptStatus, 'RUNNING'>;
+    exitCode: number | null;
+    signal: string | null;
+    logTail: string;
+    /** The process group it ran as, when not recorded while it ran (short attempts). */
+    process?: { pid: number; pgid: number; procStart: string | null } | null;
+  };
   exitCode?: number | null;
   isTimeout?: boolean;
   reason?: string;
@@ -127,6 +136,8 @@ export interface EndInput {
   /** The engine the attempt belongs to (the guard of its close). */
   ownerEngineId: string;
   result: AttemptResult;
+  /** The process group it ran as (null: never started, or unknown). */
+  process?: { pid: number; pgid: number; procStart: string | null } | null;
   /** The rest of the attempt's log, and whether it ends a line (where a service line may start). */
   logTail: string;
   logTailAtLineStart: boolean;
@@ -201,7 +212,15 @@ export function planAttemptEnd(i: EndInput, now: number): EndPlan {
     dueAt: to === 'RERUN' ? retryAt : to === 'READY' ? now : null,
     exitCode: r.exitCode,
     isTimeout: r.status === 'TIMEOUT',
-    finish: { runNum: i.runNum, engineId: i.ownerEngineId, status: r.status, exitCode: r.exitCode, signal: r.signal, logTail: withNote(i.logTail, i.logTailAtLineStart, note) },
+    finish: {
+      runNum: i.runNum,
+      engineId: i.ownerEngineId,
+      status: r.status,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      logTail: withNote(i.logTail, i.logTailAtLineStart, note),
+      process: i.process ?? null,
+    },
   });
   const live = i.instance.status === 'RUNNING';
   const after = new Map<string, TaskInstanceStatus>();

@@ -6,7 +6,6 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Timers } from '../domain/clock.js';
-import { formatInZone } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 import { AttemptLog } from './attemptLog.js';
 import { notStarted, type Executor, type RunningProcess } from './executor.js';
@@ -56,7 +55,7 @@ export function launchAttempt(deps: LaunchDeps, c: ClaimedAttempt): LaunchedAtte
         taskInstanceId: c.taskInstanceId,
         runNum: c.runNum,
         triggerTime: c.triggerTime,
-        triggerTimeText: formatInZone(c.triggerTime, config.timezone, 'yyyy-MM-dd HH:mm:ss'),
+        triggerTimeText: c.triggerTimeText,
         timezone: config.timezone,
         dataDir: config.dataDir,
         storeId: deps.storeId,

@@ -13,6 +13,13 @@ import type { ClaimedAttempt, PendingEnd } from './steps.js';
 
 export const attemptKey = (taskInstanceId: string, runNum: number) => `${taskInstanceId}#${runNum}`;
 
+/**
+ * An attempt still running this long after its start gets its process group recorded in the store at
+ * once (for recovery after a crash); a shorter one has it recorded with its end, which saves a commit per
+ * task. Until recorded, recovery finds its processes by their marker.
+ */
+export const RECORD_PROCESS_AFTER_MS = 200;
+
 interface Live {
   claimed: ClaimedAttempt;
   ownerEngineId: string;
@@ -27,6 +34,8 @@ export interface AttemptsDeps {
   storeId: () => string;
   /** The process runs and its pid is known (null: it never started). */
   onStarted(c: ClaimedAttempt, s: ProcessStarted | null, spawnHr: number): void;
+  /** The process still runs RECORD_PROCESS_AFTER_MS after its start: record its group now. */
+  onStillRunning(c: ClaimedAttempt, s: ProcessStarted): void;
   /** The process ended: its end must now be committed. */
   onEnded(end: PendingEnd): void;
   onLogError(c: ClaimedAttempt, e: unknown): void;
@@ -65,8 +74,20 @@ export class Attempts {
     const entry: Live = { claimed: c, ownerEngineId, launched };
     this.live.set(key, entry);
     const { proc, log } = launched;
-    void proc.started.then((s) => d.onStarted(c, s, proc.spawnHr));
+    let started: ProcessStarted | null = null;
+    let recordTimer: unknown = null;
+    void proc.started.then((s) => {
+      started = s;
+      d.onStarted(c, s, proc.spawnHr);
+      if (s && this.live.has(key)) {
+        recordTimer = d.timers.setTimeout(() => {
+          recordTimer = null;
+          if (this.live.has(key)) d.onStillRunning(c, s);
+        }, RECORD_PROCESS_AFTER_MS);
+      }
+    });
     void proc.done.then(async (outcome) => {
+      if (recordTimer !== null) d.timers.clearTimeout(recordTimer);
       const exitedHr = performance.now();
       const result = attemptResult(outcome, c.def.successCode, c.def.timeoutSec);
       const logTail = await log.finish();
@@ -81,6 +102,7 @@ export class Attempts {
         exitedHr,
         exitSeenHr: proc.exitHr,
         cleanUp: launched.cleanUp,
+        process: started ? { pid: (started as ProcessStarted).pid, pgid: (started as ProcessStarted).pgid, procStart: (started as ProcessStarted).procStart } : undefined,
       });
     });
   }

@@ -50,7 +50,7 @@ export class Engine {
   private readonly log: Logger;
   private readonly host: Host;
   private readonly loop: WorkLoop;
-  private readonly cache = new InstanceCache();
+  private readonly cache: InstanceCache;
   private readonly lease: Lease;
   private readonly attempts: Attempts;
   private readonly pendingEnds = new Map<string, PendingEnd>();
@@ -73,6 +73,7 @@ export class Engine {
     this.log = deps.logger;
     this.host = deps.host ?? localHost(deps.config.hostName);
     this.executor = deps.executor ?? null;
+    this.cache = new InstanceCache(deps.config.timezone);
     this.loop = new WorkLoop(this.clock, this.timers, (f) => {
       const msg = `engine step ${f.key} failed (${f.failures} in a row); retrying in ${f.retryInMs} ms`;
       if (f.failures >= 5) this.log.error({ err: f.error, key: f.key, failures: f.failures }, msg);
@@ -101,8 +102,8 @@ export class Engine {
       onStarted: (c, s, spawnHr) => {
         const hr = performance.now();
         this.events.emit('taskStarted', { instanceId: c.instanceId, taskInstanceId: c.taskInstanceId, runNum: c.runNum, pid: s?.pid ?? 0, at: this.clock.now(), spawnHr, spawnedHr: s?.hr ?? hr, hr });
-        if (s) this.recordProcess(c.taskInstanceId, c.runNum, s);
       },
+      onStillRunning: (c, s) => this.recordProcess(c.taskInstanceId, c.runNum, s),
       onEnded: (end) => {
         this.pendingEnds.set(attemptKey(end.taskInstanceId, end.runNum), end);
         this.loop.add('ends', P.ends, () => this.commitPendingEnds());

@@ -4,6 +4,7 @@
 // drop at any moment (it is refilled from the store on the next read); bounded (least recently used out).
 import { nodeIdOf } from '../domain/graph.js';
 import { parseInstanceId, taskInstanceId } from '../domain/ids.js';
+import { formatInZone } from '../domain/time.js';
 import type { FlowInstance, Param, TaskDef } from '../domain/types.js';
 import type { EngineTx } from '../store/store.js';
 
@@ -11,6 +12,8 @@ export interface CachedInstance {
   id: string;
   flowId: number;
   triggerTime: number;
+  /** The trigger time as `yyyy-MM-dd HH:mm:ss` in the service zone (BATCHFLOW_TRIGGER_TIME_TEXT). */
+  triggerTimeText: string;
   /** Who triggered it ("" for a scheduler fire: the flow's creator). */
   owner: string;
   creatorName: string;
@@ -24,7 +27,7 @@ export interface CachedInstance {
   successorsOf(nodeId: string): string[];
 }
 
-export function compileInstance(inst: FlowInstance): CachedInstance {
+export function compileInstance(inst: FlowInstance, timezone: string): CachedInstance {
   const snap = inst.snapshot;
   const defs = new Map(snap.tasks.map((t) => [t.id, t]));
   const taskOfNode = new Map<string, number>();
@@ -44,6 +47,7 @@ export function compileInstance(inst: FlowInstance): CachedInstance {
     id: inst.id,
     flowId: inst.flowId,
     triggerTime: inst.triggerTime,
+    triggerTimeText: formatInZone(inst.triggerTime, timezone, 'yyyy-MM-dd HH:mm:ss'),
     owner: inst.owner,
     creatorName: snap.flow.creatorName,
     doAs: snap.flow.doAs,
@@ -66,7 +70,10 @@ export function compileInstance(inst: FlowInstance): CachedInstance {
 export class InstanceCache {
   private readonly entries = new Map<string, CachedInstance>();
 
-  constructor(private readonly max = 2_000) {}
+  constructor(
+    private readonly timezone: string,
+    private readonly max = 2_000,
+  ) {}
 
   /** The instance's immutable part, read through the decision's own transaction when not cached. */
   async get(id: string, tx: EngineTx): Promise<CachedInstance> {
@@ -78,7 +85,7 @@ export class InstanceCache {
     }
     const inst = await tx.instanceDetails(id);
     if (!inst) throw new Error(`flow instance ${id} not found`);
-    const compiled = compileInstance(inst);
+    const compiled = compileInstance(inst, this.timezone);
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(id, compiled);
     return compiled;

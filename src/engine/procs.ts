@@ -96,6 +96,8 @@ function signal(target: number, sig: NodeJS.Signals): void {
 
 /** Attempts that ran longer than this get a full /proc scan at their end (pids may have wrapped around). */
 const FULL_SCAN_AFTER_MS = 5_000;
+/** Pids made since the leader read one by one rather than by listing /proc. */
+const FEW_PIDS = 64;
 
 /**
  * SIGKILLs every process whose environment holds `entry` (NAME=value) exactly: what is left of an attempt
@@ -114,7 +116,11 @@ export function killMarkedSince(entry: string, leaderPid: number, startedMs: num
   const full = !(last > 0) || Date.now() - startedMs >= FULL_SCAN_AFTER_MS;
   const wrapped = last < leaderPid;
   const killed: number[] = [];
-  for (const pid of numericEntries()) {
+  // The common case costs one read: nothing made since the leader, or a few pids read one by one.
+  if (!full && last === leaderPid) return killed;
+  const candidates =
+    !full && !wrapped && last - leaderPid <= FEW_PIDS ? Array.from({ length: last - leaderPid }, (_, i) => leaderPid + 1 + i) : numericEntries();
+  for (const pid of candidates) {
     if (pid === process.pid) continue;
     if (!full && (wrapped ? pid < leaderPid && pid > last : pid < leaderPid || pid > last)) continue;
     if (!environHas(pid, want)) continue;

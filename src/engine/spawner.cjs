@@ -93,6 +93,13 @@ function killMarked(marker, leaderPid, startedMs) {
   }
   const full = !(last > 0) || Date.now() - startedMs >= FULL_SCAN_AFTER_MS;
   const wrapped = last < leaderPid;
+  // The common case costs one read: no process at all was made since the leader (a task that forks
+  // nothing), or only a few, which are read one by one instead of listing /proc.
+  if (!full && last === leaderPid) return;
+  if (!full && !wrapped && last - leaderPid <= FEW_PIDS) {
+    for (let pid = leaderPid + 1; pid <= last; pid++) if (pid !== process.pid) killIfMarked(pid, entry);
+    return;
+  }
   let names;
   try {
     names = readdirSync('/proc');
@@ -105,22 +112,29 @@ function killMarked(marker, leaderPid, startedMs) {
     const pid = Number(name);
     if (pid === process.pid) continue;
     if (!full && (wrapped ? pid < leaderPid && pid > last : pid < leaderPid || pid > last)) continue;
-    let env;
-    try {
-      env = readFileSync(`/proc/${name}/environ`);
-    } catch {
-      continue; // gone, or another user's
-    }
-    for (let i = env.indexOf(entry); i !== -1; i = env.indexOf(entry, i + 1)) {
-      const end = i + entry.length;
-      if ((i === 0 || env[i - 1] === 0) && (end === env.length || env[end] === 0)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-        break;
+    killIfMarked(pid, entry);
+  }
+}
+
+/** Pids made since the leader read one by one rather than by listing /proc. */
+const FEW_PIDS = 64;
+
+function killIfMarked(pid, entry) {
+  let env;
+  try {
+    env = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return; // gone, or another user's
+  }
+  for (let i = env.indexOf(entry); i !== -1; i = env.indexOf(entry, i + 1)) {
+    const end = i + entry.length;
+    if ((i === 0 || env[i - 1] === 0) && (end === env.length || env[end] === 0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
       }
+      return;
     }
   }
 }

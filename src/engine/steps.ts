@@ -35,6 +35,7 @@ export interface ClaimedAttempt {
   renderedCmd: string;
   params: Map<string, string>;
   triggerTime: number;
+  triggerTimeText: string;
 }
 
 /** An attempt's end waiting to be committed (kept until it is: never dropped on a store error). */
@@ -53,6 +54,8 @@ export interface PendingEnd {
   recovered?: { killed: number[] };
   /** Removes the attempt's working directory (after the commit: the successor is spawned first). */
   cleanUp?: () => void;
+  /** The process group it ran as, recorded with the end (when not recorded while it ran). */
+  process?: { pid: number; pgid: number; procStart: string | null };
 }
 
 export interface EndedTask {
@@ -115,18 +118,17 @@ export async function commitEnds(ctx: StepContext, ends: PendingEnd[], now: numb
 }
 
 async function commitEnd(ctx: StepContext, tx: EngineTx, end: PendingEnd, now: number, r: StepResult): Promise<void> {
-  const [task] = await tx.tasks([end.taskInstanceId]);
-  if (!task || task.status !== 'RUNNING' || task.runNum !== end.runNum) {
+  const state = await tx.endState(end.taskInstanceId, end.runNum);
+  const task = state?.task;
+  if (!state || !task || task.status !== 'RUNNING' || task.runNum !== end.runNum) {
     r.stale.push({ end, why: task ? `task instance is ${task.status} at attempt ${task.runNum}` : 'task instance is gone' });
     return;
   }
-  const owner = await tx.openAttemptOwner(end.taskInstanceId, end.runNum);
-  if (owner !== end.ownerEngineId) {
-    r.stale.push({ end, why: owner === null ? 'the attempt was closed already' : `the attempt belongs to engine ${owner}` });
+  if (state.owner !== end.ownerEngineId) {
+    r.stale.push({ end, why: state.owner === null ? 'the attempt was closed already' : `the attempt belongs to engine ${state.owner}` });
     return;
   }
-  const inst = await tx.instance(task.instanceId);
-  if (!inst) throw new Error(`flow instance ${task.instanceId} of task instance ${task.id} not found`);
+  const inst = state.instance;
   const ci = await ctx.cache.get(inst.id, tx);
   const def = ci.def(ci.taskIdOf(task.nodeId));
   const priorFailures = isFailedAttempt(end.result.status) ? await tx.failedAttempts(task.id) : 0;
@@ -147,6 +149,7 @@ async function commitEnd(ctx: StepContext, tx: EngineTx, end: PendingEnd, now: n
       runNum: end.runNum,
       ownerEngineId: end.ownerEngineId,
       result: end.result,
+      process: end.process ?? null,
       logTail: end.logTail,
       logTailAtLineStart: end.logTailAtLineStart,
       policy: def,
@@ -235,7 +238,7 @@ function prepareStart(ctx: StepContext, ci: CachedInstance, taskId: number, task
     timezone: tz,
     javaDate: javaDateBySecond,
   });
-  const claimed: ClaimedAttempt = { taskInstanceId, instanceId: ci.id, flowId: ci.flowId, taskId, runNum, def, renderedCmd, params: resolved.values, triggerTime: ci.triggerTime };
+  const claimed: ClaimedAttempt = { taskInstanceId, instanceId: ci.id, flowId: ci.flowId, taskId, runNum, def, renderedCmd, params: resolved.values, triggerTime: ci.triggerTime, triggerTimeText: ci.triggerTimeText };
   return { runNum, banner, claimed };
 }
 

@@ -3,7 +3,7 @@
 // the query files. Shared by every adapter; nothing here opens a connection.
 // Integer columns are declared `number`; bigint columns may arrive as strings from some drivers (pg), so
 // row mappers pass them through Number(). Times are epoch ms, booleans 0/1, JSON columns are text.
-import type { Compilable, CompiledQuery, DatabaseConnection, Driver, Generated, Kysely, QueryResult, Transaction } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type DatabaseConnection, type Driver, type Generated, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import type { StoreEvent } from './store.js';
 
 export interface CountersTable {
@@ -317,6 +317,13 @@ export async function reserveUpTo(trx: Tx, name: 'flow' | 'task', value: number)
     .where('name', '=', name)
     .execute();
 }
+
+/**
+ * The conditions of the partial indexes, as literals: SQLite uses a partial index only for a query that
+ * repeats its WHERE term, which a bound parameter does not.
+ */
+export const CLAIMABLE = sql<boolean>`t.status in ('READY', 'RERUN')`;
+export const ATTEMPT_OPEN = sql<boolean>`a.status = 'RUNNING'`;
 
 /** Escapes LIKE wildcards so user text matches literally (used with `escape '\'`). */
 export function likeContains(text: string): string {

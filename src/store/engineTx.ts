@@ -5,7 +5,7 @@
 import type { ClaimCandidate, InstanceRow, TaskRow } from '../domain/plan.js';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
 import type { Claimable, EngineTx } from './engineTypes.js';
-import { compiledOnce, num, type Ctx, type QueryRunner } from './db.js';
+import { ATTEMPT_OPEN, CLAIMABLE, compiledOnce, num, type Ctx, type QueryRunner } from './db.js';
 import { toFlowInstance } from './flowInstances.js';
 import { applyTransitions } from './transitions.js';
 
@@ -40,8 +40,13 @@ const selectInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').s
 const selectInstanceDetails = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')));
 /** Shape: the number of ids. */
 const selectTasks = compiledOnce((db, v, shape) => db.selectFrom('task_instances').select(ROW_COLUMNS).where('id', 'in', slots('id', Number(shape), v)));
-const selectOwner = compiledOnce((db, v) =>
-  db.selectFrom('attempts').select('engine_id').where('task_instance_id', '=', v('id')).where('run_num', '=', v('runNum')).where('status', '=', 'RUNNING'),
+const selectEndState = compiledOnce((db, v) =>
+  db
+    .selectFrom('task_instances as t')
+    .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
+    .leftJoin('attempts as a', (j) => j.onRef('a.task_instance_id', '=', 't.id').on('a.run_num', '=', v('runNum')).on(ATTEMPT_OPEN))
+    .select(['t.id', 't.flow_instance_id', 't.node_id', 't.task_name', 't.status', 't.run_num', 't.waiting_on', 'a.engine_id', 'fi.flow_id', 'fi.status as instance_status'])
+    .where('t.id', '=', v('id')),
 );
 const countFailed = compiledOnce((db, v) =>
   db
@@ -81,14 +86,18 @@ const selectNextInstance = compiledOnce((db, v) =>
     .orderBy('w.seq')
     .limit(1),
 );
-// Partial index task_instances_claim_idx (due_at, ord) WHERE status IN ('READY', 'RERUN').
+// Partial index task_instances_claim_idx (due_at, ord) WHERE status IN ('READY', 'RERUN'): the status
+// test is written as literals (SQLite uses a partial index only when the query repeats its condition, and
+// a bound parameter does not), and the cross join keeps task_instances the outer loop, so the index gives
+// the rows in claim order without a sort however many instances run.
 const selectClaimable = compiledOnce((db, v) =>
   db
     .selectFrom('task_instances as t')
-    .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
+    .crossJoin('flow_instances as fi')
     .select(['t.id', 't.flow_instance_id', 't.node_id', 't.task_name', 't.status', 't.run_num', 't.waiting_on', 't.due_at', 't.task_id', 'fi.flow_id'])
-    .where('t.status', 'in', ['READY', 'RERUN'])
+    .where(CLAIMABLE)
     .where('t.due_at', '<=', v('now'))
+    .whereRef('fi.id', '=', 't.flow_instance_id')
     .where('fi.status', '=', 'RUNNING')
     .orderBy('t.due_at')
     .orderBy('t.ord')
@@ -113,8 +122,10 @@ export function engineTxOn(ctx: Ctx, conn: QueryRunner): EngineTx {
       }
       return ids.map((id) => byId.get(id)).filter((r): r is TaskRow => r !== undefined);
     },
-    async openAttemptOwner(id, runNum) {
-      return (await selectOwner(ctx, conn, '', { id, runNum })).rows[0]?.engine_id ?? null;
+    async endState(id, runNum) {
+      const r = (await selectEndState(ctx, conn, '', { id, runNum })).rows[0];
+      if (!r) return null;
+      return { task: toRow(r), owner: r.engine_id ?? null, instance: { id: r.flow_instance_id, flowId: num(r.flow_id), status: r.instance_status as FlowInstanceStatus } };
     },
     async failedAttempts(id) {
       return Number((await countFailed(ctx, conn, '', { id })).rows[0]?.n ?? 0);

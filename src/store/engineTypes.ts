@@ -44,8 +44,11 @@ export interface EngineTx {
   instanceDetails(id: string): Promise<FlowInstance | null>;
   /** Task instances by id (missing ids are left out), in the order asked. */
   tasks(ids: readonly string[]): Promise<TaskRow[]>;
-  /** The owner of attempt runNum of a task instance while it is open; null once closed (or never opened). */
-  openAttemptOwner(taskInstanceId: string, runNum: number): Promise<string | null>;
+  /**
+   * What an attempt's end depends on, in one read: the task instance, the owner of its attempt runNum
+   * while that attempt is open (null once closed), and its flow instance. Null when the task is gone.
+   */
+  endState(taskInstanceId: string, runNum: number): Promise<{ task: TaskRow; owner: string | null; instance: InstanceRow } | null>;
   /** FAIL, TIMEOUT and LOST attempts of a task instance. */
   failedAttempts(taskInstanceId: string): Promise<number>;
   /** Whether a task instance of the instance, other than `except`, has one of `statuses`. */

@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
 import type { AttemptStatus } from '../domain/types.js';
 import type { EngineRecord, OpenAttempt } from './engineTypes.js';
-import { num, numOrNull, type Ctx, type EnginesTable } from './db.js';
+import { ATTEMPT_OPEN, num, numOrNull, type Ctx, type EnginesTable } from './db.js';
 
 const toEngine = (r: Selectable<EnginesTable>): EngineRecord => ({
   id: r.id,
@@ -73,7 +73,7 @@ export async function listEngines(ctx: Ctx): Promise<EngineRecord[]> {
     .selectFrom('engines')
     .selectAll()
     .where((eb) =>
-      eb.or([eb('state', '=', 'live'), eb.exists(eb.selectFrom('attempts as a').select('a.run_num').whereRef('a.engine_id', '=', 'engines.id').where('a.status', '=', 'RUNNING'))]),
+      eb.or([eb('state', '=', 'live'), eb.exists(eb.selectFrom('attempts as a').select('a.run_num').whereRef('a.engine_id', '=', 'engines.id').where(ATTEMPT_OPEN))]),
     )
     .orderBy('started_at')
     .execute();
@@ -90,7 +90,7 @@ export async function listOpenAttemptsOf(ctx: Ctx, engineId: string): Promise<Op
     .selectAll('a')
     .select(['t.flow_instance_id', 't.status as task_status', 't.run_num as task_run_num', 'fi.status as instance_status', 'fi.flow_id'])
     .where('a.engine_id', '=', engineId)
-    .where('a.status', '=', 'RUNNING')
+    .where(ATTEMPT_OPEN)
     .orderBy('a.started_at')
     .execute();
   return rows.map((r) => ({

@@ -8,7 +8,7 @@ import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowInstance, TriggerKind } from '../domain/types.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
-import { allocateOn, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
+import { allocateOn, CLAIMABLE, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { lockRefusal } from './flowGuards.js';
 
 export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance {
@@ -326,12 +326,12 @@ export async function nextWakeAt(ctx: Ctx, now: number): Promise<number | null> 
     .where('due_at', '>', now)
     .executeTakeFirst();
   const retry = await ctx.db
-    .selectFrom('task_instances')
-    .select('due_at')
-    .where('status', 'in', ['READY', 'RERUN'])
-    .where('due_at', '>', now)
-    .orderBy('due_at')
-    .orderBy('ord')
+    .selectFrom('task_instances as t')
+    .select('t.due_at')
+    .where(CLAIMABLE)
+    .where('t.due_at', '>', now)
+    .orderBy('t.due_at')
+    .orderBy('t.ord')
     .limit(1)
     .executeTakeFirst();
   const times = [inst?.m, retry?.due_at].filter((m): m is number => m !== null && m !== undefined).map(num);
@@ -357,9 +357,10 @@ export async function listStalledInstances(ctx: Ctx, limit: number): Promise<str
 export async function hasClaimableTasks(ctx: Ctx, now: number): Promise<boolean> {
   const r = await ctx.db
     .selectFrom('task_instances as t')
-    .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
+    .crossJoin('flow_instances as fi')
     .select('t.id')
-    .where('t.status', 'in', ['READY', 'RERUN'])
+    .where(CLAIMABLE)
+    .whereRef('fi.id', '=', 't.flow_instance_id')
     .where('t.due_at', '<=', now)
     .where('fi.status', '=', 'RUNNING')
     .limit(1)

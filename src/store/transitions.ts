@@ -110,7 +110,16 @@ const insertTaskEvent = compiledOnce((db, v) =>
 const closeAttempt = compiledOnce((db, v) =>
   db
     .updateTable('attempts')
-    .set({ status: v('status'), ended_at: v('at'), exit_code: v('exitCode'), signal: v('signal') })
+    .set((eb) => ({
+      status: v('status'),
+      ended_at: v('at'),
+      exit_code: v('exitCode'),
+      signal: v('signal'),
+      // A short attempt's process group is recorded with its end (recorded while it ran: kept).
+      pid: eb.fn.coalesce('pid', eb.val(v('pid'))),
+      pgid: eb.fn.coalesce('pgid', eb.val(v('pgid'))),
+      proc_start: eb.fn.coalesce('proc_start', eb.val(v('procStart'))),
+    }))
     .where('task_instance_id', '=', v('id'))
     .where('run_num', '=', v('runNum'))
     .where('status', '=', 'RUNNING')
@@ -148,7 +157,11 @@ const unblock = compiledOnce((db, v) =>
 async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, engineId: string | null): Promise<void> {
   const f = m.finish;
   if (f) {
-    const r = await closeAttempt(ctx, conn, '', { id: m.id, runNum: f.runNum, at, status: f.status, exitCode: f.exitCode, signal: f.signal, engineId: f.engineId });
+    const p = f.process ?? null;
+    const r = await closeAttempt(ctx, conn, '', {
+      id: m.id, runNum: f.runNum, at, status: f.status, exitCode: f.exitCode, signal: f.signal, engineId: f.engineId,
+      pid: p?.pid ?? null, pgid: p?.pgid ?? null, procStart: p?.procStart ?? null,
+    });
     if (Number(r.numAffectedRows ?? 0) === 0) throw new StaleError(`attempt ${f.runNum} of task instance ${m.id} is not open for engine ${f.engineId}`);
     await appendLogIn(ctx, conn, m.id, f.runNum, f.logTail);
   }

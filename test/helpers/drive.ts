@@ -14,7 +14,7 @@ export function driver(store: Store, engineId = ENGINE) {
   const ctx: StepContext = {
     store,
     config: testConfig({ hostName: 'h' }),
-    cache: new InstanceCache(),
+    cache: new InstanceCache('UTC'),
     engineId: () => engineId,
     freeSlots: () => slots,
   };

@@ -182,7 +182,7 @@ export function describeEngineStoreContract(name: string, factory: () => Promise
       const { inst, tis } = await running(2);
       await apply({ tasks: [{ id: tis[0].id, instanceId: inst.id, from: 'READY', to: 'SKIP', dueAt: null }] });
       expect(await store.listStalledInstances(10)).toEqual([inst.id]);
-      const ctx = { store, config: testConfig(), cache: new InstanceCache(), engineId: () => 'e1', freeSlots: () => 0 };
+      const ctx = { store, config: testConfig(), cache: new InstanceCache('UTC'), engineId: () => 'e1', freeSlots: () => 0 };
       const r = await settleStalled(ctx, inst.id, T0 + 1);
       expect(r.instancesEnded).toEqual([{ id: inst.id, flowId: inst.flowId, status: 'INTERNAL_ERROR', reason: `no task can run: ${tis[1].nodeId}=INIT (waiting on 1)` }]);
       expect((await store.listTaskInstances(inst.id)).map((t) => t.status)).toEqual(['SKIP', 'SKIP']);
