@@ -65,7 +65,9 @@ function processCpuMs(pid: number): number {
 }
 
 async function startChild(args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  // BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], {
     cwd: path.resolve(import.meta.dirname, '..'),
     env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -53,7 +53,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);
-  if (opts.logger) installAccessLog(app);
+  if (opts.logger) {
+    // Below info nothing of the access line is written: its hooks are not installed at all.
+    if ((app.log as unknown as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) installAccessLog(app);
+  }
   const versionOf = (req: FastifyRequest): VersionSpec =>
     req.routeOptions?.config?.version ?? versions.find((v) => req.url.startsWith(v.prefix)) ?? V2_1;
 

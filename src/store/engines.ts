@@ -4,9 +4,9 @@
 // and for recovery, and the store's own id.
 import type { Selectable } from 'kysely';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
-import type { AttemptStatus } from '../domain/types.js';
 import type { EngineRecord, OpenAttempt } from './engineTypes.js';
 import { ATTEMPT_OPEN, num, numOrNull, type Ctx, type EnginesTable } from './db.js';
+import { toAttempt } from './taskInstances.js';
 
 const toEngine = (r: Selectable<EnginesTable>): EngineRecord => ({
   id: r.id,
@@ -94,18 +94,7 @@ export async function listOpenAttemptsOf(ctx: Ctx, engineId: string): Promise<Op
     .orderBy('a.started_at')
     .execute();
   return rows.map((r) => ({
-    taskInstanceId: r.task_instance_id,
-    runNum: r.run_num,
-    status: r.status as AttemptStatus,
-    startedAt: num(r.started_at),
-    endedAt: numOrNull(r.ended_at),
-    host: r.host,
-    engineId: r.engine_id,
-    pid: r.pid,
-    pgid: r.pgid,
-    procStart: r.proc_start,
-    exitCode: r.exit_code,
-    signal: r.signal,
+    ...toAttempt(r),
     flowInstanceId: r.flow_instance_id,
     flowId: num(r.flow_id),
     instanceStatus: r.instance_status as FlowInstanceStatus,
