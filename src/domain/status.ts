@@ -86,10 +86,6 @@ export function isCancellable(s: FlowInstanceStatus): boolean {
 export function isPassThrough(s: TaskInstanceStatus): boolean {
   return s === 'SUCCESS' || s === 'SKIP';
 }
-/** A task instance that may still start a process. */
-export function isPending(s: TaskInstanceStatus): boolean {
-  return s === 'INIT' || s === 'READY' || s === 'RERUN';
-}
 export function isFailed(s: TaskInstanceStatus): boolean {
   return s === 'FAIL' || s === 'TIMEOUT';
 }

@@ -126,11 +126,6 @@ export class Attempts {
     for (const l of this.live.values()) l.launched.proc.kill(reason);
   }
 
-  /** Live attempts (key, instance id): for the engine's check of its own attempts against the store. */
-  list(): Array<{ key: string; instanceId: string; ownerEngineId: string }> {
-    return [...this.live].map(([key, l]) => ({ key, instanceId: l.claimed.instanceId, ownerEngineId: l.ownerEngineId }));
-  }
-
   /** A new identity (after a lost lease): the attempts still live are no longer ours to commit. */
   disown(): void {
     for (const l of this.live.values()) l.ownerEngineId = '';

@@ -176,11 +176,6 @@ export class Engine {
     return this.loop.describe();
   }
 
-  /** Nothing to do right now (tests and the simulator wait for it). */
-  idle(): boolean {
-    return this.loop.idle() && this.pendingEnds.size === 0 && this.recovering.size === 0;
-  }
-
   // ---- wake-ups: what says when to decide ------------------------------------------------------------
 
   private onStoreEvent(e: StoreEvent): void {

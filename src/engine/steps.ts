@@ -100,8 +100,7 @@ export async function startFlow(ctx: StepContext, flowId: number, now: number): 
     const openSample = roots.length === 0 ? await tx.sampleTasks(inst.id, OPEN, 5) : [];
     const plan = planStart({ instance: inst, roots, anyOpen: openSample.length > 0, openSample }, now);
     await tx.apply(plan, now, ctx.engineId());
-    noteEnds(r, plan);
-    if (r.instancesEnded.length > 0) r.flowsToPump.push(flowId);
+    noteEnds(r, plan); // an instance ended at once frees its flow (noteEnds pumps it)
     await claimWithin(ctx, tx, now, r);
     return r;
   });

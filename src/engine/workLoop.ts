@@ -37,7 +37,6 @@ export class WorkLoop {
   private timer: unknown = null;
   private timerAt = Infinity;
   private stopped = false;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly clock: Clock,
@@ -64,10 +63,6 @@ export class WorkLoop {
     this.kick();
   }
 
-  has(key: string): boolean {
-    return this.items.has(key) || this.running === key || this.again.has(key);
-  }
-
   /** Nothing pending or running (items waiting for their backoff count as pending). */
   idle(): boolean {
     return this.items.size === 0 && this.running === null && this.again.size === 0;
@@ -88,11 +83,6 @@ export class WorkLoop {
     return `${this.running ? `running ${this.running}; ` : ''}${items.join(', ') || 'nothing pending'}`;
   }
 
-  whenIdle(): Promise<void> {
-    if (this.idle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
   /** Runs nothing more (the item in progress finishes). */
   stop(): void {
     this.stopped = true;
@@ -100,7 +90,6 @@ export class WorkLoop {
     this.again.clear();
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
-    this.notifyIdle();
   }
 
   private kick(): void {
@@ -154,7 +143,6 @@ export class WorkLoop {
       this.draining = false;
     }
     this.armForBackoff();
-    if (this.idle()) this.notifyIdle();
   }
 
   /** Items waiting out a backoff: wake up when the first is due. */
@@ -169,11 +157,5 @@ export class WorkLoop {
       this.timerAt = Infinity;
       this.kick();
     }, Math.max(0, at - this.clock.now()));
-  }
-
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
   }
 }

@@ -352,18 +352,3 @@ export async function listStalledInstances(ctx: Ctx, limit: number): Promise<str
     .execute();
   return rows.map((r) => r.id);
 }
-
-// Reads: whether a READY (or due RERUN) task_instances row of a RUNNING instance exists. Guard: none.
-export async function hasClaimableTasks(ctx: Ctx, now: number): Promise<boolean> {
-  const r = await ctx.db
-    .selectFrom('task_instances as t')
-    .crossJoin('flow_instances as fi')
-    .select('t.id')
-    .where(CLAIMABLE)
-    .whereRef('fi.id', '=', 't.flow_instance_id')
-    .where('t.due_at', '<=', now)
-    .where('fi.status', '=', 'RUNNING')
-    .limit(1)
-    .executeTakeFirst();
-  return r !== undefined;
-}

@@ -92,7 +92,6 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     listFlowsWithDueInstances: (now) => instances.listFlowsWithDueInstances(ctx, now),
     nextWakeAt: (now) => instances.nextWakeAt(ctx, now),
     listStalledInstances: (limit) => instances.listStalledInstances(ctx, limit),
-    hasClaimableTasks: (now) => instances.hasClaimableTasks(ctx, now),
     getFlowInstanceById: (id) => instances.getFlowInstanceById(ctx, id),
     getTaskInstanceById: (id) => taskInstances.getTaskInstanceById(ctx, id),
     recordAttemptProcess: (taskInstanceId, runNum, p) => taskInstances.recordAttemptProcess(ctx, taskInstanceId, runNum, p),

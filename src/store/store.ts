@@ -197,8 +197,6 @@ export interface Store {
   nextWakeAt(now: number): Promise<number | null>;
   /** RUNNING instances none of whose task instances is READY, RUNNING or RERUN (at most `limit`). */
   listStalledInstances(limit: number): Promise<string[]>;
-  /** Whether some task instance is READY, or RERUN and due at `now`, in a RUNNING instance. */
-  hasClaimableTasks(now: number): Promise<boolean>;
   /** A flow instance by id in any organization (engine side: the engine serves every org). */
   getFlowInstanceById(id: string): Promise<FlowInstance | null>;
   /** A task instance by id in any organization (engine side). */

@@ -5,21 +5,11 @@
 // progress, fails, so a crashed engine changes nothing more. It also counts calls in flight, so that the
 // simulator knows when everything has settled.
 import type { EngineTx, Store } from '../../src/store/store.js';
+import { WRITES } from '../helpers/failingStore.js';
 import type { Random } from './random.js';
 
 export type FaultMode = 'before' | 'inside' | 'after';
 
-const WRITES = new Set([
-  'engineTx',
-  'createFlowInstance',
-  'cancelInstance',
-  'appendLog',
-  'recordAttemptProcess',
-  'registerEngine',
-  'renewEngineLease',
-  'expireEngine',
-  'stopEngine',
-]);
 
 function storeError(rand: Random): Error {
   const kind = rand.int(0, 2);

@@ -83,7 +83,6 @@ export function describeEngineStoreContract(name: string, factory: () => Promise
       await apply({ tasks: [{ id: a, instanceId: tis[0].flowInstanceId, from: 'RUNNING', to: 'RERUN', dueAt: T0 + 1000, exitCode: 1, isTimeout: true, finish: { runNum: 1, engineId: 'e1', status: 'TIMEOUT', exitCode: 1, signal: null, logTail: '' } }] }, T0 + 5);
       expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RERUN', nextRunAt: T0 + 1000, dueAt: T0 + 1000, endedAt: null, isTimeout: true, exitCode: 1 });
       expect(await store.nextWakeAt(T0 + 5)).toBe(T0 + 1000);
-      expect(await store.hasClaimableTasks(T0 + 999)).toBe(false);
       expect((await drive.claim(T0 + 999, 4)).started).toEqual([]);
       const r = await drive.claim(T0 + 1000, 4);
       expect(r.started.map((s) => [s.taskInstanceId, s.runNum])).toEqual([[a, 2]]);
