@@ -110,6 +110,9 @@ export async function startFlow(ctx: StepContext, flowId: number, now: number): 
 export async function commitEnds(ctx: StepContext, ends: PendingEnd[], now: number): Promise<StepResult> {
   return ctx.store.engineTx(async (tx) => {
     const r = emptyResult();
+    // Several ends: their instances are locked first, all at once in id order, so that two engines'
+    // batches of ends never lock two instances in opposite orders (one end locks its own in endState).
+    if (ends.length > 1) await tx.lockInstancesOf(ends.map((e) => e.taskInstanceId));
     for (const end of ends) await commitEnd(ctx, tx, end, now, r);
     await claimWithin(ctx, tx, now, r);
     return r;

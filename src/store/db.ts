@@ -214,6 +214,14 @@ export interface DB {
 
 /** What differs between backends; everything else is shared Kysely builder code. */
 export interface StoreDialect {
+  /** Which backend: a few statements (row locks, sequences) exist on PostgreSQL only. */
+  kind: 'sqlite' | 'postgres';
+  /**
+   * `n` new instance seqs (they order a flow's instances; unique, increasing per caller, not dense).
+   * SQLite: a block of the counters row (the write lock serializes). PostgreSQL: a sequence, so that no
+   * counter row is hot across concurrent triggers.
+   */
+  allocateSeq(conn: QueryRunner, n: number): Promise<number[]>;
   /** True when `err` is a unique / primary key violation (mapped to DuplicateKeyError). */
   isUniqueViolation(err: unknown): boolean;
   /**
@@ -322,6 +330,15 @@ export async function reserveUpTo(trx: Tx, name: 'flow' | 'task', value: number)
  * The conditions of the partial indexes, as literals: SQLite uses a partial index only for a query that
  * repeats its WHERE term, which a bound parameter does not.
  */
+/**
+ * Row locks for reads whose rows a decision depends on (PostgreSQL: several connections write at once;
+ * SQLite: a transaction is the only writer, so a read is as good as a lock and the clause does not exist).
+ */
+export function locking<Q extends { forUpdate(of?: any): Q; forKeyShare(of?: any): Q }>(q: Q, kind: StoreDialect['kind'], mode: 'update' | 'keyShare', of?: string[]): Q {
+  if (kind !== 'postgres') return q;
+  return mode === 'update' ? q.forUpdate(of as never) : q.forKeyShare(of as never);
+}
+
 export const CLAIMABLE = sql<boolean>`t.status in ('READY', 'RERUN')`;
 export const ATTEMPT_OPEN = sql<boolean>`a.status = 'RUNNING'`;
 
@@ -345,14 +362,14 @@ class Slot {
  */
 export function compiledOnce<O>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  build: (db: Kysely<DB>, v: (key: string) => any, shape: string) => Compilable<O>,
+  build: (db: Kysely<DB>, v: (key: string) => any, shape: string, kind: StoreDialect['kind']) => Compilable<O>,
 ): (ctx: Ctx, runner: QueryRunner, shape: string, values: Record<string, unknown>) => Promise<QueryResult<O>> {
   const cache = new WeakMap<StoreDialect, Map<string, CompiledQuery<O>>>();
   return (ctx, runner, shape, values) => {
     let byShape = cache.get(ctx.dialect);
     if (!byShape) cache.set(ctx.dialect, (byShape = new Map()));
     let q = byShape.get(shape);
-    if (!q) byShape.set(shape, (q = build(ctx.db, (key) => new Slot(key), shape).compile()));
+    if (!q) byShape.set(shape, (q = build(ctx.db, (key) => new Slot(key), shape, ctx.dialect.kind).compile()));
     const parameters = q.parameters.map((p) => {
       if (!(p instanceof Slot)) return p;
       const value = values[p.key];

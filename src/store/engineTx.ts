@@ -5,7 +5,8 @@
 import type { ClaimCandidate, InstanceRow, TaskRow } from '../domain/plan.js';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
 import type { Claimable, EngineTx } from './engineTypes.js';
-import { ATTEMPT_OPEN, CLAIMABLE, compiledOnce, num, type Ctx, type QueryRunner } from './db.js';
+import { sql } from 'kysely';
+import { ATTEMPT_OPEN, CLAIMABLE, compiledOnce, locking, num, type Ctx, type QueryRunner } from './db.js';
 import { toFlowInstance } from './flowInstances.js';
 import { applyTransitions } from './transitions.js';
 
@@ -36,17 +37,31 @@ const ROW_COLUMNS = ['id', 'flow_instance_id', 'node_id', 'task_name', 'status',
 const slots = (prefix: string, n: number, v: (k: string) => unknown) => Array.from({ length: n }, (_, i) => v(`${prefix}${i}`) as string);
 const valuesOf = (prefix: string, list: readonly string[]) => Object.fromEntries(list.map((x, i) => [`${prefix}${i}`, x]));
 
-const selectInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').select(['id', 'flow_id', 'status']).where('id', '=', v('id')));
+// Row locks (PostgreSQL; SQLite has one writer at a time): a decision about an instance as a whole (an
+// attempt's end, a stall) locks its flow_instances row FOR UPDATE first, and a claim takes the rows it
+// claims FOR UPDATE SKIP LOCKED with their instance FOR SHARE SKIP LOCKED. So the reads an instance's
+// end is decided on ("is anything else active?") cannot be overtaken by a claim of another process, and
+// claims of several workers never wait on one another. Lock order is always flow, instance, task.
+const selectInstance = compiledOnce((db, v, _shape, kind) => locking(db.selectFrom('flow_instances').select(['id', 'flow_id', 'status']).where('id', '=', v('id')), kind, 'update'));
 const selectInstanceDetails = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')));
 /** Shape: the number of ids. */
 const selectTasks = compiledOnce((db, v, shape) => db.selectFrom('task_instances').select(ROW_COLUMNS).where('id', 'in', slots('id', Number(shape), v)));
-const selectEndState = compiledOnce((db, v) =>
-  db
+const selectEndState = compiledOnce((db, v, _shape, kind) =>
+  locking(db
     .selectFrom('task_instances as t')
     .innerJoin('flow_instances as fi', 'fi.id', 't.flow_instance_id')
     .leftJoin('attempts as a', (j) => j.onRef('a.task_instance_id', '=', 't.id').on('a.run_num', '=', v('runNum')).on(ATTEMPT_OPEN))
     .select(['t.id', 't.flow_instance_id', 't.node_id', 't.task_name', 't.status', 't.run_num', 't.waiting_on', 'a.engine_id', 'fi.flow_id', 'fi.status as instance_status'])
-    .where('t.id', '=', v('id')),
+    .where('t.id', '=', v('id')), kind, 'update', ['fi']),
+);
+/** Shape: the number of ids. PostgreSQL only. */
+const lockInstances = compiledOnce((db, v, shape) =>
+  db
+    .selectFrom('flow_instances')
+    .select('id')
+    .where('id', 'in', db.selectFrom('task_instances').select('flow_instance_id').where('id', 'in', slots('id', Number(shape), v)))
+    .orderBy('id')
+    .forUpdate(),
 );
 const countFailed = compiledOnce((db, v) =>
   db
@@ -90,8 +105,8 @@ const selectNextInstance = compiledOnce((db, v) =>
 // test is written as literals (SQLite uses a partial index only when the query repeats its condition, and
 // a bound parameter does not), and the cross join keeps task_instances the outer loop, so the index gives
 // the rows in claim order without a sort however many instances run.
-const selectClaimable = compiledOnce((db, v) =>
-  db
+const selectClaimable = compiledOnce((db, v, _shape, kind) => {
+  const q = db
     .selectFrom('task_instances as t')
     .crossJoin('flow_instances as fi')
     .select(['t.id', 't.flow_instance_id', 't.node_id', 't.task_name', 't.status', 't.run_num', 't.waiting_on', 't.due_at', 't.task_id', 'fi.flow_id'])
@@ -101,8 +116,9 @@ const selectClaimable = compiledOnce((db, v) =>
     .where('fi.status', '=', 'RUNNING')
     .orderBy('t.due_at')
     .orderBy('t.ord')
-    .limit(v('limit')),
-);
+    .limit(v('limit'));
+  return kind === 'postgres' ? q.modifyEnd(sql.raw('for update of t skip locked for share of fi skip locked')) : q;
+});
 
 export function engineTxOn(ctx: Ctx, conn: QueryRunner): EngineTx {
   return {
@@ -126,6 +142,13 @@ export function engineTxOn(ctx: Ctx, conn: QueryRunner): EngineTx {
       const r = (await selectEndState(ctx, conn, '', { id, runNum })).rows[0];
       if (!r) return null;
       return { task: toRow(r), owner: r.engine_id ?? null, instance: { id: r.flow_instance_id, flowId: num(r.flow_id), status: r.instance_status as FlowInstanceStatus } };
+    },
+    async lockInstancesOf(ids) {
+      if (ctx.dialect.kind !== 'postgres' || ids.length === 0) return;
+      for (let i = 0; i < ids.length; i += IN_CHUNK) {
+        const chunk = ids.slice(i, i + IN_CHUNK);
+        await lockInstances(ctx, conn, String(chunk.length), valuesOf('id', chunk));
+      }
     },
     async failedAttempts(id) {
       return Number((await countFailed(ctx, conn, '', { id })).rows[0]?.n ?? 0);

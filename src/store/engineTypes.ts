@@ -49,6 +49,11 @@ export interface EngineTx {
    * while that attempt is open (null once closed), and its flow instance. Null when the task is gone.
    */
   endState(taskInstanceId: string, runNum: number): Promise<{ task: TaskRow; owner: string | null; instance: InstanceRow } | null>;
+  /**
+   * Locks the flow instances of these task instances, in instance id order (PostgreSQL; a no-op where
+   * transactions are serialized anyway): a decision over several instances takes their locks up front.
+   */
+  lockInstancesOf(taskInstanceIds: readonly string[]): Promise<void>;
   /** FAIL, TIMEOUT and LOST attempts of a task instance. */
   failedAttempts(taskInstanceId: string): Promise<number>;
   /** Whether a task instance of the instance, other than `except`, has one of `statuses`. */

@@ -2,14 +2,14 @@
 // edit lock columns (mapping and rule in SQL), why a guarded UPDATE of a flows row matched nothing, and
 // references between flows. Used by flows.ts and by flowInstances.ts (triggers, cancel); no writes here.
 // A read inside a writing transaction is as good as a lock on SQLite (BEGIN IMMEDIATE: one writer at a
-// time). A PostgreSQL adapter must lock what these checks read: the deleted or cancelled-for flows row
-// FOR UPDATE before its checks, referenced and triggered flows rows FOR KEY SHARE. The guarded UPDATEs
-// (Save, Enable, Disable) need nothing more: their WHERE is re-checked under the row lock.
+// time). On PostgreSQL what these checks read is locked: the deleted flows row FOR UPDATE before its
+// checks, referenced, triggered and cancelled-for flows rows FOR KEY SHARE (see `locking` in db.ts). The
+// guarded UPDATEs (Save, Enable, Disable) need nothing more: their WHERE is re-checked under the row lock.
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import { EditLockedError, FlowChangedError, invalid, StaleError } from '../domain/errors.js';
 import { lockHeldByOther } from '../domain/editLock.js';
 import type { EditLock, FlowRefNode } from '../domain/types.js';
-import { num, parseJson, type DB, type FlowsTable, type Tx } from './db.js';
+import { locking, num, parseJson, type DB, type FlowsTable, type StoreDialect, type Tx } from './db.js';
 
 /** The lock columns of a flows row as the domain's EditLock (null when free). */
 export function toEditLock(r: Pick<Selectable<FlowsTable>, 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'>): EditLock | null {
@@ -55,10 +55,12 @@ export async function refusal(trx: Tx, orgId: string, flowId: number, userId: st
 // Guard: every referenced flow exists in the org, else DomainError 'invalid' naming the first missing one.
 // With deleteFlow's referrersOf check this is the pair that keeps references from dangling: whichever of
 // a Save adding a reference and a Delete of its target commits second sees the other's write.
-export async function requireReferencedFlows(trx: Tx, orgId: string, refs: FlowRefNode[]): Promise<void> {
+export async function requireReferencedFlows(trx: Tx, kind: StoreDialect['kind'], orgId: string, refs: FlowRefNode[]): Promise<void> {
   if (refs.length === 0) return;
   const ids = [...new Set(refs.map((r) => Number(r.flowId)))];
-  const found = new Set((await trx.selectFrom('flows').select('id').where('org_id', '=', orgId).where('id', 'in', ids).execute()).map((r) => num(r.id)));
+    // FOR KEY SHARE on PostgreSQL: a Delete of a referenced flow waits for this Save (then sees the reference).
+  const rows = await locking(trx.selectFrom('flows').select('id').where('org_id', '=', orgId).where('id', 'in', ids), kind, 'keyShare').execute();
+  const found = new Set(rows.map((r) => num(r.id)));
   const k = refs.findIndex((r) => !found.has(Number(r.flowId)));
   if (k >= 0) throw invalid(`flows[${k}].flowId`, `Incorrect parameter: flows[${k}].flowId: referenced workflow ${refs[k].flowId} not found`);
 }

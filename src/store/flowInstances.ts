@@ -8,7 +8,7 @@ import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowInstance, TriggerKind } from '../domain/types.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
-import { allocateOn, CLAIMABLE, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
+import { CLAIMABLE, locking, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { lockRefusal } from './flowGuards.js';
 
 export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance {
@@ -159,8 +159,9 @@ const insertTaskRows = compiledOnce((db, v, shape) =>
   ),
 );
 
-const selectFlowLock = compiledOnce((db, v) =>
-  db.selectFrom('flows').select(['lock_user_id', 'lock_user_name', 'lock_expires_at']).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')),
+// FOR KEY SHARE on PostgreSQL: a trigger or cancel waits for a Delete of the flow and then finds it gone.
+const selectFlowLock = compiledOnce((db, v, _shape, kind) =>
+  locking(db.selectFrom('flows').select(['lock_user_id', 'lock_user_name', 'lock_expires_at']).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')), kind, 'keyShare'),
 );
 
 /** Why this create must fail alone (its flow gone, or locked by another user than the trigger's), or null. */
@@ -175,11 +176,11 @@ async function flowRefusal(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance):
  * the create's flow refused it. */
 async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | Error | null>> {
   // Seqs are taken in arrival order; a duplicate's stays unused (seqs order instances, they need not be dense).
-  const seq0 = await allocateOn(ctx, conn, 'flow_instance_seq', inputs.length);
+  const seqs = await ctx.dialect.allocateSeq(conn, inputs.length);
   const out: Array<FlowInstance | Error | null> = [];
   for (const [k, input] of inputs.entries()) {
     const i = input.instance;
-    const seq = seq0 + k;
+    const seq = seqs[k];
     const refused = await flowRefusal(ctx, conn, input);
     if (refused) {
       out.push(refused);

@@ -9,7 +9,7 @@ import { invalid, ReferencedError, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
 import type { FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
 import { lockAllows, lockRefusal, referrersOf, refusal, requireReferencedFlows, toEditLock } from './flowGuards.js';
-import { allocate, compiledOnce, likeContains, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
+import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
 // ---- row mapping ----
 
@@ -265,7 +265,7 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       .where((eb) => lockAllows(eb, userId, now))
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) throw await refusal(trx, orgId, flowId, userId, now, version);
-    await requireReferencedFlows(trx, orgId, u.flow.flowRefs);
+    await requireReferencedFlows(trx, ctx.dialect.kind, orgId, u.flow.flowRefs);
     if (u.deletedTaskIds.length > 0) {
       await trx.deleteFrom('tasks').where('flow_id', '=', flowId).where('id', 'in', u.deletedTaskIds).execute();
     }
@@ -335,12 +335,13 @@ export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock
 // still run; else StaleError naming what blocks it). A refusal deletes nothing.
 export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number, userId: string, now: number): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    const flow = await trx
-      .selectFrom('flows')
-      .select(['id', 'lock_user_id', 'lock_user_name', 'lock_expires_at'])
-      .where('id', '=', flowId)
-      .where('org_id', '=', orgId)
-      .executeTakeFirst();
+    // Locked first (PostgreSQL): a Save adding a reference to it, a trigger and an engine starting an
+    // instance of it each wait for this transaction, or it waits for theirs and then sees their writes.
+    const flow = await locking(
+      trx.selectFrom('flows').select(['id', 'lock_user_id', 'lock_user_name', 'lock_expires_at']).where('id', '=', flowId).where('org_id', '=', orgId),
+      ctx.dialect.kind,
+      'update',
+    ).executeTakeFirst();
     if (!flow) throw new StaleError(`flow ${flowId} not found`);
     const locked = lockRefusal(flowId, flow, userId, now);
     if (locked) throw locked;

@@ -21,7 +21,7 @@ import {
   type SqliteStatement,
 } from 'kysely';
 import type { Store } from './store.js';
-import { driverTransaction, type DB, type StoreDialect } from './db.js';
+import { allocateOn, driverTransaction, type DB, type StoreDialect } from './db.js';
 import { createKyselyStore, localEvents } from './kyselyStore.js';
 import { startCheckpointer, type Checkpointer } from './sqliteCheckpointer.js';
 
@@ -122,7 +122,12 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   const db = new Kysely<DB>({ dialect: sqliteDialect });
   const checkpoints = opts.filename === ':memory:' ? null : lazyCheckpointer(path.resolve(opts.filename), opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL');
   const dialect: StoreDialect = {
+    kind: 'sqlite',
     isUniqueViolation,
+    async allocateSeq(conn, n) {
+      const first = await allocateOn({ db, dialect }, conn, 'flow_instance_seq', n);
+      return Array.from({ length: n }, (_, i) => first + i);
+    },
     // Kysely initializes its driver lazily; migrate() below has run a query before anyone gets here.
     transaction: (fn) => driverTransaction(sqliteDialect.driver!, fn),
     // One connection and BEGIN IMMEDIATE: writers are already serialized, in and across processes.

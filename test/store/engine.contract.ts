@@ -162,6 +162,41 @@ export function describeEngineStoreContract(name: string, factory: () => Promise
       expect(started.filter((s) => s !== null)).toHaveLength(1);
     });
 
+    it('8 engines claiming at once take each ready task once, none past its free slots', async () => {
+      const { tis } = await running(20, T0, 'none');
+      const engines = Array.from({ length: 8 }, (_, i) => driver(store, `e${i}`));
+      const first = await Promise.all(engines.map((d) => d.claim(T0 + 1, 3)));
+      for (const r of first) expect(r.started.length).toBeLessThanOrEqual(3);
+      const rest = await driver(store, 'e9').claim(T0 + 2, 50);
+      const claimed = [...first.flatMap((r) => r.started), ...rest.started].map((s) => s.taskInstanceId);
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect([...claimed].sort()).toEqual(tis.map((t) => t.id).sort());
+      const after = await store.listTaskInstances(tis[0].flowInstanceId);
+      expect(after.every((t) => t.status === 'RUNNING' && t.runNum === 1)).toBe(true);
+    });
+
+    it('two engines ending the two inputs of a join at once make it READY exactly once', async () => {
+      for (let round = 0; round < 5; round++) {
+        const spec = flowOf(orgId, dirId, 3, { name: `join-${round}` });
+        spec.relationsByName = [
+          { sourceTaskName: 't1', targetTaskName: 't3', rerun: true },
+          { sourceTaskName: 't2', targetTaskName: 't3', rerun: true },
+        ];
+        const f = await store.createFlow(spec);
+        const inst = await store.createFlowInstance(instanceOf(f, T0 + round * MIN));
+        expect(await drive.startInstance(f.flow.id, T0 + round * MIN)).toBe(inst.id);
+        const [a, b, c] = (await store.listTaskInstances(inst.id)).map((t) => t.id);
+        const [ea, eb] = [driver(store, 'ea'), driver(store, 'eb')];
+        await ea.startTask(a, T0 + round * MIN);
+        await eb.startTask(b, T0 + round * MIN);
+        await Promise.all([ea.endTask(a, 1, 'SUCCESS', T0 + round * MIN + 1), eb.endTask(b, 1, 'SUCCESS', T0 + round * MIN + 1)]);
+        const join = (await store.listTaskInstances(inst.id)).find((t) => t.id === c)!;
+        expect([join.status, join.waitingOn]).toEqual(['READY', 0]);
+        const moves = (await store.listTaskHistory(c)).map((h) => `${h.from}>${h.to}`);
+        expect(moves).toEqual(['INIT>READY']);
+      }
+    });
+
     it('fails the instance on a final failure and skips everything that had not started, with history', async () => {
       const { inst, tis } = await running(3, T0, 'none');
       await drive.startTask(tis[0].id, T0);

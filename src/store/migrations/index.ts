@@ -6,14 +6,15 @@ import type { DB, StoreDialect } from '../db.js';
 import * as m0001 from './0001_init.js';
 import * as m0002 from './0002_engine.js';
 import * as m0003 from './0003_flow_version.js';
+import * as m0004 from './0004_multi_process.js';
 
 interface Migration {
   name: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  up(db: Kysely<any>): Promise<void>;
+  up(db: Kysely<any>, kind: StoreDialect['kind']): Promise<void>;
 }
 
-export const migrations: readonly Migration[] = [m0001, m0002, m0003];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004];
 
 // Reads and writes: batchflow_migrations (ledger) and whatever each pending migration touches.
 // Guard: dialect.lockMigrations inside the transaction; the ledger is re-read under that lock.
@@ -30,7 +31,7 @@ export async function migrate(db: Kysely<DB>, dialect: StoreDialect, now: () => 
     }
     for (const m of migrations) {
       if (applied.has(m.name)) continue;
-      await m.up(trx);
+      await m.up(trx, dialect.kind);
       await trx.insertInto('batchflow_migrations').values({ name: m.name, applied_at: now() }).execute();
     }
   });

@@ -1,0 +1,115 @@
+// The PostgreSQL adapter: a pg pool wrapped in Kysely's PostgresDialect, the StoreDialect hooks that
+// differ from SQLite (row locks, sequences, the migration advisory lock, unique violations) and the event
+// bus over LISTEN/NOTIFY (postgresEvents.ts), then migrate. Like sqlite.ts it writes no queries of the
+// store's own: those are shared in the query files. Several processes on several machines may open the
+// same database: every rule that keeps them apart is in the database (locks, unique keys), not in memory.
+import pg from 'pg';
+import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type Driver, type PostgresDialectConfig } from 'kysely';
+import type { Store } from './store.js';
+import { driverTransaction, type DB, type QueryRunner, type StoreDialect } from './db.js';
+import { createKyselyStore } from './kyselyStore.js';
+import { postgresEvents } from './postgresEvents.js';
+import { poolConfig } from './postgresPool.js';
+
+/**
+ * The key of the advisory lock migrations run under: 'bflw' as a 32-bit integer (0x62666c77). Any tool
+ * that changes batchflow's schema by hand should take it too: `select pg_advisory_lock(1650879607)`.
+ */
+export const MIGRATION_LOCK_KEY = 1650879607;
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/database */
+  connectionString: string;
+  /** Schema for every table (created when absent); default: the connection's search_path (public). */
+  schema?: string;
+  /** Pool size of this process (default 10). */
+  poolSize?: number;
+  /** Deliver events of other processes through LISTEN/NOTIFY (default true). */
+  listen?: boolean;
+  /** Told when the LISTEN connection was lost and is back: what was notified meanwhile must be rescanned. */
+  onReconnect?: () => void;
+}
+
+class PostgresStoreDialect extends PostgresDialect {
+  driver: PostgresDriver | null = null;
+  readonly #config: PostgresDialectConfig;
+  constructor(config: PostgresDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return (this.driver = new PostgresDriver(this.#config));
+  }
+}
+
+export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  if (opts.schema) {
+    const admin = new pg.Client(poolConfig({ connectionString: opts.connectionString }));
+    await admin.connect();
+    try {
+      await admin.query(`create schema if not exists ${opts.schema}`);
+    } catch (err) {
+      // Two processes creating it at once: one of them loses the catalog race, and the schema exists.
+      if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P06') throw err;
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool(poolConfig({ connectionString: opts.connectionString, schema: opts.schema, max: opts.poolSize }));
+  // An idle connection the server closed (restart, failover): the next query gets a new one.
+  pool.on('error', () => {});
+  const pgDialect = new PostgresStoreDialect({ pool });
+  const db = new Kysely<DB>({ dialect: pgDialect });
+  const events = opts.listen === false ? null : postgresEvents({ connectionString: opts.connectionString, schema: opts.schema, onReconnect: opts.onReconnect });
+  const local = new Set<(e: import('./store.js').StoreEvent) => void>();
+  const dialect: StoreDialect = {
+    kind: 'postgres',
+    isUniqueViolation: (err) => (err as { code?: unknown } | null)?.code === '23505',
+    transaction: (fn) => driverTransaction(pgDialect.driver!, fn),
+    async lockFlowForStart(conn: QueryRunner, flowId: number) {
+      // NO KEY UPDATE: two starters of one flow queue here, a Delete (FOR UPDATE) too, but triggers
+      // (the FOR KEY SHARE of their insert's foreign key) pass.
+      await conn.executeQuery(CompiledQuery.raw('select 1 from flows where id = $1 for no key update', [flowId]));
+    },
+    async lockMigrations(trx) {
+      await trx.executeQuery(CompiledQuery.raw(`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`));
+    },
+    async allocateSeq(conn: QueryRunner, n: number) {
+      const r = await conn.executeQuery<{ v: number }>(CompiledQuery.raw('select nextval(\'flow_instance_seq\') as v from generate_series(1, $1::int)', [n]));
+      return r.rows.map((x) => Number(x.v));
+    },
+    publish(e) {
+      for (const l of [...local]) {
+        try {
+          l(e);
+        } catch (err) {
+          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreEventListenerError');
+        }
+      }
+      events?.notify(pool, e);
+    },
+    subscribe(listener) {
+      const wrapped = (e: import('./store.js').StoreEvent) => listener(e);
+      local.add(wrapped);
+      const off = events?.subscribe(wrapped);
+      return () => {
+        local.delete(wrapped);
+        off?.();
+      };
+    },
+    async close() {
+      await events?.close();
+      await db.destroy();
+    },
+  };
+  const store = createKyselyStore(db, dialect);
+  try {
+    await store.migrate();
+    await events?.start();
+  } catch (err) {
+    await events?.close().catch(() => {});
+    await db.destroy();
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,110 @@
+// Store events across processes on PostgreSQL: each committed write's event is sent with pg_notify on
+// the store's channel, and one LISTEN connection per process hands the events of *other* processes to the
+// local listeners (a process's own events are delivered in-process at once, and dropped when they come
+// back). NOTIFY is only a wake-up: a lost one costs at most the engine's rescan interval, never a decision.
+// A lost LISTEN connection reconnects with backoff and then tells `onReconnect` so the caller rescans.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { StoreEvent } from './store.js';
+import { poolConfig } from './postgresPool.js';
+
+export interface PostgresEvents {
+  start(): Promise<void>;
+  notify(pool: pg.Pool, e: StoreEvent): void;
+  subscribe(listener: (e: StoreEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The channel of a store: per schema, since NOTIFY channels are per database. */
+export const channelOf = (schema: string | undefined): string => `batchflow_events${schema ? `_${schema}` : ''}`;
+
+interface Wire {
+  o: string; // origin process
+  e: StoreEvent;
+}
+
+export function postgresEvents(opts: { connectionString: string; schema?: string; onReconnect?: () => void }): PostgresEvents {
+  const channel = channelOf(opts.schema);
+  const origin = randomUUID();
+  const listeners = new Set<(e: StoreEvent) => void>();
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retryMs = 100;
+  let timer: NodeJS.Timeout | null = null;
+  let everConnected = false;
+
+  const deliver = (payload: string | undefined) => {
+    if (!payload) return;
+    let wire: Wire;
+    try {
+      wire = JSON.parse(payload) as Wire;
+    } catch {
+      return;
+    }
+    if (wire.o === origin) return;
+    for (const l of [...listeners]) {
+      try {
+        l(wire.e);
+      } catch (err) {
+        process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreEventListenerError');
+      }
+    }
+  };
+
+  async function connect(): Promise<void> {
+    const c = new pg.Client(poolConfig({ connectionString: opts.connectionString, schema: opts.schema }));
+    c.on('notification', (n) => deliver(n.payload));
+    c.on('error', () => reconnectSoon(c));
+    c.on('end', () => reconnectSoon(c));
+    await c.connect();
+    await c.query(`listen ${channel}`);
+    if (closed) {
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    retryMs = 100;
+    if (everConnected) opts.onReconnect?.();
+    everConnected = true;
+  }
+
+  function reconnectSoon(c: pg.Client): void {
+    if (client !== c && client !== null) return;
+    client = null;
+    c.removeAllListeners('end');
+    c.end().catch(() => {});
+    if (closed || timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      connect().catch(() => {
+        retryMs = Math.min(retryMs * 2, 5_000);
+        reconnectSoon(c);
+      });
+    }, retryMs);
+    timer.unref();
+  }
+
+  return {
+    async start() {
+      await connect();
+    },
+    notify(pool, e) {
+      // After the commit and not awaited: the writer's answer does not wait on the wake-up of others.
+      pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ o: origin, e } satisfies Wire)]).catch(() => {});
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = null;
+      if (c) {
+        c.removeAllListeners('end');
+        await c.end().catch(() => {});
+      }
+    },
+  };
+}

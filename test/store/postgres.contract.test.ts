@@ -1,0 +1,17 @@
+// Runs the Store contracts (store.contract.ts, engine.contract.ts, flowGuards.contract.ts) against the
+// PostgreSQL adapter, a fresh schema per test (dropped at the end). Skips loudly without PostgreSQL,
+// fails under CI=true (test/helpers/postgres.ts).
+import { afterAll, describe } from 'vitest';
+import { describeEngineStoreContract } from './engine.contract.js';
+import { describeFlowGuardsContract } from './flowGuards.contract.js';
+import { describeStoreContract } from './store.contract.js';
+import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
+
+afterAll(() => dropSchemas());
+
+describe.runIf(postgresAvailable)('PostgreSQL', () => {
+  const factory = () => pgStore();
+  describeStoreContract('postgres', factory);
+  describeEngineStoreContract('postgres', factory);
+  describeFlowGuardsContract('postgres', factory);
+});
