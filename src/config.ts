@@ -19,6 +19,12 @@ export interface Config {
   workerConcurrency: number;
   /** Run the engine inside the API process. */
   runEngine: boolean;
+  /**
+   * What this process does: all (API, cron scheduler and worker), api (HTTP only), scheduler (cron fires
+   * only) or worker (the engine: starts due instances, runs tasks, recovers gone workers). Several
+   * processes of any roles may share one PostgreSQL store; the embedded SQLite store takes `all` only.
+   */
+  role: Role;
   pythonPath: string;
   /** Grace between SIGTERM and SIGKILL for a task's process group (cancel, timeout). */
   killGraceMs: number;
@@ -44,6 +50,12 @@ export interface Config {
   engineRescanMs: number;
 }
 
+export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Whether a process of `role` serves HTTP, fires cron, runs the engine. */
+export const serves = (role: Role) => ({ api: role === 'all' || role === 'api', scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker' });
+
 export class ConfigError extends StartupError {
   override readonly name: string = 'ConfigError';
 }
@@ -56,6 +68,7 @@ export const defaults: Config = {
   timezone: 'UTC',
   workerConcurrency: 8,
   runEngine: true,
+  role: 'all',
   pythonPath: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
   killGraceMs: 5_000,
   spawner: 'spawner',
@@ -101,6 +114,11 @@ const dbUrl: Parser<string> = (raw, name) => {
   if (raw !== '' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${name} must be a postgres:// URL, got "${raw.replace(/\/\/[^@]*@/, '//***@')}"`);
   return raw;
 };
+const role: Parser<Role> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (!(ROLES as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${ROLES.join(', ')}, got "${raw}"`);
+  return v as Role;
+};
 const spawnerMode: Parser<'spawner' | 'direct'> = (raw, name) => {
   const v = raw.toLowerCase();
   if (v !== 'spawner' && v !== 'direct') throw new ConfigError(`${name} must be spawner or direct, got "${raw}"`);
@@ -128,6 +146,7 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   timezone: ['BATCHFLOW_TIMEZONE', zone],
   workerConcurrency: ['BATCHFLOW_WORKER_CONCURRENCY', int(1, 4096)],
   runEngine: ['BATCHFLOW_RUN_ENGINE', bool],
+  role: ['BATCHFLOW_ROLE', role],
   pythonPath: ['BATCHFLOW_PYTHON', str],
   killGraceMs: ['BATCHFLOW_KILL_GRACE_MS', int(0)],
   spawner: ['BATCHFLOW_SPAWNER', spawnerMode],
@@ -169,6 +188,12 @@ export function loadConfig(
   cfg.dataDir = path.resolve(cfg.dataDir);
   if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
     throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
+  }
+  // Several processes share a PostgreSQL store: what another process wrote is normally heard of by
+  // LISTEN/NOTIFY, and the rescan (1 s unless set) is the fallback when a notification was missed.
+  if (cfg.databaseUrl && !env.BATCHFLOW_ENGINE_RESCAN_MS && overrides.engineRescanMs === undefined) cfg.engineRescanMs = 1_000;
+  if (cfg.role !== 'all' && !cfg.databaseUrl) {
+    throw new ConfigError(`the role ${cfg.role} (--role, BATCHFLOW_ROLE) needs a shared PostgreSQL store (--database-url); the embedded SQLite store serves one process with the role all`);
   }
   return cfg;
 }

@@ -1,13 +1,15 @@
 // The composition root. Start-up order, each step only once the one before it succeeded: lock the data
 // directory (src/startup/dataDirLock.ts), check the port, open (and migrate) the store, bootstrap an empty
 // one, build the app and listen, then start the engine (its crash recovery runs here, after every check
-// that could refuse the start) and the cron scheduler beside it (unless configured off). A refused start
+// that could refuse the start) and the cron scheduler beside it (unless configured off). The role
+// (config.role) leaves out what this process does not do: api serves HTTP only, scheduler fires cron
+// only, worker runs the engine only; all three share one PostgreSQL store. A refused start
 // undoes what it did and throws a StartupError. `close()` is the graceful shutdown: no more fires, new
 // requests get 503, running tasks get the grace period, then the store closes and the lock goes.
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
-import { ConfigError, type Config } from './config.js';
+import { serves, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { Engine } from './engine/engine.js';
 import { Scheduler } from './engine/scheduler.js';
@@ -16,24 +18,34 @@ import { lockDataDir } from './startup/dataDirLock.js';
 import { causeOf, isOperational, StartupError } from './startup/errors.js';
 import { checkPortFree, listenError } from './startup/portCheck.js';
 import { createSqliteStore } from './store/sqlite.js';
+import { createPostgresStore } from './store/postgres.js';
 import type { Store } from './store/store.js';
 import path from 'node:path';
 
 export interface RunningServer {
-  app: FastifyInstance;
+  /** The API; null in a process whose role serves no HTTP (scheduler, worker). */
+  app: FastifyInstance | null;
   store: Store;
   engine: Engine | null;
   /** The cron scheduler; runs when the engine runs. */
   scheduler: Scheduler | null;
+  /** Where the API listens; '' without one. */
   url: string;
   bootstrapped: boolean;
   close(): Promise<void>;
 }
 
-/** Opens and migrates the store; an operational failure (a file it cannot open, a full disk) is a StartupError. */
-export async function openStore(config: Config): Promise<Store> {
+/**
+ * Opens and migrates the store: PostgreSQL when a database URL is set, else SQLite in the data directory.
+ * An operational failure (a file it cannot open, a full disk, a database that refuses) is a StartupError.
+ */
+export async function openStore(config: Config, opts: { onReconnect?: () => void } = {}): Promise<Store> {
   if (config.databaseUrl) {
-    throw new ConfigError('the database URL (--database-url, BATCHFLOW_DATABASE_URL): the PostgreSQL store is not part of this version yet; leave it empty for the embedded SQLite store');
+    try {
+      return await createPostgresStore({ connectionString: config.databaseUrl, onReconnect: opts.onReconnect });
+    } catch (err) {
+      throw new StartupError(`cannot open the PostgreSQL store ${redactUrl(config.databaseUrl)}: ${causeOf(err)}`);
+    }
   }
   const filename = path.join(config.dataDir, 'batchflow.sqlite');
   try {
@@ -44,6 +56,9 @@ export async function openStore(config: Config): Promise<Store> {
   }
 }
 
+/** The URL without its password, for messages. */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'batchflow' } });
 }
@@ -51,36 +66,53 @@ export function createLogger(config: Config): Logger {
 export async function startServer(config: Config, opts: { clock?: Clock; logger?: Logger; store?: Store } = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config);
+  const role = serves(config.role);
+  const runsWorker = config.runEngine && role.worker;
+  const runsScheduler = config.runEngine && role.scheduler;
   // What a refused start has to undo, last step first.
   const undo: Array<() => unknown> = [];
   const rollBack = async () => {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
   };
   try {
-    const lock = await lockDataDir(config.dataDir, { host: config.host, port: config.port });
-    undo.push(() => lock.release());
-    await checkPortFree(config.host, config.port);
-    const store = opts.store ?? (await openStore(config));
+    // The data directory holds the SQLite store and the work directories of task attempts: one process
+    // per directory. An API or scheduler process on PostgreSQL keeps nothing on disk and takes none.
+    const lock = !config.databaseUrl || runsWorker ? await lockDataDir(config.dataDir, { host: config.host, port: role.api ? config.port : 0 }) : null;
+    if (lock) undo.push(() => lock.release());
+    if (role.api) await checkPortFree(config.host, config.port);
+    let engine: Engine | null = null;
+    let scheduler: Scheduler | null = null;
+    // A lost LISTEN connection is back: what was notified meanwhile is re-derived from the store.
+    const rescan = () => {
+      engine?.rescan();
+      scheduler?.rescan().catch(() => {}); // its own step logs a failure; the periodic rescan retries
+    };
+    const store = opts.store ?? (await openStore(config, { onReconnect: rescan }));
     if (!opts.store) undo.push(() => store.close());
-    const { created } = await bootstrap(store, clock);
+    const { created } = role.api ? await bootstrap(store, clock) : { created: false };
     let shuttingDown = false;
-    const engine = config.runEngine ? new Engine({ store, config, clock, logger: logger.child({ component: 'engine' }) }) : null;
-    const app = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown });
-    undo.push(() => app.close());
-    await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
-      throw listenError(err, config.host, config.port);
-    });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    lock.setPort(port);
+    engine = runsWorker ? new Engine({ store, config, clock, logger: logger.child({ component: 'engine' }) }) : null;
+    let app: FastifyInstance | null = null;
+    let url = '';
+    if (role.api) {
+      const api = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown });
+      app = api;
+      undo.push(() => api.close());
+      await api.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+        throw listenError(err, config.host, config.port);
+      });
+      const address = api.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      lock?.setPort(port);
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    }
     // Recovery runs in start(): only now that nothing can refuse the start any more.
     undo.push(() => engine?.stop(0));
     await engine?.start();
     // After the engine: the fires missed while down are made at start, and the engine is already listening.
-    const scheduler = engine ? new Scheduler({ store, config, clock, logger: logger.child({ component: 'scheduler' }) }) : null;
+    scheduler = runsScheduler ? new Scheduler({ store, config, clock, logger: logger.child({ component: 'scheduler' }) }) : null;
     undo.push(() => scheduler?.stop());
     await scheduler?.start();
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     let closing: Promise<void> | null = null;
     return {
       app,
@@ -95,10 +127,10 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
           try {
             await scheduler?.stop();
             await engine?.stop();
-            await app.close();
+            await app?.close();
             await store.close();
           } finally {
-            lock.release();
+            lock?.release();
           }
         })()),
     };

@@ -88,8 +88,9 @@ export class Engine {
       host: this.host,
       heartbeatMs: this.config.engineHeartbeatMs,
       leaseMs: this.config.engineLeaseMs,
+      fence: this.config.databaseUrl !== '',
       newId,
-      onLost: (old) => this.leaseLost(old),
+      onLost: (old, why) => this.leaseLost(old, why),
       onError: (e) => this.log.warn({ err: e }, 'engine heartbeat failed; trying again at the next beat'),
       onRegistered: (engineId) => this.events.emit('registered', { engineId }),
     });
@@ -115,7 +116,7 @@ export class Engine {
       config: this.config,
       cache: this.cache,
       engineId: () => this.lease.id,
-      freeSlots: () => (this.stopping ? 0 : this.config.workerConcurrency - this.attempts.count()),
+      freeSlots: () => (this.stopping || !this.lease.usable ? 0 : this.config.workerConcurrency - this.attempts.count()),
     };
   }
 
@@ -161,6 +162,13 @@ export class Engine {
     await this.executor?.close();
   }
 
+  /** Re-derives from the store what events may have missed (the LISTEN connection was lost and is back). */
+  rescan(): void {
+    if (this.stopping) return;
+    this.sweep();
+    this.loop.add('recover', P.recover, () => this.recoverGoneEngines());
+  }
+
   /** Attempts whose process runs now (for status pages and tests). */
   runningCount(): number {
     return this.attempts.count();
@@ -188,6 +196,9 @@ export class Engine {
       case 'instanceCancelled':
         if (this.attempts.stopInstance(e.instanceId, 'cancel') > 0) this.log.info({ instanceId: e.instanceId }, 'instance cancelled: stopping its tasks');
         this.pumpFlow(e.flowId);
+        return;
+      case 'tasksReady':
+        if (this.ctx.freeSlots() > 0) this.wantClaim();
         return;
       case 'flowChanged':
         return;
@@ -225,7 +236,9 @@ export class Engine {
   private async dueWork(): Promise<void> {
     const now = this.clock.now();
     for (const flowId of await this.store.listFlowsWithDueInstances(now)) this.pumpFlow(flowId);
-    this.wantClaim();
+    // A retry came due: with no slot free here, other workers are told.
+    if (this.ctx.freeSlots() > 0) this.wantClaim();
+    else this.store.announce({ type: 'tasksReady' });
     const next = await this.store.nextWakeAt(now);
     if (next !== null) this.armWake(next);
   }
@@ -253,7 +266,8 @@ export class Engine {
     for (const id of await this.store.listStalledInstances(STALLED_PER_SWEEP)) {
       this.loop.add(`stall:${id}`, P.stall, () => this.act(settleStalled(this.ctx, id, this.clock.now())));
     }
-    if (!this.lease.id) return;
+    // Fenced: the attempts of the identity given up are recovery's (as LOST), not orphans of this one.
+    if (!this.lease.usable) return;
     for (const a of await this.store.listOpenAttemptsOf(this.lease.id)) {
       const key = attemptKey(a.taskInstanceId, a.runNum);
       if (this.attempts.has(key)) {
@@ -326,6 +340,8 @@ export class Engine {
       this.events.emit('instanceEnded', { instanceId: i.id, flowId: i.flowId, status: i.status, reason: i.reason, at: this.clock.now(), hr: performance.now() });
     }
     for (const e of [...r.ended, ...r.stale]) e.end.cleanUp?.();
+    // Work this engine made claimable but had no slot left for: other workers on the store may take it.
+    if (r.readied > 0 && r.saturated) this.store.announce({ type: 'tasksReady' });
     for (const flowId of new Set(r.flowsToPump)) this.pumpFlow(flowId);
     for (const at of r.retryAts) this.armWake(at);
   }
@@ -341,7 +357,7 @@ export class Engine {
   }
 
   private async recoverGoneEngines(): Promise<void> {
-    if (!this.lease.id) return;
+    if (!this.lease.usable) return;
     const d = { store: this.store, clock: this.clock, host: this.host, storeId: this.storeId, killGraceMs: this.config.killGraceMs };
     for (const { engine, why } of await goneEngines(d, this.lease.id)) {
       const open = await takeOver(d, engine);
@@ -359,8 +375,13 @@ export class Engine {
     }
   }
 
-  private leaseLost(oldId: string): void {
-    this.log.error({ engineId: oldId }, 'this engine lost its lease (another engine took over its attempts): stopping its running tasks and registering again');
+  private leaseLost(oldId: string, why: 'taken over' | 'fenced'): void {
+    const msg =
+      why === 'fenced'
+        ? 'this engine could not renew its lease before it ran out (the store is unreachable): stopping its running tasks before another engine recovers them, and registering again once the store answers'
+        : 'this engine lost its lease (another engine took over its attempts): stopping its running tasks and registering again';
+    this.log.error({ engineId: oldId }, msg);
+    this.events.emit('leaseLost', { engineId: oldId, why });
     this.attempts.disown();
     this.attempts.stopAll('shutdown');
     for (const [key, end] of this.pendingEnds) if (end.ownerEngineId === oldId) this.pendingEnds.delete(key);

@@ -27,6 +27,8 @@ export interface EngineEvents {
   stepFailed: [{ where: string; error: unknown; failures: number }];
   /** The engine registered in the store under this id (at start, and again after losing its lease). */
   registered: [{ engineId: string }];
+  /** This engine gave up its identity: another engine took over, or it fenced itself (lease ran out unrenewed). */
+  leaseLost: [{ engineId: string; why: 'taken over' | 'fenced' }];
   /** Recovery found and closed an attempt whose owner died. */
   attemptRecovered: [{ taskInstanceId: string; runNum: number; killed: number[] }];
 }

@@ -76,11 +76,16 @@ export interface StepResult {
   flowsToPump: number[];
   /** Retry times to wake up for. */
   retryAts: number[];
+  /** Task instances this step made READY. */
+  readied: number;
+  /** The claim filled every free slot (or there was none): claimable work may be left for others. */
+  saturated: boolean;
 }
 
-export const emptyResult = (): StepResult => ({ started: [], instancesStarted: [], instancesEnded: [], ended: [], stale: [], flowsToPump: [], retryAts: [] });
+export const emptyResult = (): StepResult => ({ started: [], instancesStarted: [], instancesEnded: [], ended: [], stale: [], flowsToPump: [], retryAts: [], readied: 0, saturated: false });
 
 function noteEnds(r: StepResult, t: Transitions): void {
+  for (const m of t.tasks) if (m.to === 'READY') r.readied++;
   for (const m of t.instances) {
     if (m.to === 'RUNNING') r.instancesStarted.push({ id: m.id, flowId: m.flowId });
     else {
@@ -196,8 +201,12 @@ export async function settleStalled(ctx: StepContext, instanceId: string, now: n
 
 async function claimWithin(ctx: StepContext, tx: EngineTx, now: number, r: StepResult): Promise<void> {
   const free = ctx.freeSlots() - r.started.length;
-  if (free <= 0) return;
+  if (free <= 0) {
+    r.saturated = true;
+    return;
+  }
   const picked = planClaims(await tx.claimable(free, now), free);
+  r.saturated = picked.length === free;
   if (picked.length === 0) return;
   const plan = noTransitions();
   for (const c of picked) {

@@ -19,12 +19,25 @@ function checkId(v: unknown, field: string): string {
   return v;
 }
 
-/** On an empty store: org o-default with its root directory and user u-admin named admin. */
+/**
+ * On an empty store: org o-default with its root directory and user u-admin named admin. Several
+ * processes starting at once on one database may all find it empty: the store's unique keys let one of
+ * them create each row, and the others take what it made.
+ */
 export async function bootstrap(store: Store, clock: Clock): Promise<{ created: boolean }> {
   if ((await store.listOrgs()).length > 0) return { created: false };
-  await addOrg(store, clock, DEFAULT_ORG);
-  await addUser(store, clock, DEFAULT_ADMIN);
-  return { created: true };
+  const now = clock.now();
+  const made = await store.createOrg({ id: DEFAULT_ORG.id, name: DEFAULT_ORG.name, createdAt: now }).then(
+    () => true,
+    (e: unknown) => {
+      if (e instanceof DuplicateKeyError) return false;
+      throw e;
+    },
+  );
+  await store.createUser({ id: DEFAULT_ADMIN.id, name: DEFAULT_ADMIN.name, orgId: DEFAULT_ADMIN.orgId, locked: false, createdAt: now }).catch((e: unknown) => {
+    if (!(e instanceof DuplicateKeyError)) throw e;
+  });
+  return { created: made };
 }
 
 export async function addOrg(store: Store, clock: Clock, input: { id: string; name: string }): Promise<void> {

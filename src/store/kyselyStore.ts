@@ -23,6 +23,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     migrate: () => migrate(db, dialect),
     close: () => dialect.close(),
     onEvent: (listener) => dialect.subscribe(listener),
+    announce: emit,
 
     createOrg: (org) => identity.createOrg(ctx, org),
     getOrg: (id) => identity.getOrg(ctx, id),

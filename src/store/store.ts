@@ -87,7 +87,9 @@ export interface FlowSearch {
 export type StoreEvent =
   | { type: 'instanceCreated'; flowId: number; instanceId: string; dueAt: number }
   | { type: 'instanceCancelled'; flowId: number; instanceId: string }
-  | { type: 'flowChanged'; flowId: number };
+  | { type: 'flowChanged'; flowId: number }
+  /** An engine committed claimable work it did not claim all of itself (other workers may). */
+  | { type: 'tasksReady' };
 
 export interface Store {
   /** Applies pending migrations (under a lock); idempotent. */
@@ -95,6 +97,8 @@ export interface Store {
   close(): Promise<void>;
   /** Subscribes to events of committed writes; returns the unsubscribe function. */
   onEvent(listener: (e: StoreEvent) => void): () => void;
+  /** Publishes an event of a write the caller committed itself (engineTx's): to this and other processes. */
+  announce(e: StoreEvent): void;
 
   // identity
   createOrg(org: Org): Promise<void>; // DuplicateKeyError when the id exists; also creates its root directory

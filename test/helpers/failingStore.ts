@@ -17,7 +17,7 @@ export function failingStore(store: Store, decide: (method: string) => FailWhen,
   return new Proxy(store, {
     get(target, prop, receiver) {
       const real = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof real !== 'function' || prop === 'onEvent' || prop === 'close' || prop === 'migrate') return real;
+      if (typeof real !== 'function' || prop === 'onEvent' || prop === 'announce' || prop === 'close' || prop === 'migrate') return real;
       const name = String(prop);
       return async (...args: unknown[]) => {
         const when = decide(name);

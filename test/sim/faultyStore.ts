@@ -74,6 +74,8 @@ export function faultyStore(inner: Store, plan: FaultPlan, opts: { faults: boole
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (prop === 'onEvent') return (listener: Parameters<Store['onEvent']>[0]) => target.onEvent((e) => void (severed || listener(e)));
+      // A wake-up for other processes: it never fails (a lost one costs a rescan), and none here hears it.
+      if (prop === 'announce') return (e: Parameters<Store['announce']>[0]) => void (severed || target.announce(e));
       if (typeof v !== 'function' || prop === 'close') return v;
       const name = String(prop);
       return async (...args: unknown[]) => {
