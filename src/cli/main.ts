@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
-import { startServer, openStore } from '../server.js';
+import { startServer, openStore, redactUrl } from '../server.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
 import { StartupError } from '../startup/errors.js';
 import type { Store } from '../store/store.js';
@@ -28,6 +28,7 @@ const FLAG_OF: Partial<Record<keyof Config, string>> = {
   timezone: 'timezone',
   workerConcurrency: 'concurrency',
   logLevel: 'logLevel',
+  role: 'role',
 };
 
 /** The config of a command's flags; a bad value is named by the flag as declared (`--concurrency`). */
@@ -53,6 +54,7 @@ storeOptions(
     .option('--timezone <zone>', 'service time zone (IANA name)')
     .option('--concurrency <n>', 'task processes running at once')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option('--role <role>', 'all (default), api, scheduler or worker; roles other than all need --database-url')
     .addOption(new Option('--no-engine', 'serve the API only; run no tasks')),
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
@@ -61,8 +63,10 @@ storeOptions(
   if (server.bootstrapped) {
     console.log(`batchflow: created organization o-default and user u-admin (name "admin") in a new store at ${config.dataDir}`);
   }
-  console.log(`batchflow: serving on ${server.url} (store: ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}, time zone ${config.timezone}, engine ${config.runEngine ? `on, ${config.workerConcurrency} workers` : 'off'})`);
-  console.log(`batchflow: try  curl '${base}/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default'`);
+  const storeText = config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl)}` : `SQLite in ${config.dataDir}`;
+  const does = [server.app ? `serving on ${server.url}` : null, server.scheduler ? 'cron scheduler' : null, server.engine ? `worker of ${config.workerConcurrency} slots` : null].filter(Boolean);
+  console.log(`batchflow: role ${config.role}: ${does.join(', ') || 'nothing (engine off)'} (store: ${storeText}, time zone ${config.timezone})`);
+  if (server.app) console.log(`batchflow: try  curl '${base}/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default'`);
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) process.exit(130);
@@ -88,6 +92,13 @@ async function withStore(cmd: Command, fn: (store: Store) => Promise<unknown>): 
     await store.close();
   }
 }
+
+storeOptions(program.command('migrate').description('apply pending schema migrations to the store (under its migration lock) and exit')).action(async (_opts, cmd: Command) => {
+  const config = configFrom(cmd);
+  const store = await openStore(config); // opening migrates
+  await store.close();
+  console.log(JSON.stringify({ migrated: true, store: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir }));
+});
 
 const admin = program.command('admin').description('manage organizations and users (prints JSON)');
 const org = admin.command('org').description('organizations');
