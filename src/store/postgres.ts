@@ -9,7 +9,7 @@ import type { Store } from './store.js';
 import { driverTransaction, type DB, type QueryRunner, type StoreDialect } from './db.js';
 import { createKyselyStore } from './kyselyStore.js';
 import { postgresEvents } from './postgresEvents.js';
-import { poolConfig } from './postgresPool.js';
+import { poolConfig, schemaOfUrl } from './postgresPool.js';
 
 /**
  * The key of the advisory lock migrations run under: 'bflw' as a 32-bit integer (0x62666c77). Any tool
@@ -20,7 +20,7 @@ export const MIGRATION_LOCK_KEY = 1650879607;
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
   connectionString: string;
-  /** Schema for every table (created when absent); default: the connection's search_path (public). */
+  /** Schema for every table (created when absent); default: the URL's `options=-c search_path=<schema>`, else public. */
   schema?: string;
   /** Pool size of this process (default 10). */
   poolSize?: number;
@@ -42,7 +42,8 @@ class PostgresStoreDialect extends PostgresDialect {
   }
 }
 
-export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+export async function createPostgresStore(input: PostgresStoreOptions): Promise<Store> {
+  const opts = { ...input, schema: input.schema ?? schemaOfUrl(input.connectionString) };
   if (opts.schema) {
     const admin = new pg.Client(poolConfig({ connectionString: opts.connectionString }));
     await admin.connect();

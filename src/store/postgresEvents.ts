@@ -15,8 +15,11 @@ export interface PostgresEvents {
   close(): Promise<void>;
 }
 
-/** The channel of a store: per schema, since NOTIFY channels are per database. */
-export const channelOf = (schema: string | undefined): string => `batchflow_events${schema ? `_${schema}` : ''}`;
+/**
+ * The channel of a store: per schema, since NOTIFY channels are per database (the schema as the
+ * connection resolves it, whether from the schema option or a search_path in the URL).
+ */
+export const channelOf = (schema: string): string => `batchflow_events_${schema}`.slice(0, 63);
 
 interface Wire {
   o: string; // origin process
@@ -24,7 +27,7 @@ interface Wire {
 }
 
 export function postgresEvents(opts: { connectionString: string; schema?: string; onReconnect?: () => void }): PostgresEvents {
-  const channel = channelOf(opts.schema);
+  let channel = '';
   const origin = randomUUID();
   const listeners = new Set<(e: StoreEvent) => void>();
   let client: pg.Client | null = null;
@@ -57,7 +60,9 @@ export function postgresEvents(opts: { connectionString: string; schema?: string
     c.on('error', () => reconnectSoon(c));
     c.on('end', () => reconnectSoon(c));
     await c.connect();
-    await c.query(`listen ${channel}`);
+    const schema = (await c.query<{ s: string | null }>('select current_schema() as s')).rows[0]?.s ?? 'public';
+    channel = channelOf(schema);
+    await c.query(`listen "${channel.replace(/"/g, '""')}"`);
     if (closed) {
       await c.end().catch(() => {});
       return;
@@ -89,6 +94,7 @@ export function postgresEvents(opts: { connectionString: string; schema?: string
       await connect();
     },
     notify(pool, e) {
+      if (!channel) return; // not listening yet (start() failed): nobody to tell through this store
       // After the commit and not awaited: the writer's answer does not wait on the wake-up of others.
       pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ o: origin, e } satisfies Wire)]).catch(() => {});
     },

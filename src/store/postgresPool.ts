@@ -13,6 +13,21 @@ const types = {
   },
 };
 
+/**
+ * The schema a URL selects with `?options=-c search_path=<schema>` (how a deployment keeps batchflow's
+ * tables out of `public`), or undefined.
+ */
+export function schemaOfUrl(url: string): string | undefined {
+  let options: string | null;
+  try {
+    options = new URL(url).searchParams.get('options');
+  } catch {
+    return undefined;
+  }
+  const m = options?.match(/search_path\s*=\s*([A-Za-z0-9_]+)/);
+  return m ? m[1].toLowerCase() : undefined;
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
