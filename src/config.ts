@@ -13,6 +13,8 @@ export interface Config {
   dataDir: string;
   /** postgres://... selects PostgreSQL; empty = embedded SQLite in dataDir. */
   databaseUrl: string;
+  /** PostgreSQL connections this process keeps at most (plus one for LISTEN). */
+  databasePoolSize: number;
   /** IANA zone for instance ids, date strings, business dates and cron. */
   timezone: string;
   /** Task processes running at once across the engine. */
@@ -65,6 +67,7 @@ export const defaults: Config = {
   port: 8080,
   dataDir: './data',
   databaseUrl: '',
+  databasePoolSize: 10,
   timezone: 'UTC',
   workerConcurrency: 8,
   runEngine: true,
@@ -143,6 +146,7 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   port: ['BATCHFLOW_PORT', int(0, 65535)],
   dataDir: ['BATCHFLOW_DATA_DIR', str],
   databaseUrl: ['BATCHFLOW_DATABASE_URL', dbUrl],
+  databasePoolSize: ['BATCHFLOW_DATABASE_POOL_SIZE', int(1, 1000)],
   timezone: ['BATCHFLOW_TIMEZONE', zone],
   workerConcurrency: ['BATCHFLOW_WORKER_CONCURRENCY', int(1, 4096)],
   runEngine: ['BATCHFLOW_RUN_ENGINE', bool],

@@ -42,7 +42,7 @@ export interface RunningServer {
 export async function openStore(config: Config, opts: { onReconnect?: () => void } = {}): Promise<Store> {
   if (config.databaseUrl) {
     try {
-      return await createPostgresStore({ connectionString: config.databaseUrl, onReconnect: opts.onReconnect });
+      return await createPostgresStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize, onReconnect: opts.onReconnect });
     } catch (err) {
       throw new StartupError(`cannot open the PostgreSQL store ${redactUrl(config.databaseUrl)}: ${causeOf(err)}`);
     }

@@ -94,3 +94,25 @@ describe.runIf(postgresAvailable)('roles on one PostgreSQL store', () => {
     expect(attempts[1].engineId).not.toBe(attempts[0].engineId);
   });
 });
+
+describe.runIf(postgresAvailable)('batchflow migrate on PostgreSQL', () => {
+  it('applies the migrations under the lock and prints JSON without the password; again, nothing to do', async () => {
+    const { runCli } = await import('./cli.js');
+    const s = newSchema();
+    const url = `${TEST_DATABASE_URL}?options=-c%20search_path%3D${s}`;
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli(['migrate', '--database-url', url]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ migrated: true, store: url });
+    }
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await c.connect();
+    try {
+      const r = await c.query(`select name from ${s}.batchflow_migrations order by name`);
+      expect(r.rows.map((x) => x.name)).toEqual(['0001_init', '0002_engine', '0003_flow_version', '0004_multi_process']);
+    } finally {
+      await c.end();
+    }
+  });
+});

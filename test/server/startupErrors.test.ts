@@ -25,6 +25,8 @@ it.each<{ args: string[]; env: Record<string, string>; named: string }>([
   { args: ['--concurrency', '0'], env: {}, named: '--concurrency must be between 1 and 4096, got 0' },
   { args: [], env: { BATCHFLOW_PORT: 'x' }, named: 'BATCHFLOW_PORT must be an integer, got "x"' },
   { args: [], env: { BATCHFLOW_LOG_LEVEL: 'loud' }, named: 'BATCHFLOW_LOG_LEVEL must be one of' },
+  { args: ['--role', 'worker'], env: {}, named: 'the role worker (--role, BATCHFLOW_ROLE) needs a shared PostgreSQL store (--database-url)' },
+  { args: ['--database-url', 'mysql://x'], env: {}, named: '--database-url must be a postgres:// URL, got "mysql://x"' },
 ])('serve with $args $env exits 2 with one line: $named', async ({ args, env, named }) => {
   const dataDir = dir();
   const run = await runCli(['serve', '--data', dataDir, ...args], env);
@@ -32,6 +34,14 @@ it.each<{ args: string[]; env: Record<string, string>; named: string }>([
   expect(lines(run.stderr)).toHaveLength(1);
   expect(run.stderr).toContain(`batchflow: ${named}`);
   expect(readdirSync(dataDir)).toEqual([]);
+});
+
+it('serve exits 2 with one line, the password left out, when PostgreSQL cannot be reached', async () => {
+  const run = await runCli(['serve', '--port', '0', '--data', dir(), '--database-url', 'postgres://bf:s3cret@127.0.0.1:1/none']);
+  expect(run.code).toBe(2);
+  expect(lines(run.stderr)).toHaveLength(1);
+  expect(run.stderr).toContain('batchflow: cannot open the PostgreSQL store postgres://bf:***@127.0.0.1:1/none: ');
+  expect(run.stderr).not.toContain('s3cret');
 });
 
 it('serve exits 2 with one line naming the cause when the store cannot be opened', async () => {
