@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { failingStore } from '../helpers/failingStore.js';
 import { importFlow, startInProcess, taskInstIds, waitFor, waitForInstanceEnd, type InProcess } from '../engine/harness.js';
 
 afterAll(() => dropSchemas());
@@ -94,6 +95,49 @@ describe.runIf(postgresAvailable)('roles on one PostgreSQL store', () => {
     expect(attempts[1].engineId).not.toBe(attempts[0].engineId);
   });
 });
+
+describe.runIf(postgresAvailable)('a worker cut off from the database', () => {
+  it('fences itself (its task is killed), then comes back under a new identity and the task is retried', async () => {
+    const s = newSchema();
+    const url = `${TEST_DATABASE_URL}?options=-c%20search_path%3D${s}`;
+    const over = { databaseUrl: url, engineHeartbeatMs: 200, engineLeaseMs: 1_500, shutdownGraceMs: 0 };
+    const api = await startInProcess({ ...over, role: 'api' });
+    let cut = false;
+    const worker = await startInProcess({ ...over, role: 'worker' }, undefined, {
+      wrapStore: (st) => failingStore(st, () => (cut ? 'before' : null), () => Object.assign(new Error('connection terminated (injected)'), { code: 'ECONNRESET' })),
+    });
+    try {
+      const flowId = await importFlow(api.client, 'partitioned', [{ name: 'job', cmd: 'if [ "$BATCHFLOW_RUN_NUM" = 1 ]; then exec sleep 60; fi; true', retryLimit: 1 }]);
+      const id = await api.client.trigger(flowId);
+      const tiid = taskInstIds(await api.client.instance(id)).job;
+      const first = await waitFor(async () => (await api.server.store.listAttempts(tiid)).find((a) => a.status === 'RUNNING' && a.pid !== null), 20_000, 'the attempt to run with its pid recorded');
+      const fenced = new Promise<{ engineId: string; why: string }>((resolve) => worker.server.engine!.events.on('leaseLost', resolve));
+      cut = true;
+      // When exactly (one heartbeat before the lease ends) is test/engine/lease.test.ts's, on virtual time.
+      expect(await fenced).toEqual({ engineId: first.engineId, why: 'fenced' });
+      await waitFor(async () => !isAlive(first.pid!), 10_000, 'the fenced attempt to be killed');
+      cut = false;
+      const done = await waitForInstanceEnd(api.client, id, 30_000);
+      expect(done.statusDesc).toBe('SUCCESS');
+      const attempts = await api.server.store.listAttempts(tiid);
+      expect(attempts.map((a) => a.status)).toEqual(['LOST', 'SUCCESS']);
+      expect(attempts[1].startedAt).toBeGreaterThan(attempts[0].endedAt! - 1);
+      expect(attempts[1].engineId).not.toBe(first.engineId);
+    } finally {
+      await worker.close();
+      await api.close();
+    }
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe.runIf(postgresAvailable)('batchflow migrate on PostgreSQL', () => {
   it('applies the migrations under the lock and prints JSON without the password; again, nothing to do', async () => {
