@@ -7,7 +7,7 @@ import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type Driver, type PostgresDialectConfig } from 'kysely';
 import type { Store } from './store.js';
 import { driverTransaction, type DB, type QueryRunner, type StoreDialect } from './db.js';
-import { createKyselyStore } from './kyselyStore.js';
+import { createKyselyStore, localEvents } from './kyselyStore.js';
 import { postgresEvents } from './postgresEvents.js';
 import { poolConfig, schemaOfUrl } from './postgresPool.js';
 
@@ -62,7 +62,8 @@ export async function createPostgresStore(input: PostgresStoreOptions): Promise<
   const pgDialect = new PostgresStoreDialect({ pool });
   const db = new Kysely<DB>({ dialect: pgDialect });
   const events = opts.listen === false ? null : postgresEvents({ connectionString: opts.connectionString, schema: opts.schema, onReconnect: opts.onReconnect });
-  const local = new Set<(e: import('./store.js').StoreEvent) => void>();
+  // This process's own events at once, in-process; other processes' through LISTEN.
+  const local = localEvents();
   const dialect: StoreDialect = {
     kind: 'postgres',
     isUniqueViolation: (err) => (err as { code?: unknown } | null)?.code === '23505',
@@ -80,22 +81,15 @@ export async function createPostgresStore(input: PostgresStoreOptions): Promise<
       return r.rows.map((x) => Number(x.v));
     },
     publish(e) {
-      for (const l of [...local]) {
-        try {
-          l(e);
-        } catch (err) {
-          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreEventListenerError');
-        }
-      }
+      local.publish(e);
       events?.notify(pool, e);
     },
     subscribe(listener) {
-      const wrapped = (e: import('./store.js').StoreEvent) => listener(e);
-      local.add(wrapped);
-      const off = events?.subscribe(wrapped);
+      const offLocal = local.subscribe(listener);
+      const offRemote = events?.subscribe(listener);
       return () => {
-        local.delete(wrapped);
-        off?.();
+        offLocal();
+        offRemote?.();
       };
     },
     async close() {
