@@ -3,11 +3,11 @@
 // IllegalTransitionError and nothing is written), guarded by the row's current status (and attempt
 // number and owner), and recorded in status_events in the same transaction. A guard
 // that matches no row throws StaleError: the caller's transaction rolls back as a whole.
-import { sql, type Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import { IllegalTransitionError, StaleError } from '../domain/errors.js';
 import type { InstanceMove, TaskMove, Transitions } from '../domain/plan.js';
 import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, isTerminalTaskInstance, type TaskInstanceStatus } from '../domain/status.js';
-import { compiledOnce, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
+import { compiledOnce, type Ctx, type DB, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { appendLogIn } from './logs.js';
 
 const PENDING: readonly TaskInstanceStatus[] = ['INIT', 'READY', 'RERUN'];
@@ -75,7 +75,9 @@ async function moveInstance(ctx: Ctx, conn: QueryRunner, m: InstanceMove, at: nu
 
 // ---- task instances ----
 
-const updateTask = compiledOnce((db, v, shape) => {
+/** The SET and WHERE of a task instance's move (shape: T terminal, S attempt start, E exit code, R run guard). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function taskUpdate(db: Kysely<DB>, v: (key: string) => any, shape: string) {
   let q = db
     .updateTable('task_instances')
     .set((eb) => {
@@ -92,7 +94,32 @@ const updateTask = compiledOnce((db, v, shape) => {
     .where('status', '=', v('from'));
   if (shape.includes('R')) q = q.where('run_num', '=', v('guardRunNum'));
   return q;
-});
+}
+
+const updateTask = compiledOnce((db, v, shape) => taskUpdate(db, v, shape));
+
+// PostgreSQL: the move and its history row in one statement (one round trip fewer per move, three per task
+// of a chain): the row the guarded UPDATE returns (none when the guard failed) becomes the event.
+const updateTaskRecorded = compiledOnce((db, v, shape) =>
+  db
+    .with('u', () => taskUpdate(db, v, shape).returning(['id', 'flow_instance_id', 'run_num']))
+    .insertInto('status_events')
+    .columns(['task_instance_id', 'flow_instance_id', 'run_num', 'at', 'from_status', 'to_status', 'reason', 'engine_id'])
+    .expression((eb) =>
+      eb
+        .selectFrom('u')
+        .select([
+          'u.id',
+          'u.flow_instance_id',
+          'u.run_num',
+          sql<number>`cast(${v('at')} as bigint)`.as('at'),
+          sql<string>`cast(${v('from')} as text)`.as('from_status'),
+          sql<string>`cast(${v('to')} as text)`.as('to_status'),
+          sql<string | null>`cast(${v('reason')} as text)`.as('reason'),
+          sql<string | null>`cast(${v('engineId')} as text)`.as('engine_id'),
+        ]),
+    ),
+);
 
 const insertTaskEvent = compiledOnce((db, v) =>
   db.insertInto('status_events').values({
@@ -168,7 +195,7 @@ async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, en
   const s = m.start;
   const shape = `${isTerminalTaskInstance(m.to) ? 'T' : ''}${s ? 'S' : ''}${m.exitCode !== undefined ? 'E' : ''}${s || f ? 'R' : ''}`;
   const runNum = s ? s.runNum : (f?.runNum ?? null);
-  const r = await updateTask(ctx, conn, shape, {
+  const values = {
     id: m.id,
     from: m.from,
     to: m.to,
@@ -179,7 +206,11 @@ async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, en
     guardRunNum: s ? s.runNum - 1 : (f?.runNum ?? null),
     exitCode: m.exitCode ?? null,
     isTimeout: m.isTimeout ? 1 : 0,
-  });
+    reason: m.reason ?? null,
+    engineId,
+  };
+  const recorded = ctx.dialect.kind === 'postgres';
+  const r = await (recorded ? updateTaskRecorded : updateTask)(ctx, conn, shape, values);
   if (Number(r.numAffectedRows ?? 0) === 0) {
     throw new StaleError(`task instance ${m.id} is not ${m.from}${runNum !== null ? ` at attempt ${s ? s.runNum - 1 : runNum}` : ''} (to ${m.to})`);
   }
@@ -187,6 +218,7 @@ async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, en
     await openAttempt(ctx, conn, '', { id: m.id, runNum: s.runNum, at, host: s.host, engineId: s.engineId });
     await insertBanner(ctx, conn, '', { id: m.id, runNum: s.runNum, text: s.banner });
   }
+  if (recorded) return;
   await insertTaskEvent(ctx, conn, '', {
     id: m.id,
     instanceId: m.instanceId,
