@@ -82,10 +82,13 @@ export function applyTaskFields(entryIn: Record<string, unknown>, base: NewTaskD
   const f = (k: string) => `${path}.${k}`;
   const name = optionalString(e.taskName ?? e.name, f('name'), base.name).trim();
   if (name === '') throw invalid(f('name'), `Invalid parameter: ${f('name')} must not be empty`);
+  const cmd = optionalString(e.cmd, f('cmd'), base.cmd);
+  // Contract §3: a task that runs nothing and reports SUCCESS would hide a typo such as `command` for `cmd`.
+  if (cmd.trim() === '') throw invalid(f('cmd'), `Missing parameter: ${f('cmd')}: task "${name}" has no command (a SHELL or PYTHON task needs a non-empty cmd)`);
   return {
     name,
     type: isPresent(e.type) ? parseTaskType(e.type, f('type')) : base.type,
-    cmd: optionalString(e.cmd, f('cmd'), base.cmd),
+    cmd,
     resource: optionalString(e.resource, f('resource'), base.resource),
     syncType: bounded(e.syncType, f('syncType'), base.syncType, 'syncType'),
     submitter: optionalString(e.submitter, f('submitter'), base.submitter),

@@ -55,14 +55,14 @@ export async function refusal(trx: Tx, orgId: string, flowId: number, userId: st
 // Guard: every referenced flow exists in the org, else DomainError 'invalid' naming the first missing one.
 // With deleteFlow's referrersOf check this is the pair that keeps references from dangling: whichever of
 // a Save adding a reference and a Delete of its target commits second sees the other's write.
-export async function requireReferencedFlows(trx: Tx, kind: StoreDialect['kind'], orgId: string, refs: FlowRefNode[]): Promise<void> {
+export async function requireReferencedFlows(trx: Tx, kind: StoreDialect['kind'], orgId: string, refs: FlowRefNode[], field = 'flows'): Promise<void> {
   if (refs.length === 0) return;
   const ids = [...new Set(refs.map((r) => Number(r.flowId)))];
     // FOR KEY SHARE on PostgreSQL: a Delete of a referenced flow waits for this Save (then sees the reference).
   const rows = await locking(trx.selectFrom('flows').select('id').where('org_id', '=', orgId).where('id', 'in', ids), kind, 'keyShare').execute();
   const found = new Set(rows.map((r) => num(r.id)));
   const k = refs.findIndex((r) => !found.has(Number(r.flowId)));
-  if (k >= 0) throw invalid(`flows[${k}].flowId`, `Incorrect parameter: flows[${k}].flowId: referenced workflow ${refs[k].flowId} not found`);
+  if (k >= 0) throw invalid(`${field}[${k}].flowId`, `Incorrect parameter: ${field}[${k}].flowId: referenced workflow ${refs[k].flowId} not found`);
 }
 
 // Reads: id, name, flow_refs of the org's other flows rows that have reference nodes, inside the deleting

@@ -161,9 +161,11 @@ async function readFlow(ctx: Ctx, runner: QueryRunner, orgId: string, flowId: nu
 }
 
 // Writes: one flows row, its tasks rows, the 'flow' and 'task' counters, in one transaction.
-// Guard: the desired id is used only when no flows row has it; otherwise a fresh id is allocated.
+// Guard: the desired id is used only when no flows row has it; otherwise a fresh id is allocated. Every
+// flow it references exists in the org (requireReferencedFlows), else nothing is written.
 export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTasks> {
   return ctx.db.transaction().execute(async (trx) => {
+    await requireReferencedFlows(trx, ctx.dialect.kind, input.flow.orgId, input.flow.flowRefs, 'flowJson.flowLinks');
     const wanted = input.id;
     const usable =
       wanted !== undefined &&

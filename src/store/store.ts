@@ -117,6 +117,7 @@ export interface Store {
   listDirectories(orgId: string): Promise<Directory[]>;
 
   // flows
+  /** DomainError 'invalid' (naming flowJson.flowLinks[k].flowId) when a flow it references is not in the org; nothing written. */
   createFlow(input: NewFlow): Promise<FlowWithTasks>;
   getFlow(orgId: string, flowId: number): Promise<FlowWithTasks | null>;
   /** Flow ids and names in a directory tree listing: every flow of the org (id, name, dirId, owners, visitors). */
