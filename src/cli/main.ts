@@ -9,6 +9,7 @@ import { DomainError } from '../domain/errors.js';
 import { startServer, openStore, redactUrl } from '../server.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
 import { StartupError } from '../startup/errors.js';
+import { registerStoreCommands } from './storeCommands.js';
 import type { Store } from '../store/store.js';
 
 const program = new Command();
@@ -121,6 +122,8 @@ for (const [verb, locked] of [
     withStore(cmd, (s) => setUserLocked(s, userId, locked)),
   );
 }
+
+registerStoreCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof StartupError) {

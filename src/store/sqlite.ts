@@ -2,7 +2,8 @@
 // Kysely dialect whose transactions BEGIN IMMEDIATE (a writer takes the lock up front, so a second process
 // such as the admin CLI waits on busy_timeout instead of failing on lock upgrade) and whose prepared
 // statements are cached, then migrates. SQLite-only code lives here and in sqliteCheckpointer.ts (WAL
-// checkpoints on a worker thread, so that their page copies and fsyncs stay off the event loop).
+// checkpoints on a worker thread, so that their page copies and fsyncs stay off the event loop); also the
+// read-only Kysely that store tools (copy.ts) read a store file through.
 // One store per file per process: better-sqlite3 waits for a lock synchronously, so a second connection
 // in the same process would block the event loop of the transaction it waits for (other processes are fine;
 // the checkpointer's connection never takes the write lock and never waits).
@@ -148,6 +149,16 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   }
   if (checkpoints) sqliteDialect.driver!.onCommit = checkpoints.committed;
   return store;
+}
+
+/**
+ * A read-only Kysely over an existing store file, for store tools (copy.ts): no migrations, no store
+ * around it, and SQLite itself refuses any write (a tool that only reads can never damage the source).
+ * The caller migrates the file first (createSqliteStore) when it needs the current schema.
+ */
+export function openSqliteReader(filename: string, busyTimeoutMs = 5000): Kysely<DB> {
+  const raw = new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
 }
 
 /** Writes before the checkpointer starts: short-lived stores (the admin CLI, most tests) never start one. */
