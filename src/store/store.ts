@@ -1,6 +1,6 @@
 // The one storage interface. Domain verbs only: no Kysely, SQL or transaction types leak out.
-// Implementations: sqlite.ts (embedded, better-sqlite3) and, later, pg.ts. test/store/*.contract.test.ts
-// runs the same suite against each through a factory.
+// Implementations: sqlite.ts (embedded, better-sqlite3) and postgres.ts (pg; several processes).
+// test/store/*.contract.test.ts runs the same suites against each through a factory.
 //
 // Rules every implementation keeps:
 // - Every method that writes commits before its promise resolves (durable before acknowledged).
