@@ -4,7 +4,7 @@
 // What runs next is decided per step by src/domain/plan.ts.
 import type { FlowRefNode, FlowType, Param, Relation, TaskDef, TaskNode } from './types.js';
 import { invalid } from './errors.js';
-import { PARAM_KEY } from './params.js';
+import { loaderKeyProblem, PARAM_KEY } from './params.js';
 import { validateQuartzCron } from './cron.js';
 
 const NODE_ID = /^t_(-?\d+)$/;
@@ -74,6 +74,8 @@ export function validateFlow(g: GraphInput): void {
   for (const [owner, list] of params) {
     for (const p of list ?? []) {
       if (!PARAM_KEY.test(p.key)) throw invalid('parameters', `${owner} has an invalid parameter key "${p.key}" (allowed: [A-Za-z_][A-Za-z0-9_.]*)`);
+      const loader = loaderKeyProblem(p.key);
+      if (loader) throw invalid('parameters', `${owner}: ${loader}`);
     }
   }
 

@@ -9,6 +9,25 @@ import { evalTimeExpression } from './timeExpr.js';
 
 export const PARAM_KEY: RegExp = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
+/**
+ * Parameters become environment variables of the task's process. Names that change how a process, its
+ * shell or its interpreter loads (a preloaded library, a startup file, module paths, interpreter options)
+ * would let a workflow's parameters turn any command into another one: refused as parameter keys.
+ */
+const LOADER_NAMES = new Set([
+  'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'IFS', 'CDPATH', 'GLOBIGNORE',
+  'NODE_OPTIONS', 'NODE_PATH', 'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'RUBYLIB', 'RUBYOPT',
+  'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'HOSTALIASES', 'RESOLV_HOST_CONF',
+  'OPENSSL_CONF',
+]);
+const LOADER_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'MALLOC_', 'GLIBC_', 'BASH_FUNC_'];
+
+/** Why `key` may not be a parameter key (it would change how task processes load), or null. */
+export function loaderKeyProblem(key: string): string | null {
+  if (!LOADER_NAMES.has(key) && !LOADER_PREFIXES.some((p) => key.startsWith(p))) return null;
+  return `parameter key "${key}" is refused: as an environment variable it would change how the task's process loads`;
+}
+
 /** A JSON number past 2^53 - 1 was rounded by parsing: storing its text would change the value. */
 function exactOrThrow(v: unknown, where: string, field: string): void {
   if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
@@ -85,6 +104,8 @@ function checked(params: Param[], field: string): Param[] {
   const seen = new Set<string>();
   for (const p of params) {
     if (!PARAM_KEY.test(p.key)) throw invalid(field, `${field}: invalid parameter key "${p.key}" (allowed: [A-Za-z_][A-Za-z0-9_.]*)`);
+    const loader = loaderKeyProblem(p.key);
+    if (loader) throw invalid(field, `${field}: ${loader}`);
     if (seen.has(p.key)) throw invalid(field, `${field}: duplicate parameter key "${p.key}"`);
     seen.add(p.key);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ParamContext } from '../../src/domain/params.js';
-import { PARAM_KEY, parseParams, renderCommand, resolveParameters, substitute, systemVariable } from '../../src/domain/params.js';
+import { loaderKeyProblem, PARAM_KEY, parseParams, renderCommand, resolveParameters, substitute, systemVariable } from '../../src/domain/params.js';
 import { DomainError } from '../../src/domain/errors.js';
 
 const SH = 'Asia/Shanghai';
@@ -24,6 +24,18 @@ describe('PARAM_KEY', () => {
     'says %j is a key: %s',
     (key, ok) => expect(PARAM_KEY.test(key)).toBe(ok),
   );
+});
+
+describe('loaderKeyProblem', () => {
+  it.each(['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONSTARTUP', 'BASH_ENV', 'ENV', 'PERL5OPT', 'JAVA_TOOL_OPTIONS', 'MALLOC_CHECK_', 'BASH_FUNC_x%%'])('refuses %s', (key) => {
+    expect(loaderKeyProblem(key)).toMatch(`parameter key "${key}" is refused`);
+  });
+  it.each(['ld_preload', 'date', 'cal_dt', 'MY_ENV', 'ENVIRONMENT', 'PYTH', 'a.LD_PRELOAD'])('accepts %s', (key) => {
+    expect(loaderKeyProblem(key)).toBeNull();
+  });
+  it('is applied by parseParams, naming the field', () => {
+    expect(() => parseParams([{ key: 'LD_PRELOAD', value: '/tmp/x.so' }], 'parameters')).toThrow('parameters: parameter key "LD_PRELOAD" is refused');
+  });
 });
 
 describe('parseParams', () => {
