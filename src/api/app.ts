@@ -3,6 +3,7 @@
 // the access log, and the API versions mounted from one operation registry. Never listens: src/server.ts
 // does, tests use inject().
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
@@ -32,6 +33,24 @@ function isLoggerInstance(l: unknown): boolean {
   return typeof l === 'object' && l !== null && typeof (l as { child?: unknown }).child === 'function';
 }
 
+/**
+ * A request Node's HTTP parser refused (malformed, headers or URL too large): the V2.1 envelope on the raw
+ * socket, then the connection closes (the parser's state is unknown). A socket already written to or gone
+ * is just destroyed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (err.code === 'ECONNRESET' || !writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? 'the limit is 16 KiB' : String(err.code ?? 'bad request'));
+  const body = JSON.stringify(failure(V2_1, e, randomUUID()));
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${e.http} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { store, config, clock } = opts;
   const deps: Deps = { store, config, clock };
@@ -50,6 +69,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // Inputs are converted by the handlers (ids as numbers or numeric strings): no silent coercion
     // ("" -> 0) by the validator. verbose: errors carry the schema's description for the message.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
+    // What Node's HTTP parser refuses never reaches a route: answered with the envelope all the same.
+    clientErrorHandler: answerClientError,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);

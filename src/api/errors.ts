@@ -32,6 +32,8 @@ export const ERRORS = {
   internal: { code: 62109, http: 200, template: 'Internal server exception' },
   noSuchPath: { code: 62102, http: 404, template: 'No such path: {detail}' },
   bodyTooLarge: { code: 62102, http: 413, template: 'Request body too large: {detail}' },
+  malformedRequest: { code: 62102, http: 400, template: 'Malformed HTTP request: {detail}' },
+  headersTooLarge: { code: 62102, http: 431, template: 'Request headers or URL too large: {detail}' },
   shuttingDown: { code: 62109, http: 503, template: 'The service is shutting down; retry later' },
 } as const satisfies Record<string, CatalogueEntry>;
 

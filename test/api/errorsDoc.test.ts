@@ -31,7 +31,9 @@ describe('the catalogue', () => {
     expect(apiError('noTask', 'workflow 3').msg).toBe('This workflow has no task. You cannot trigger it. (workflow 3)');
   });
 
-  it('uses HTTP 200 for every business outcome and only 401/404/413/429/503 otherwise', () => {
-    for (const e of Object.values(ERRORS)) expect([200, 401, 404, 413, 429, 503]).toContain(e.http);
+  it('uses HTTP 200 for every business outcome and only 401/404/413/429/503, or 400/431 from the HTTP layer, otherwise (contract §1)', () => {
+    for (const e of Object.values(ERRORS)) expect([200, 400, 401, 404, 413, 429, 431, 503]).toContain(e.http);
+    expect(ERRORS.malformedRequest.http).toBe(400);
+    expect(ERRORS.headersTooLarge.http).toBe(431);
   });
 });
