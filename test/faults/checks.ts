@@ -186,15 +186,17 @@ function checkPeriodic(rows: StoreRows, log: ScenarioLog): string[] {
   const minutes = fires.map((i) => Math.floor(i.trigger_time / 60_000)).sort((a, b) => a - b);
   if (fires.some((i) => i.kind !== 'schedule')) v.push(`the periodic flow has instances that are not fires: ${fires.filter((i) => i.kind !== 'schedule').map((i) => i.id)}`);
   if (new Set(minutes).size !== minutes.length) v.push(`the periodic flow fired twice in one minute: ${fires.map((i) => i.id).join(', ')}`);
-  // Every minute boundary after its import and before the schedulers stopped must have its fire.
+  // Every minute from the one after its import to the last one seen before the stop must have its fire;
+  // a minute that began while the schedulers were being stopped may have one too, none later.
   const first = Math.floor(log.periodicSince / 60_000) + 1;
-  const last = Math.floor(log.schedulersStoppedAt / 60_000);
+  const last = Math.floor(log.periodicUntil / 60_000);
+  const stopped = Math.floor(log.schedulersStoppedAt / 60_000);
   if (last - first < 1) v.push(`the run spanned too few minutes to judge the periodic flow (${first}..${last})`);
   for (let m = first; m <= last; m++) {
     const n = minutes.filter((x) => x === m).length;
     if (n !== 1) v.push(`minute ${iso(m * 60_000)}: ${n} fires of the periodic flow (want 1)`);
   }
-  for (const m of minutes) if (m < first || m > last) v.push(`a fire at ${iso(m * 60_000)} outside the schedulers' time ${iso(first * 60_000)}..${iso(last * 60_000)}`);
+  for (const m of minutes) if (m < first || m > stopped) v.push(`a fire at ${iso(m * 60_000)} outside the schedulers' time ${iso(first * 60_000)}..${iso(log.schedulersStoppedAt)}`);
   return v;
 }
 

@@ -76,6 +76,7 @@ describe.runIf(postgresAvailable)('fault test: api, workers and schedulers on Po
       schedulerKills: [],
       postgresRestarts: [],
       periodicSince: 0,
+      periodicUntil: 0,
       schedulersStoppedAt: 0,
       processFaults: [],
       processes: [],
@@ -186,12 +187,13 @@ describe.runIf(postgresAvailable)('fault test: api, workers and schedulers on Po
       `the periodic fire of minute ${new Date(minute * 60_000).toISOString()}`,
       200,
     ).catch((e: Error) => say(e.message));
-    log.schedulersStoppedAt = Date.now();
+    log.periodicUntil = minute * 60_000;
     for (const s of schedulers) {
       if (!s.alive) continue;
       await s.term();
       if (s.exit?.code !== 0) log.processFaults.push(`${s.o.name} (pid ${s.pid}) ended ${s.exit?.code ?? s.exit?.signal} on SIGTERM: ${s.tail.slice(-600)}`);
     }
+    log.schedulersStoppedAt = Date.now();
     say('schedulers stopped');
     await waitUntil(async () => (await open()) === 0, 60_000, 'every instance to end', 500).catch((e: Error) => say(e.message));
     for (const p of procs) {

@@ -106,8 +106,9 @@ export interface ScenarioLog {
   workerKills: Array<{ name: string; pid: number; exitAt: number }>;
   schedulerKills: Array<{ name: string; pid: number; exitAt: number }>;
   postgresRestarts: Array<{ downAt: number; upAt: number }>;
-  /** The periodic flow's import, and when the last scheduler stopped. */
+  /** The periodic flow's import; the last minute whose fire was seen before the schedulers were stopped; their stop. */
   periodicSince: number;
+  periodicUntil: number;
   schedulersStoppedAt: number;
   /** Processes that died unasked, or did not stop cleanly on SIGTERM. */
   processFaults: string[];
