@@ -60,6 +60,11 @@ storeOptions(
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
   const server = await startServer(config);
+  // The process serves until a signal stops it. Its components unref their timers and reconnects (so that
+  // an in-process server never holds a test open): without the listening HTTP server (roles scheduler and
+  // worker), a store that is unreachable for a moment (a PostgreSQL restart) left nothing referenced, and
+  // node ended the process with exit code 0. This handle holds it until shutdown's process.exit.
+  setInterval(() => {}, 2 ** 31 - 1);
   const base = `${server.url}/batch-processing-service/v2.1`;
   if (server.bootstrapped) {
     console.log(`batchflow: created organization o-default and user u-admin (name "admin") in a new store at ${config.dataDir}`);

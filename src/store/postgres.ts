@@ -59,6 +59,12 @@ export async function createPostgresStore(input: PostgresStoreOptions): Promise<
   const pool = new pg.Pool(poolConfig({ connectionString: opts.connectionString, schema: opts.schema, max: opts.poolSize }));
   // An idle connection the server closed (restart, failover): the next query gets a new one.
   pool.on('error', () => {});
+  // A connection checked out of the pool has no 'error' listener (pg-pool removes its idle one), and pg
+  // emits a server's FATAL that arrives between two statements (a restart, pg_terminate_backend while a
+  // transaction is held open) as 'error' on the client: unheard, that throws and kills the process. Heard
+  // here, the client is marked unusable, the transaction's next statement fails (the step is retried),
+  // and pg-pool drops the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const pgDialect = new PostgresStoreDialect({ pool });
   const db = new Kysely<DB>({ dialect: pgDialect });
   const events = opts.listen === false ? null : postgresEvents({ connectionString: opts.connectionString, schema: opts.schema, onReconnect: opts.onReconnect });
