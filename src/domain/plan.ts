@@ -174,6 +174,8 @@ function taskOutcome(i: EndInput, now: number): { to: TaskInstanceStatus; note: 
     case 'FAIL':
     case 'TIMEOUT':
     case 'LOST': {
+      // Its engine died while the instance was being cancelled: it was to be stopped anyway, and it is.
+      if (r.status === 'LOST' && i.instance.status === 'CANCEL') return { to: 'CANCEL', note: r.note, retryAt: null };
       const final: TaskInstanceStatus = r.status === 'TIMEOUT' ? 'TIMEOUT' : 'FAIL';
       const n = i.priorFailures + 1;
       if (live && n <= i.policy.retryLimit) {

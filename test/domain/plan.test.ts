@@ -71,6 +71,8 @@ describe('planAttemptEnd', () => {
     ['fails with TIMEOUT for a timed-out attempt', { result: { ...failed, status: 'TIMEOUT' } }, ['i:RUNNING>FAIL', 'a:RUNNING>TIMEOUT'], 'TIMEOUT'],
     ['retries a lost attempt (its engine died) like a failure', { result: { ...failed, status: 'LOST' }, policy: { retryLimit: 1, retryIntervalSec: 0 } }, ['a:RUNNING>RERUN'], 'RERUN'],
     ['retries nothing of an instance that ended meanwhile', { instance: inst('CANCEL'), result: failed, policy: { retryLimit: 3, retryIntervalSec: 0 } }, ['a:RUNNING>FAIL'], 'FAIL'],
+    ['cancels a lost attempt of a cancelled instance (its engine died during the cancel)', { instance: inst('CANCEL'), result: { ...failed, status: 'LOST' }, policy: { retryLimit: 3, retryIntervalSec: 0 } }, ['a:RUNNING>CANCEL'], 'CANCEL'],
+    ['fails a lost attempt of an instance that failed meanwhile, retrying nothing', { instance: inst('FAIL'), result: { ...failed, status: 'LOST' }, policy: { retryLimit: 3, retryIntervalSec: 0 } }, ['a:RUNNING>FAIL'], 'FAIL'],
     ['puts an interrupted attempt back to READY', { result: { ...failed, status: 'INTERRUPTED' } }, ['a:RUNNING>READY'], 'READY'],
     ['cancels an interrupted attempt of an ended instance', { instance: inst('FAIL'), result: { ...failed, status: 'INTERRUPTED' } }, ['a:RUNNING>CANCEL'], 'CANCEL'],
     ['cancels a stopped attempt of a cancelled instance', { instance: inst('CANCEL'), result: { ...failed, status: 'CANCEL' } }, ['a:RUNNING>CANCEL'], 'CANCEL'],

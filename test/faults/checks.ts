@@ -114,7 +114,9 @@ function checkAttempts(rows: StoreRows, ix: Index): string[] {
         const ended = left !== undefined && a.ended_at !== null && left <= a.ended_at;
         if (!ended) v.push(`${where} was LOST with ${failures} failure(s) of retryLimit ${def.retryLimit} and never retried; the task is ${t.status}, its instance ${inst?.status} (left RUNNING at ${iso(left)}): ${row(a)}`);
       }
-      if (def && !next && a.status === 'LOST' && failures > def.retryLimit && t.status !== 'FAIL') {
+      // (A lost attempt of a cancelled instance ends its task CANCEL: it was being stopped anyway.)
+      const cancelled = t.status === 'CANCEL' && ix.instance.get(t.flow_instance_id)?.status === 'CANCEL';
+      if (def && !next && a.status === 'LOST' && failures > def.retryLimit && t.status !== 'FAIL' && !cancelled) {
         v.push(`${where}: LOST past its retry limit ${def.retryLimit}, yet the task is ${t.status}`);
       }
     });
