@@ -67,7 +67,8 @@ storeOptions(
   setInterval(() => {}, 2 ** 31 - 1);
   const base = `${server.url}/batch-processing-service/v2.1`;
   if (server.bootstrapped) {
-    console.log(`batchflow: created organization o-default and user u-admin (name "admin") in a new store at ${config.dataDir}`);
+    const where = config.databaseUrl ? `on PostgreSQL ${redactUrl(config.databaseUrl)}` : `at ${config.dataDir}`;
+    console.log(`batchflow: created organization o-default and user u-admin (name "admin") in a new store ${where}`);
   }
   const storeText = config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl)}` : `SQLite in ${config.dataDir}`;
   const does = [server.app ? `serving on ${server.url}` : null, server.scheduler ? 'cron scheduler' : null, server.engine ? `worker of ${config.workerConcurrency} slots` : null].filter(Boolean);
