@@ -2,7 +2,7 @@
 // both the same task instance id. One is killed -9 and restarts: its recovery kills its own leftover
 // task and nothing of the other service (the attempt marker names the store), whose task runs on and
 // succeeds on its first attempt.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ChildServer, freePort, importFlow, taskInstIds, tempDir, waitFor, waitForInstanceEnd } from './harness.js';
@@ -26,7 +26,10 @@ it("a restarted service's recovery never touches the tasks of another service on
   let b = new ChildServer(tempDir(), freePort());
   servers.push(a, b);
   await Promise.all([a.start(), b.start()]);
-  const cmd = (file: string) => `echo start >> ${file}; sleep 4; echo end >> ${file}`;
+  // Each attempt runs until the test opens the gate (at most 60 s): A's task is surely still running while
+  // B restarts and recovers, however slow the machine, and B's first attempt is surely killed by it.
+  const gate = path.join(tempDir(), 'gate');
+  const cmd = (file: string) => `echo start >> ${file}; i=0; while [ ! -f ${gate} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo end >> ${file}`;
   const flowA = await importFlow(a.client, 'same', [{ name: 'work', cmd: cmd(files.a), retryLimit: 1 }]);
   const flowB = await importFlow(b.client, 'same', [{ name: 'work', cmd: cmd(files.b), retryLimit: 1 }]);
   expect(flowA).toBe(flowB); // fresh stores: the same ids
@@ -39,6 +42,9 @@ it("a restarted service's recovery never touches the tasks of another service on
   b = new ChildServer(b.dataDir, b.port);
   servers.push(b);
   await b.start();
+  // B's recovery closed its first attempt LOST and its retry runs: now let every attempt finish.
+  await waitFor(async () => (await b.client.taskInstance(taskInstIds(await b.client.instance(ib)).work)).runNum === 2, 30_000, "B's retry to start");
+  writeFileSync(gate, '');
 
   const instA = await waitForInstanceEnd(a.client, ia, 30_000);
   expect(instA.statusDesc).toBe('SUCCESS');

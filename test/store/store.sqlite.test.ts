@@ -73,8 +73,10 @@ describe('SQLite store', () => {
     const sizeBefore = statSync(file).size;
     // Small transactions: few enough pages that the connection's own auto-checkpoint (1000) stays out of it.
     for (let i = 0; i < 100; i++) await store.createOrg({ id: `o${i}`, name: `org ${i}`, createdAt: T0 });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(statSync(file).size).toBeGreaterThan(sizeBefore); // the pages reached the database file
+    // The pages reach the database file once the background checkpoint ran (a condition, not a sleep).
+    const deadline = Date.now() + 20_000;
+    while (statSync(file).size <= sizeBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(file).size).toBeGreaterThan(sizeBefore);
     await store.close();
     const again = await createSqliteStore({ filename: file });
     expect(await again.listOrgs()).toHaveLength(100);
