@@ -39,8 +39,10 @@ describe.runIf(postgresAvailable)('cron schedulers in several processes on Postg
       // Both start at once, 30 s after the fire at T0 they both find due.
       const [s1, s2] = [scheduler(a), scheduler(b)];
       const started = await Promise.all([s1.start(), s2.start()]);
+      // One creates it; the other either tries too (a duplicate) or, starting a moment later, already finds
+      // it among the fires stored and plans from there.
       expect(created(started).map((f) => f.fireTime)).toEqual([T0]);
-      expect(duplicates(started)).toHaveLength(1);
+      expect(duplicates(started).length).toBeLessThanOrEqual(1);
       for (let m = 1; m <= 3; m++) {
         clock.set(T0 + m * MIN);
         const fires = await Promise.all([s1.tick(), s2.tick()]);
