@@ -2,11 +2,13 @@
 // ./bench/engineProbe.ts src/cli/main.ts serve ...`): records the engine's own events (taskStarted,
 // taskEnded, instanceEnded: the same stamps bench/chain.ts reads in-process) on CLOCK_MONOTONIC, which
 // every process of the machine shares, and hands them to the benchmark over the IPC channel on request.
-// With BENCH_PG_SQL_PROFILE=1 it also times every pg query by kind (a profiling aid, off in measured runs).
+// With BENCH_PG_SQL_PROFILE=1 it also times every pg query by kind (a profiling aid, off in measured runs);
+// BENCH_PG_PREPARED=0 and BENCH_PG_NO_NOTIFY=1 switch parts of the store off for before/after comparisons.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { EngineEmitter } from '../src/engine/events.js';
+import { compiledTexts } from '../src/store/db.js';
 
 /** performance.now() + SHIFT = process.hrtime() in ms (CLOCK_MONOTONIC, the same in every process). */
 const SHIFT = (() => {
@@ -43,6 +45,24 @@ const emit = EventEmitter.prototype.emit;
   // eslint-disable-next-line prefer-rest-params
   return emit.apply(this, arguments as unknown as [string, ...unknown[]]);
 };
+
+// ---- for before/after comparisons (BENCH_PG_PREPARED=0): the store's compiled statements sent unnamed ----
+if (process.env.BENCH_PG_PREPARED === '0') compiledTexts.has = () => false;
+
+// ---- experiment (BENCH_PG_NO_NOTIFY=1): pg_notify answered at once, never sent (an upper bound of its cost) ----
+if (process.env.BENCH_PG_NO_NOTIFY === '1') {
+  const query = pg.Client.prototype.query;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  (pg.Client.prototype as any).query = function (this: pg.Client, ...args: any[]) {
+    if (typeof args[0] === 'string' && args[0].startsWith('select pg_notify')) {
+      const cb = args[args.length - 1];
+      if (typeof cb === 'function') return void setImmediate(() => cb(null, { rows: [] }));
+      return Promise.resolve({ rows: [] });
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (query as any).apply(this, args);
+  };
+}
 
 // ---- optional: pg query times by kind ----
 const sql: Record<string, { n: number; ms: number }> = {};

@@ -3,8 +3,9 @@
 // process), or an api process plus 1, 2 or 4 worker processes sharing 8 slots; and, for reference, the
 // same `--role all` process on SQLite, run the same way. Stamps are the engines' own events, collected
 // from every process on CLOCK_MONOTONIC (bench/engineProbe.ts); floors are measured before each run.
+import os from 'node:os';
 import { median, percentile, round } from './machine.js';
-import { startCluster, type PgRun, type PgTaskStamps, type ProcSpec } from './pgCluster.js';
+import { pgRoundTripMs, startCluster, type PgRun, type PgTaskStamps, type ProcSpec } from './pgCluster.js';
 import { measureBareNodeSpawnFloor } from './spawnFloor.js';
 
 /** The total slots of every configuration: the issue's "concurrency 8", and the floor's parallelism. */
@@ -60,6 +61,10 @@ interface Common {
   /** Per attempt, over all runs: spawn asked -> spawned; exit seen -> exit learned by its engine. */
   spawnCallMedianMs: number;
   exitRelayMedianMs: number;
+  /** PostgreSQL's round trip (`select 1` from the benchmark's process) measured before each run: median of the runs' medians. */
+  pgRoundTripMs: number;
+  /** os.loadavg()[0] (1-minute load of the 2 cores) when this deployment started and when it ended: other sessions' work shows here. */
+  loadAvg: [number, number];
   /** BENCH_PG_SQL_PROFILE=1 only: per task, the engines' query count and time by kind (all runs). */
   sqlPerTask?: Record<string, { n: number; ms: number }>;
 }
@@ -112,7 +117,7 @@ function perTask(sql: Record<string, { n: number; ms: number }>, tasks: number):
 }
 
 /** Totals, floors and the figures both shapes share. */
-function common(c: PgConfig, tasks: number, runs: PgRun[], totals: number[], floors: number[], sql: Record<string, { n: number; ms: number }>): Common {
+function common(c: PgConfig, tasks: number, runs: PgRun[], totals: number[], floors: number[], sql: Record<string, { n: number; ms: number }>, load0: number, pings: number[]): Common {
   const spawnCalls = runs.flatMap((r) => r.tasks.map((t) => t.spawnedHr - t.spawnHr));
   const relays = runs.flatMap((r) => r.tasks.map((t) => t.exitedHr! - t.exitSeenHr!));
   sortAll(spawnCalls, relays);
@@ -142,11 +147,13 @@ function common(c: PgConfig, tasks: number, runs: PgRun[], totals: number[], flo
     workersUsed: median(runs.map((r) => new Set(r.tasks.map((t) => t.workerPid)).size)),
     spawnCallMedianMs: p(spawnCalls, 50),
     exitRelayMedianMs: p(relays, 50),
+    pgRoundTripMs: round(median(pings)),
+    loadAvg: [round(load0, 2), round(os.loadavg()[0], 2)],
     sqlPerTask: perTask(sql, tasks * runs.length),
   };
 }
 
-function chainResult(c: PgConfig, n: number, runs: PgRun[], floors: number[], sql: Record<string, { n: number; ms: number }>): PgChainResult {
+function chainResult(c: PgConfig, n: number, runs: PgRun[], floors: number[], sql: Record<string, { n: number; ms: number }>, load0: number, pings: number[]): PgChainResult {
   const gaps: number[] = [];
   const engineGaps: number[] = [];
   const spawnCalls: number[] = [];
@@ -173,7 +180,7 @@ function chainResult(c: PgConfig, n: number, runs: PgRun[], floors: number[], sq
   });
   sortAll(gaps, engineGaps, spawnCalls, relays, lives);
   return {
-    ...common(c, n, runs, totals, floors, sql),
+    ...common(c, n, runs, totals, floors, sql, load0, pings),
     gapMedianMs: p(gaps, 50),
     gapP99Ms: p(gaps, 99),
     engineGapMedianMs: p(engineGaps, 50),
@@ -185,7 +192,7 @@ function chainResult(c: PgConfig, n: number, runs: PgRun[], floors: number[], sq
   };
 }
 
-function fanoutResult(c: PgConfig, width: number, runs: PgRun[], floors: number[], sql: Record<string, { n: number; ms: number }>): PgFanoutResult {
+function fanoutResult(c: PgConfig, width: number, runs: PgRun[], floors: number[], sql: Record<string, { n: number; ms: number }>, load0: number, pings: number[]): PgFanoutResult {
   const n = width + 1;
   const totals: number[] = [];
   const joins: number[] = [];
@@ -200,7 +207,7 @@ function fanoutResult(c: PgConfig, width: number, runs: PgRun[], floors: number[
     maxInFlight = Math.max(maxInFlight, maxOverlap(t));
     totals.push(join.exitedHr! - t[0].spawnHr);
   });
-  return { ...common(c, n, runs, totals, floors, sql), width, maxInFlight, joinDecisionMedianMs: round(median(joins)) };
+  return { ...common(c, n, runs, totals, floors, sql, load0, pings), width, maxInFlight, joinDecisionMedianMs: round(median(joins)) };
 }
 
 export interface PgFlowsOptions {
@@ -220,6 +227,7 @@ export async function benchPgFlows(opts: PgFlowsOptions): Promise<Record<string,
   const out: Record<string, PgChainResult | PgFanoutResult> = {};
   const { n, runs } = opts;
   for (const c of opts.configs ?? PG_CONFIGS) {
+    const load0 = os.loadavg()[0];
     const cluster = await startCluster(specsOf(c), { store: c.store, env: opts.env });
     try {
       const chainId = await cluster.importFlow('chain', Array.from({ length: n }, () => 'true'), Array.from({ length: n - 1 }, (_, i) => [i, i + 1] as [number, number]));
@@ -235,23 +243,28 @@ export async function benchPgFlows(opts: PgFlowsOptions): Promise<Record<string,
       const chainRuns: PgRun[] = [];
       const chainFloors: number[] = [];
       const chainSql = {};
+      const chainPings: number[] = [];
       for (let r = 0; r < runs; r++) {
         chainFloors.push((await measureBareNodeSpawnFloor(n)).totalMs);
+        chainPings.push(await pgRoundTripMs());
         const run = check(await cluster.runInstance(chainId, minute(r)), 'chain');
         addSql(chainSql, run);
         chainRuns.push(run);
       }
-      out[`pgChain-${c.name}`] = chainResult(c, n, chainRuns, chainFloors, chainSql);
+      out[`pgChain-${c.name}`] = chainResult(c, n, chainRuns, chainFloors, chainSql, load0, chainPings);
+      const fanLoad0 = os.loadavg()[0];
       const fanRuns: PgRun[] = [];
       const fanFloors: number[] = [];
       const fanSql = {};
+      const fanPings: number[] = [];
       for (let r = 0; r < runs; r++) {
         fanFloors.push((await measureBareNodeSpawnFloor(n, { parallel: SLOTS, join: true })).totalMs);
+        fanPings.push(await pgRoundTripMs());
         const run = check(await cluster.runInstance(fanId, minute(r + 1)), 'fan-out');
         addSql(fanSql, run);
         fanRuns.push(run);
       }
-      out[`pgFanout-${c.name}`] = fanoutResult(c, n, fanRuns, fanFloors, fanSql);
+      out[`pgFanout-${c.name}`] = fanoutResult(c, n, fanRuns, fanFloors, fanSql, fanLoad0, fanPings);
     } finally {
       await cluster.close();
     }

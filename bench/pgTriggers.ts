@@ -2,7 +2,8 @@
 // fresh database (bench/pgCluster.ts), autocannon spreading its connections over them as bench/triggers.ts
 // drives one server, future trigger times (nothing runs; no worker is started), then the HTTP floor with
 // as many trivial servers under the same load. Flows are imported through the first api process.
-import { startCluster } from './pgCluster.js';
+import os from 'node:os';
+import { pgRoundTripMs, startCluster } from './pgCluster.js';
 import { round } from './machine.js';
 import { benchHttpFloor, drive, post, type HttpFloorResult } from './triggers.js';
 
@@ -24,12 +25,18 @@ export interface PgTriggerResult {
   /** The same number of trivial fastify servers under the same load, measured right after. */
   floor: HttpFloorResult;
   ratioToFloor: number;
+  /** PostgreSQL's round trip (`select 1`) just before the load, median. */
+  pgRoundTripMs: number;
+  /** os.loadavg()[0] at the start and at the end (other sessions' work on the 2 cores shows here). */
+  loadAvg: [number, number];
 }
 
-export async function benchPgTriggers(opts: { apis: number; flows: number; connections: number; durationSec: number; warmSec: number }): Promise<PgTriggerResult> {
+export async function benchPgTriggers(opts: { apis: number; flows: number; connections: number; durationSec: number; warmSec: number; env?: Record<string, string> }): Promise<PgTriggerResult> {
   const { apis, flows, connections, durationSec, warmSec } = opts;
-  const cluster = await startCluster(Array.from({ length: apis }, () => ({ role: 'api' as const })));
+  const load0 = os.loadavg()[0];
+  const cluster = await startCluster(Array.from({ length: apis }, () => ({ role: 'api' as const })), { env: opts.env });
   let d;
+  let ping = NaN;
   try {
     const base = `http://127.0.0.1:${cluster.procs[0].port}/batch-processing-service/v2.1`;
     const dirs = await cluster.call('GET', 'directories', 'listWorkFlowDirs');
@@ -40,6 +47,7 @@ export async function benchPgTriggers(opts: { apis: number; flows: number; conne
     }
     const minute0 = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
     const procs = cluster.procs;
+    ping = await pgRoundTripMs();
     d = await drive(
       procs.map((p) => p.port),
       procs.map((p) => p.child.pid!),
@@ -69,5 +77,7 @@ export async function benchPgTriggers(opts: { apis: number; flows: number; conne
     loadGeneratorCpuPercent: d.loadGeneratorCpuPercent,
     floor,
     ratioToFloor: round(d.perSec / floor.requestsPerSec, 2),
+    pgRoundTripMs: round(ping),
+    loadAvg: [round(load0, 2), round(os.loadavg()[0], 2)],
   };
 }

@@ -24,6 +24,9 @@ function label(x: R): string {
 /** 'met', or 'missed by <how much>'. */
 const judged = (ok: boolean | undefined, by: string) => (ok === undefined ? 'n/a' : ok ? 'met' : `missed by ${by}`);
 
+/** The run's date, the machine's 1-minute load at its start and end, PostgreSQL's round trip. */
+const when = (x: R) => `${day(x.date)}; load ${x.loadAvg ? x.loadAvg.map((l: number) => fmt(l, 1)).join(' -> ') : 'n/a'}${x.store === 'sqlite' ? '' : `; round trip ${ms(x.pgRoundTripMs, 3)}`}`;
+
 const present = (r: R, prefix: string) => PG_CONFIG_NAMES.map((n) => r[`${prefix}-${n}`]).filter(Boolean);
 
 /** Rows for the Targets table. */
@@ -74,7 +77,7 @@ export function pgSections(r: R): string[] {
       const fanCells = f
         ? `${ms(f.medianTotalMs, 0)} / ${ms(f.floorTotalMs, 0)} = ${fmt(f.ratioToFloor)} x | ${signed(f.overheadPerTaskMs)} ms | ${ms(f.joinDecisionMedianMs, 1)} | ${f.workersUsed} / ${f.maxInFlight}`
         : '- | - | - | -';
-      lines.push(`| ${label(c ?? f)} (${day((c ?? f).date)}) | ${chainCells} | ${fanCells} |`);
+      lines.push(`| ${label(c ?? f)} (${when(c ?? f)}) | ${chainCells} | ${fanCells} |`);
     }
     lines.push('');
     // The store against crossing processes: differences of medians between deployments of the same run.
@@ -106,7 +109,7 @@ export function pgSections(r: R): string[] {
     );
     for (const t of trig) {
       lines.push(
-        `| ${t.apis} | ${int(t.triggersPerSec)}/s | ${t.latencyP50Ms} / ${t.latencyP99Ms} ms | ${t.serverCpuPercent} / ${t.loadGeneratorCpuPercent} % | ${int(t.floor.requestsPerSec)}/s | ${t.floor.latencyP50Ms} / ${t.floor.latencyP99Ms} ms | ${t.floor.serverCpuPercent} / ${t.floor.loadGeneratorCpuPercent} % | ${fmt(t.ratioToFloor)} x | ${t.previous?.triggersPerSec !== undefined ? `${int(t.previous.triggersPerSec)}/s, p99 ${t.previous.latencyP99Ms} ms` : '-'} |`,
+        `| ${t.apis} (${when(t)}) | ${int(t.triggersPerSec)}/s | ${t.latencyP50Ms} / ${t.latencyP99Ms} ms | ${t.serverCpuPercent} / ${t.loadGeneratorCpuPercent} % | ${int(t.floor.requestsPerSec)}/s | ${t.floor.latencyP50Ms} / ${t.floor.latencyP99Ms} ms | ${t.floor.serverCpuPercent} / ${t.floor.loadGeneratorCpuPercent} % | ${fmt(t.ratioToFloor)} x | ${t.previous?.triggersPerSec !== undefined ? `${int(t.previous.triggersPerSec)}/s, p99 ${t.previous.latencyP99Ms} ms` : '-'} |`,
       );
     }
     lines.push('');
