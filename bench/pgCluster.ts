@@ -29,6 +29,8 @@ export interface BfProcess {
   child: ChildProcess;
   port: number;
   dataDir: string;
+  /** Rejects when the process exits before it is told to stop (a crash, a PostgreSQL restart it did not survive). */
+  died: Promise<never>;
 }
 
 /** One task attempt's stamps, on CLOCK_MONOTONIC, with the pid of the worker that ran it. */
@@ -107,14 +109,17 @@ function startProc(url: string, spec: ProcSpec, env: Record<string, string>): Pr
     env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  child.on('error', () => {}); // a send on a closed channel: `died` tells
+  let out = '';
+  const died = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`batchflow serve --role ${spec.role} exited (${signal ?? code}): ${out.slice(-500)}`))));
+  died.catch(() => {});
   return new Promise((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       // Every role prints this line once it does what it was started for.
-      if (/batchflow: role \w+:/.test(out)) resolve({ spec, child, port, dataDir });
+      if (/batchflow: role \w+:/.test(out)) resolve({ spec, child, port, dataDir, died });
     });
-    child.on('exit', (code) => reject(new Error(`batchflow serve --role ${spec.role} exited ${code}: ${out}`)));
+    died.catch(reject);
   });
 }
 
@@ -129,7 +134,7 @@ async function stopProc(p: BfProcess): Promise<void> {
 }
 
 function ask(p: BfProcess): Promise<Extract<ProbeMessage, { events: ProbeEvent[] }>> {
-  return new Promise((resolve) => {
+  const answer = new Promise<Extract<ProbeMessage, { events: ProbeEvent[] }>>((resolve) => {
     const on = (m: ProbeMessage) => {
       if (!('events' in m)) return;
       p.child.off('message', on);
@@ -138,6 +143,20 @@ function ask(p: BfProcess): Promise<Extract<ProbeMessage, { events: ProbeEvent[]
     p.child.on('message', on);
     p.child.send('flush');
   });
+  return Promise.race([answer, p.died]);
+}
+
+/**
+ * Runs `fn` (one deployment's benchmark) again once when it failed: the PostgreSQL server of this machine
+ * is shared, and other sessions restart it at times. The result says how many attempts it took.
+ */
+export async function withRetry<T extends object>(label: string, fn: () => Promise<T>): Promise<T & { attempts: number }> {
+  try {
+    return { ...(await fn()), attempts: 1 };
+  } catch (err) {
+    console.error(`${label}: failed (${(err as Error).message.split('\n')[0]}); once more`);
+    return { ...(await fn()), attempts: 2 };
+  }
 }
 
 /**
@@ -215,10 +234,13 @@ export async function startCluster(specs: ProcSpec[], opts: { store?: 'postgres'
         const deadline = Date.now() + 300_000;
         while (!seen.has(instanceId)) {
           if (Date.now() > deadline) throw new Error(`instance ${instanceId} did not end within 300 s`);
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 1000);
-          });
+          await Promise.race([
+            new Promise<void>((r) => {
+              wake = r;
+              setTimeout(r, 1000);
+            }),
+            ...procs.map((p) => p.died),
+          ]);
         }
         const end = seen.get(instanceId) as Extract<ProbeEvent, { k: 'instanceEnded' }>;
         const flushed = await Promise.all(engines.map(ask));

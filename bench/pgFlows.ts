@@ -5,7 +5,7 @@
 // from every process on CLOCK_MONOTONIC (bench/engineProbe.ts); floors are measured before each run.
 import os from 'node:os';
 import { median, percentile, round } from './machine.js';
-import { pgRoundTripMs, startCluster, type PgRun, type PgTaskStamps, type ProcSpec } from './pgCluster.js';
+import { pgRoundTripMs, startCluster, withRetry, type PgRun, type PgTaskStamps, type ProcSpec } from './pgCluster.js';
 import { measureBareNodeSpawnFloor } from './spawnFloor.js';
 
 /** The total slots of every configuration: the issue's "concurrency 8", and the floor's parallelism. */
@@ -63,6 +63,8 @@ interface Common {
   exitRelayMedianMs: number;
   /** PostgreSQL's round trip (`select 1` from the benchmark's process) measured before each run: median of the runs' medians. */
   pgRoundTripMs: number;
+  /** Deployments it took (2: the first failed, e.g. PostgreSQL restarted by another session). */
+  attempts?: number;
   /** os.loadavg()[0] (1-minute load of the 2 cores) when this deployment started and when it ended: other sessions' work shows here. */
   loadAvg: [number, number];
   /** BENCH_PG_SQL_PROFILE=1 only: per task, the engines' query count and time by kind (all runs). */
@@ -219,55 +221,54 @@ export interface PgFlowsOptions {
 }
 
 /**
- * For each configuration, one deployment: imports both flows, runs the fan-out once unmeasured (it opens
- * the pools' connections and warms the plans), then the chain `runs` times and the fan-out `runs` times,
- * each run after its floor. Returns the results by key (pgChain-<config>, pgFanout-<config>).
+ * One deployment of configuration `c`: imports both flows, runs the fan-out once unmeasured (it opens the
+ * pools' connections and warms the plans), then the chain `runs` times and the fan-out `runs` times, each
+ * run after its floor and PostgreSQL's round trip.
  */
+async function benchConfig(c: PgConfig, opts: PgFlowsOptions): Promise<{ chain: PgChainResult; fan: PgFanoutResult }> {
+  const { n, runs } = opts;
+  const load0 = os.loadavg()[0];
+  const cluster = await startCluster(specsOf(c), { store: c.store, env: opts.env });
+  try {
+    const chainId = await cluster.importFlow('chain', Array.from({ length: n }, () => 'true'), Array.from({ length: n - 1 }, (_, i) => [i, i + 1] as [number, number]));
+    const fanId = await cluster.importFlow('fanout', Array.from({ length: n + 1 }, () => 'true'), Array.from({ length: n }, (_, i) => [i, n] as [number, number]));
+    // Each run its own minute (instance ids are per minute), all counted from one base.
+    const base = Date.now();
+    const minute = (k: number) => base - (k + 1) * 60_000;
+    const check = (run: PgRun, what: string) => {
+      if (run.status !== 'SUCCESS') throw new Error(`${c.name} ${what} ended ${run.status}`);
+      return run;
+    };
+    check(await cluster.runInstance(fanId, minute(0)), 'warm-up');
+    const shape = async (flowId: number, firstMinute: number, floor: () => Promise<{ totalMs: number }>, what: string) => {
+      const got = { runs: [] as PgRun[], floors: [] as number[], sql: {}, pings: [] as number[], load0: os.loadavg()[0] };
+      for (let r = 0; r < runs; r++) {
+        got.floors.push((await floor()).totalMs);
+        got.pings.push(await pgRoundTripMs());
+        const run = check(await cluster.runInstance(flowId, minute(firstMinute + r)), what);
+        addSql(got.sql, run);
+        got.runs.push(run);
+      }
+      return got;
+    };
+    const ch = await shape(chainId, 0, () => measureBareNodeSpawnFloor(n), 'chain');
+    const fa = await shape(fanId, 1, () => measureBareNodeSpawnFloor(n, { parallel: SLOTS, join: true }), 'fan-out');
+    return {
+      chain: chainResult(c, n, ch.runs, ch.floors, ch.sql, load0, ch.pings),
+      fan: fanoutResult(c, n, fa.runs, fa.floors, fa.sql, fa.load0, fa.pings),
+    };
+  } finally {
+    await cluster.close();
+  }
+}
+
+/** Every configuration in turn (a failed deployment is run once more). Results by key: pgChain-<config>, pgFanout-<config>. */
 export async function benchPgFlows(opts: PgFlowsOptions): Promise<Record<string, PgChainResult | PgFanoutResult>> {
   const out: Record<string, PgChainResult | PgFanoutResult> = {};
-  const { n, runs } = opts;
   for (const c of opts.configs ?? PG_CONFIGS) {
-    const load0 = os.loadavg()[0];
-    const cluster = await startCluster(specsOf(c), { store: c.store, env: opts.env });
-    try {
-      const chainId = await cluster.importFlow('chain', Array.from({ length: n }, () => 'true'), Array.from({ length: n - 1 }, (_, i) => [i, i + 1] as [number, number]));
-      const fanId = await cluster.importFlow('fanout', Array.from({ length: n + 1 }, () => 'true'), Array.from({ length: n }, (_, i) => [i, n] as [number, number]));
-      // Each run its own minute (instance ids are per minute), all counted from one base.
-      const base = Date.now();
-      const minute = (k: number) => base - (k + 1) * 60_000;
-      const check = (run: PgRun, what: string) => {
-        if (run.status !== 'SUCCESS') throw new Error(`${c.name} ${what} ended ${run.status}`);
-        return run;
-      };
-      check(await cluster.runInstance(fanId, minute(0)), 'warm-up');
-      const chainRuns: PgRun[] = [];
-      const chainFloors: number[] = [];
-      const chainSql = {};
-      const chainPings: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        chainFloors.push((await measureBareNodeSpawnFloor(n)).totalMs);
-        chainPings.push(await pgRoundTripMs());
-        const run = check(await cluster.runInstance(chainId, minute(r)), 'chain');
-        addSql(chainSql, run);
-        chainRuns.push(run);
-      }
-      out[`pgChain-${c.name}`] = chainResult(c, n, chainRuns, chainFloors, chainSql, load0, chainPings);
-      const fanLoad0 = os.loadavg()[0];
-      const fanRuns: PgRun[] = [];
-      const fanFloors: number[] = [];
-      const fanSql = {};
-      const fanPings: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        fanFloors.push((await measureBareNodeSpawnFloor(n, { parallel: SLOTS, join: true })).totalMs);
-        fanPings.push(await pgRoundTripMs());
-        const run = check(await cluster.runInstance(fanId, minute(r + 1)), 'fan-out');
-        addSql(fanSql, run);
-        fanRuns.push(run);
-      }
-      out[`pgFanout-${c.name}`] = fanoutResult(c, n, fanRuns, fanFloors, fanSql, fanLoad0, fanPings);
-    } finally {
-      await cluster.close();
-    }
+    const { chain, fan, attempts } = await withRetry(`PostgreSQL flows, ${c.name}`, () => benchConfig(c, opts));
+    out[`pgChain-${c.name}`] = { ...chain, attempts };
+    out[`pgFanout-${c.name}`] = { ...fan, attempts };
   }
   return out;
 }

@@ -83,7 +83,8 @@ if (runs('pgflows')) {
 }
 if (runs('pgtriggers')) {
   const { benchPgTriggers } = await import('./pgTriggers.js');
-  for (const apis of [1, 2]) store(`pgTriggers-api${apis}`, await benchPgTriggers({ ...trigger, connections: 48, apis }));
+  const { withRetry } = await import('./pgCluster.js');
+  for (const apis of [1, 2]) store(`pgTriggers-api${apis}`, await withRetry(`PostgreSQL triggers, ${apis} api`, () => benchPgTriggers({ ...trigger, connections: 48, apis })));
 }
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
