@@ -1,7 +1,8 @@
 // Renders bench/RESULTS.md from the figures bench/run.ts gathered: the targets with a verdict each, the
 // shapes side by side (floor, batchflow, BullMQ), where each chain task's time goes (beside the previous
 // run's figures) and trigger throughput against its HTTP floor. Definitions, method and the explanation of
-// every miss are in bench/README.md.
+// every miss are in bench/README.md. The PostgreSQL targets and sections come from bench/reportPg.ts.
+import { pgSections, pgTargetRows } from './reportPg.js';
 
 /** The day of an ISO date (the hour says nothing in a table of benchmarks). */
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : 'date unknown');
@@ -103,6 +104,7 @@ export function renderMarkdown(r: Record<string, any>): string {
       );
     }
   }
+  targets.push(...pgTargetRows(r));
   lines.push(...targets, '');
 
   // ---- Shapes side by side ----
@@ -203,6 +205,8 @@ export function renderMarkdown(r: Record<string, any>): string {
     }
     lines.push('');
   }
+
+  lines.push(...pgSections(r));
 
   lines.push(`Raw figures: \`bench/results/${r.quick ? 'quick' : 'latest'}.json\`. Definitions, method and notes on every miss: [\`bench/README.md\`](README.md).`, '');
   return lines.join('\n');

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md. `npx tsx
-// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers); the figures of the others are
+// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers, pgflows, pgtriggers); the figures of the others are
 // kept from latest.json (each benchmark carries its own date). `--quick` (or BENCH_QUICK=1) runs small sizes
 // (20 and 100 tasks, 2 runs, 2 s of load) to check that everything works: it writes bench/results/quick.json
 // and prints the Markdown instead of touching latest.json and RESULTS.md. BENCH_RUNS=N overrides the number
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { machine } from './machine.js';
 import { renderMarkdown } from './report.js';
 
-const NAMES = ['chain', 'fanout', 'bullmq', 'triggers'] as const;
+const NAMES = ['chain', 'fanout', 'bullmq', 'triggers', 'pgflows', 'pgtriggers'] as const;
 type Name = (typeof NAMES)[number];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -74,6 +74,17 @@ if (runs('triggers')) {
   // original setting, is run and reported too. Each is followed by the HTTP floor under the same load.
   store('triggers', await benchTriggers({ ...trigger, connections: 48 }));
   store('triggers64', await benchTriggers({ ...trigger, connections: 64 }));
+}
+if (runs('pgflows')) {
+  // PostgreSQL (BENCH_DATABASE_URL): the chain and the fan-out at the first size, per deployment.
+  const { benchPgFlows } = await import('./pgFlows.js');
+  const n = SIZES[0];
+  for (const [key, r] of Object.entries(await benchPgFlows({ n, runs: runsFor(n) }))) store(key, r);
+}
+if (runs('pgtriggers')) {
+  const { benchPgTriggers } = await import('./pgTriggers.js');
+  const { withRetry } = await import('./pgCluster.js');
+  for (const apis of [1, 2]) store(`pgTriggers-api${apis}`, await withRetry(`PostgreSQL triggers, ${apis} api`, () => benchPgTriggers({ ...trigger, connections: 48, apis })));
 }
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

@@ -46,7 +46,7 @@ export interface HttpFloorResult {
   responseBytes: number;
 }
 
-interface Drive {
+export interface Drive {
   requests: number;
   perSec: number;
   p50: number;
@@ -64,7 +64,7 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function startChild(args: string[]): Promise<ChildProcess> {
+export async function startChild(args: string[]): Promise<ChildProcess> {
   // BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], {
@@ -79,7 +79,7 @@ async function startChild(args: string[]): Promise<ChildProcess> {
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -87,17 +87,19 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * autocannon against the port: POST Trigger Flow's path, round-robin over the flow ids, every request a
- * distinct (flow, minute) from minute0 on; `warmSec` of warm-up, then `durationSec` measured, with the CPU
- * used by the server (pid) and by this process during the measured part.
+ * autocannon against the ports (connections spread round-robin over them): POST Trigger Flow's path,
+ * round-robin over the flow ids, every request a distinct (flow, minute) from minute0 on; `warmSec` of
+ * warm-up, then `durationSec` measured, with the CPU used by the servers (pids, summed) and by this
+ * process during the measured part.
  */
-async function drive(port: number, pid: number, ids: number[], minute0: number, connections: number, warmSec: number, durationSec: number): Promise<Drive> {
+export async function drive(ports: number[], pids: number[], ids: number[], minute0: number, connections: number, warmSec: number, durationSec: number): Promise<Drive> {
   let n = 0;
   let nonZero = 0;
   let responseBytes = 0;
   const run = (duration: number) =>
     autocannon({
-      url: `http://127.0.0.1:${port}`,
+      // autocannon takes several URLs (its README; the types say one) and gives connection i URL i % n.
+      url: ports.map((port) => `http://127.0.0.1:${port}`) as unknown as string,
       connections,
       pipelining: 1,
       duration,
@@ -120,9 +122,10 @@ async function drive(port: number, pid: number, ids: number[], minute0: number, 
     });
   await run(warmSec);
   nonZero = 0;
-  const [cpu0, server0, wall0] = [process.cpuUsage(), processCpuMs(pid), Date.now()];
+  const serversMs = () => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const [cpu0, server0, wall0] = [process.cpuUsage(), serversMs(), Date.now()];
   const r = await run(durationSec);
-  const [cpu, serverMs, wallMs] = [process.cpuUsage(cpu0), processCpuMs(pid) - server0, Date.now() - wall0];
+  const [cpu, serverMs, wallMs] = [process.cpuUsage(cpu0), serversMs() - server0, Date.now() - wall0];
   return {
     requests: r.requests.total,
     perSec: round(r.requests.average, 0),
@@ -136,14 +139,15 @@ async function drive(port: number, pid: number, ids: number[], minute0: number, 
   };
 }
 
-/** The trivial fastify server under the same load as the trigger benchmark. */
-export async function benchHttpFloor(opts: { connections: number; warmSec: number; durationSec: number; flows: number; port?: number }): Promise<HttpFloorResult> {
+/** The trivial fastify server (`servers` of them, default 1, the load spread over them) under the same load as the trigger benchmark. */
+export async function benchHttpFloor(opts: { connections: number; warmSec: number; durationSec: number; flows: number; port?: number; servers?: number }): Promise<HttpFloorResult> {
   const port = opts.port ?? 19080 + Math.floor(Math.random() * 1000);
-  const child = await startChild(['bench/httpFloorServer.ts', String(port)]);
+  const ports = Array.from({ length: opts.servers ?? 1 }, (_, i) => port + i);
+  const children = await Promise.all(ports.map((p) => startChild(['bench/httpFloorServer.ts', String(p)])));
   try {
     const ids = Array.from({ length: opts.flows }, (_, i) => i + 1);
     const minute0 = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
-    const d = await drive(port, child.pid!, ids, minute0, opts.connections, opts.warmSec, opts.durationSec);
+    const d = await drive(ports, children.map((c) => c.pid!), ids, minute0, opts.connections, opts.warmSec, opts.durationSec);
     if (d.nonZero) throw new Error(`http floor: ${d.nonZero} unexpected answers`);
     return {
       requests: d.requests,
@@ -156,11 +160,11 @@ export async function benchHttpFloor(opts: { connections: number; warmSec: numbe
       responseBytes: d.responseBytes,
     };
   } finally {
-    await stopChild(child);
+    await Promise.all(children.map(stopChild));
   }
 }
 
-async function post(base: string, action: string, body: unknown): Promise<any> {
+export async function post(base: string, action: string, body: unknown): Promise<any> {
   const res = await fetch(`${base}/flows?action=${action}&${ID}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as { code: number; msg: string; data: any };
   if (json.code !== 0) throw new Error(`${action}: ${json.msg}`);
@@ -187,7 +191,7 @@ export async function benchTriggers(opts: { flows?: number; connections?: number
         ids.push(Number((await post(base, 'import', { flowName: `bench_${i}`, desc: '', dirId, flowJson })).flowId));
       }
       const minute0 = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
-      d = await drive(port, child.pid!, ids, minute0, connections, warmSec, durationSec);
+      d = await drive([port], [child.pid!], ids, minute0, connections, warmSec, durationSec);
     } finally {
       await stopChild(child);
     }

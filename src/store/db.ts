@@ -353,6 +353,12 @@ class Slot {
 }
 
 /**
+ * The SQL texts compiledOnce has made: a bounded set (one per query and shape), so an adapter may keep each
+ * one prepared per connection (postgres.ts names them; SQLite's driver prepares its own).
+ */
+export const compiledTexts = new Set<string>();
+
+/**
  * Kysely builds and compiles a query on every call; on the hot paths (one commit per task end, one
  * instance per trigger) that costs more than SQLite's own work. `compiledOnce(build)` compiles once per
  * store and `shape`, then only substitutes values. Contract for `build`: structure (optional clauses, list
@@ -369,7 +375,10 @@ export function compiledOnce<O>(
     let byShape = cache.get(ctx.dialect);
     if (!byShape) cache.set(ctx.dialect, (byShape = new Map()));
     let q = byShape.get(shape);
-    if (!q) byShape.set(shape, (q = build(ctx.db, (key) => new Slot(key), shape, ctx.dialect.kind).compile()));
+    if (!q) {
+      byShape.set(shape, (q = build(ctx.db, (key) => new Slot(key), shape, ctx.dialect.kind).compile()));
+      compiledTexts.add(q.sql);
+    }
     const parameters = q.parameters.map((p) => {
       if (!(p instanceof Slot)) return p;
       const value = values[p.key];

@@ -3,10 +3,12 @@
 // bus over LISTEN/NOTIFY (postgresEvents.ts), then migrate. Like sqlite.ts it writes no queries of the
 // store's own: those are shared in the query files. Several processes on several machines may open the
 // same database: every rule that keeps them apart is in the database (locks, unique keys), not in memory.
+// The statements compiled once (db.ts) run as named prepared statements: parsed and planned once per
+// connection instead of once per execution.
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type Driver, type PostgresDialectConfig } from 'kysely';
 import type { Store } from './store.js';
-import { driverTransaction, type DB, type QueryRunner, type StoreDialect } from './db.js';
+import { compiledTexts, driverTransaction, type DB, type QueryRunner, type StoreDialect } from './db.js';
 import { createKyselyStore, localEvents } from './kyselyStore.js';
 import { postgresEvents } from './postgresEvents.js';
 import { poolConfig, schemaOfUrl } from './postgresPool.js';
@@ -28,6 +30,32 @@ export interface PostgresStoreOptions {
   listen?: boolean;
   /** Told when the LISTEN connection was lost and is back: what was notified meanwhile must be rescanned. */
   onReconnect?: () => void;
+  /**
+   * Run the compiled-once statements as named prepared statements (default true). Turn off behind a
+   * pooler that does not keep prepared statements across transactions (PgBouncer in transaction mode
+   * before 1.21, or without max_prepared_statements).
+   */
+  preparedStatements?: boolean;
+}
+
+/** Statement names of compiled texts, the same in every connection of the process. */
+const statementNames = new Map<string, string>();
+
+/**
+ * Makes a pool client send the compiled-once statements (db.ts `compiledTexts`, with parameters) as named
+ * statements: pg prepares each one once per connection, and the server keeps its plan. Texts with a `*`
+ * (select * and the like) stay unnamed: a column added by a later migration would change their result
+ * type, which a prepared statement refuses ("cached plan must not change result type").
+ */
+function prepareCompiled(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || !compiledTexts.has(text) || text.includes('*')) return query(...args);
+    let name = statementNames.get(text);
+    if (!name) statementNames.set(text, (name = `bf_${statementNames.size}`));
+    return query({ name, text, values }, ...args.slice(2));
+  };
 }
 
 class PostgresStoreDialect extends PostgresDialect {
@@ -65,6 +93,7 @@ export async function createPostgresStore(input: PostgresStoreOptions): Promise<
   // here, the client is marked unusable, the transaction's next statement fails (the step is retried),
   // and pg-pool drops the client when it is released.
   pool.on('connect', (client) => client.on('error', () => {}));
+  if (opts.preparedStatements !== false) pool.on('connect', prepareCompiled);
   const pgDialect = new PostgresStoreDialect({ pool });
   const db = new Kysely<DB>({ dialect: pgDialect });
   const events = opts.listen === false ? null : postgresEvents({ connectionString: opts.connectionString, schema: opts.schema, onReconnect: opts.onReconnect });

@@ -1,7 +1,9 @@
 // Store events across processes on PostgreSQL: each committed write's event is sent with pg_notify on
 // the store's channel, and one LISTEN connection per process hands the events of *other* processes to the
 // local listeners (a process's own events are delivered in-process at once, and dropped when they come
-// back). NOTIFY is only a wake-up: a lost one costs at most the engine's rescan interval, never a decision.
+// back). The events of one event-loop turn go in as few notifications as their size allows (a trigger
+// burst's group commit publishes them together). NOTIFY is only a wake-up: a lost one costs at most the
+// engine's rescan interval, never a decision.
 // A lost LISTEN connection reconnects with backoff and then tells `onReconnect` so the caller rescans.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -23,7 +25,33 @@ export const channelOf = (schema: string): string => `batchflow_events_${schema}
 
 interface Wire {
   o: string; // origin process
-  e: StoreEvent;
+  /** The events of one turn (one event alone: `e`, as sent before events were grouped). */
+  es?: StoreEvent[];
+  e?: StoreEvent;
+}
+
+/** Bytes of one notification's payload at most (PostgreSQL refuses 8,000 and more). */
+export const MAX_PAYLOAD_BYTES = 7_900;
+
+/** The payloads for `events`, in order, each at most MAX_PAYLOAD_BYTES unless one event alone is larger. */
+export function payloadsOf(origin: string, events: StoreEvent[]): string[] {
+  const head = `{"o":${JSON.stringify(origin)},"es":[`;
+  const out: string[] = [];
+  let parts: string[] = [];
+  let bytes = head.length + 2;
+  for (const e of events) {
+    const text = JSON.stringify(e);
+    const size = Buffer.byteLength(text) + 1;
+    if (parts.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
+      out.push(`${head}${parts.join(',')}]}`);
+      parts = [];
+      bytes = head.length + 2;
+    }
+    parts.push(text);
+    bytes += size;
+  }
+  if (parts.length > 0) out.push(`${head}${parts.join(',')}]}`);
+  return out;
 }
 
 export function postgresEvents(opts: { connectionString: string; schema?: string; onReconnect?: () => void }): PostgresEvents {
@@ -35,6 +63,21 @@ export function postgresEvents(opts: { connectionString: string; schema?: string
   let retryMs = 100;
   let timer: NodeJS.Timeout | null = null;
   let everConnected = false;
+  let pending: StoreEvent[] = [];
+  let sendTo: pg.Pool | null = null;
+  const sending = new Set<Promise<unknown>>();
+
+  const flush = () => {
+    const events = pending;
+    pending = [];
+    // Not listening yet (start() failed): no channel, nobody to tell through this store.
+    if (!sendTo || events.length === 0 || !channel) return;
+    for (const payload of payloadsOf(origin, events)) {
+      const p = sendTo.query('select pg_notify($1, $2)', [channel, payload]).catch(() => {});
+      sending.add(p);
+      void p.finally(() => sending.delete(p));
+    }
+  };
 
   const deliver = (payload: string | undefined) => {
     if (!payload) return;
@@ -45,11 +88,13 @@ export function postgresEvents(opts: { connectionString: string; schema?: string
       return;
     }
     if (wire.o === origin) return;
-    for (const l of [...listeners]) {
-      try {
-        l(wire.e);
-      } catch (err) {
-        process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreEventListenerError');
+    for (const e of wire.es ?? (wire.e ? [wire.e] : [])) {
+      for (const l of [...listeners]) {
+        try {
+          l(e);
+        } catch (err) {
+          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreEventListenerError');
+        }
       }
     }
   };
@@ -94,15 +139,19 @@ export function postgresEvents(opts: { connectionString: string; schema?: string
       await connect();
     },
     notify(pool, e) {
-      if (!channel) return; // not listening yet (start() failed): nobody to tell through this store
-      // After the commit and not awaited: the writer's answer does not wait on the wake-up of others.
-      pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ o: origin, e } satisfies Wire)]).catch(() => {});
+      // After the commit and not awaited: the writer's answer does not wait on the wake-up of others. Sent
+      // at the end of the turn, with the other events of the turn.
+      sendTo = pool;
+      pending.push(e);
+      if (pending.length === 1) setImmediate(flush);
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async close() {
+      flush();
+      await Promise.all([...sending]);
       closed = true;
       if (timer) clearTimeout(timer);
       const c = client;
