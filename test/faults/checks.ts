@@ -208,11 +208,11 @@ function checkCancels(rows: StoreRows, log: ScenarioLog, ix: Index): string[] {
     const inst = ix.instance.get(id);
     if (!inst) continue; // reported as missing
     if (inst.status !== 'CANCEL') v.push(`instance ${id}: cancel acknowledged at ${iso(ackAt)}, yet it is ${inst.status}: ${row(inst)}`);
-    const cancelled = rows.events.find((e) => e.flow_instance_id === id && e.task_instance_id === null && e.to_status === 'CANCEL');
+    // Against the acknowledgement, not the cancel's recorded `at`: that time is taken before the cancel's
+    // transaction waits for the instance's lock, so a claim that committed first (its attempt started
+    // before the cancel) may still carry a later clock reading than it.
     for (const a of ix.attemptsOfInstance.get(id) ?? []) {
       if (a.started_at > ackAt) v.push(`instance ${id}: attempt ${a.task_instance_id}#${a.run_num} started at ${iso(a.started_at)}, after the cancel was acknowledged at ${iso(ackAt)}: ${row(a)}`);
-      else if (cancelled && a.started_at > cancelled.at) v.push(`instance ${id}: attempt ${a.task_instance_id}#${a.run_num} started at ${iso(a.started_at)}, after the cancel was recorded at ${iso(cancelled.at)}: ${row(a)}`);
-      if (cancelled && a.status === 'SUCCESS' && a.ended_at !== null && a.started_at > cancelled.at) v.push(`instance ${id}: ${a.task_instance_id} succeeded after its cancel`);
     }
   }
   for (const i of rows.instances) if (i.status === 'CANCEL' && !log.cancels.has(i.id)) v.push(`instance ${i.id} is CANCEL but nobody cancelled it: ${row(i)}`);
