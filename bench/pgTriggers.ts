@@ -3,7 +3,7 @@
 // drives one server, future trigger times (nothing runs; no worker is started), then the HTTP floor with
 // as many trivial servers under the same load. Flows are imported through the first api process.
 import os from 'node:os';
-import { pgRoundTripMs, startCluster } from './pgCluster.js';
+import { admin, pgRoundTripMs, startCluster } from './pgCluster.js';
 import { round } from './machine.js';
 import { benchHttpFloor, drive, post, type HttpFloorResult } from './triggers.js';
 
@@ -22,6 +22,11 @@ export interface PgTriggerResult {
   /** CPU time over wall time of the api processes (summed) and of the load generator, % of one core. */
   serverCpuPercent: number;
   loadGeneratorCpuPercent: number;
+  /** CPU of the database's backends (PostgreSQL serving these api processes), % of one core. */
+  postgresCpuPercent: number;
+  /** CPU per trigger, ms: the api processes, PostgreSQL's backends. */
+  apiCpuMsPerTrigger: number;
+  postgresCpuMsPerTrigger: number;
   /** The same number of trivial fastify servers under the same load, measured right after. */
   floor: HttpFloorResult;
   ratioToFloor: number;
@@ -56,6 +61,8 @@ export async function benchPgTriggers(opts: { apis: number; flows: number; conne
       connections,
       warmSec,
       durationSec,
+      // The database's backends: PostgreSQL's share of the work.
+      async () => (await admin((c) => c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [cluster.database]))).rows.map((r) => r.pid),
     );
   } finally {
     await cluster.close();
@@ -75,6 +82,9 @@ export async function benchPgTriggers(opts: { apis: number; flows: number; conne
     non2xx: d.non2xx,
     serverCpuPercent: d.serverCpuPercent,
     loadGeneratorCpuPercent: d.loadGeneratorCpuPercent,
+    postgresCpuPercent: d.otherCpuPercent ?? NaN,
+    apiCpuMsPerTrigger: round((d.serverCpuPercent * 10) / d.perSec, 3),
+    postgresCpuMsPerTrigger: round(((d.otherCpuPercent ?? NaN) * 10) / d.perSec, 3),
     floor,
     ratioToFloor: round(d.perSec / floor.requestsPerSec, 2),
     pgRoundTripMs: round(ping),

@@ -104,12 +104,12 @@ export function pgSections(r: R): string[] {
       '',
       'Each api process `batchflow serve --role api` on one fresh database (no worker: nothing is due), autocannon spreading its connections over them; the floor is as many trivial fastify servers under the same load, right after.',
       '',
-      '| api processes | batchflow | p50 / p99 | CPU servers / load gen. | floor | p50 / p99 | CPU servers / load gen. | ratio | previous |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| api processes | batchflow | p50 / p99 | CPU api processes / PostgreSQL / load gen. | CPU per trigger: api / PostgreSQL | floor | p50 / p99 | CPU servers / load gen. | ratio | previous |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const t of trig) {
       lines.push(
-        `| ${t.apis} (${when(t)}) | ${int(t.triggersPerSec)}/s | ${t.latencyP50Ms} / ${t.latencyP99Ms} ms | ${t.serverCpuPercent} / ${t.loadGeneratorCpuPercent} % | ${int(t.floor.requestsPerSec)}/s | ${t.floor.latencyP50Ms} / ${t.floor.latencyP99Ms} ms | ${t.floor.serverCpuPercent} / ${t.floor.loadGeneratorCpuPercent} % | ${fmt(t.ratioToFloor)} x | ${t.previous?.triggersPerSec !== undefined ? `${int(t.previous.triggersPerSec)}/s, p99 ${t.previous.latencyP99Ms} ms` : '-'} |`,
+        `| ${t.apis} (${when(t)}) | ${int(t.triggersPerSec)}/s | ${t.latencyP50Ms} / ${t.latencyP99Ms} ms | ${t.serverCpuPercent} / ${t.postgresCpuPercent ?? 'n/a'} / ${t.loadGeneratorCpuPercent} % | ${ms(t.apiCpuMsPerTrigger, 2)} / ${ms(t.postgresCpuMsPerTrigger, 2)} | ${int(t.floor.requestsPerSec)}/s | ${t.floor.latencyP50Ms} / ${t.floor.latencyP99Ms} ms | ${t.floor.serverCpuPercent} / ${t.floor.loadGeneratorCpuPercent} % | ${fmt(t.ratioToFloor)} x | ${t.previous?.triggersPerSec !== undefined ? `${int(t.previous.triggersPerSec)}/s, p99 ${t.previous.latencyP99Ms} ms` : '-'} |`,
       );
     }
     lines.push('');

@@ -55,6 +55,8 @@ export interface Drive {
   nonZero: number;
   serverCpuPercent: number;
   loadGeneratorCpuPercent: number;
+  /** With `others`: their CPU, % of one core. */
+  otherCpuPercent?: number;
   responseBytes: number;
 }
 
@@ -92,7 +94,17 @@ export async function stopChild(child: ChildProcess): Promise<void> {
  * warm-up, then `durationSec` measured, with the CPU used by the servers (pids, summed) and by this
  * process during the measured part.
  */
-export async function drive(ports: number[], pids: number[], ids: number[], minute0: number, connections: number, warmSec: number, durationSec: number): Promise<Drive> {
+export async function drive(
+  ports: number[],
+  pids: number[],
+  ids: number[],
+  minute0: number,
+  connections: number,
+  warmSec: number,
+  durationSec: number,
+  /** More processes whose CPU is reported apart (`otherCpuPercent`), listed after the warm-up (e.g. the database's backends). */
+  others?: () => Promise<number[]>,
+): Promise<Drive> {
   let n = 0;
   let nonZero = 0;
   let responseBytes = 0;
@@ -122,10 +134,22 @@ export async function drive(ports: number[], pids: number[], ids: number[], minu
     });
   await run(warmSec);
   nonZero = 0;
+  const otherPids = others ? await others() : [];
+  // A process gone meanwhile (a backend that closed) counts what it had used until its last sample.
+  const last = new Map<number, number>();
+  const cpuOf = (list: number[]) =>
+    list.reduce((sum, pid) => {
+      try {
+        last.set(pid, processCpuMs(pid));
+      } catch {
+        // gone: keep its last figure
+      }
+      return sum + (last.get(pid) ?? 0);
+    }, 0);
   const serversMs = () => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
-  const [cpu0, server0, wall0] = [process.cpuUsage(), serversMs(), Date.now()];
+  const [cpu0, server0, other0, wall0] = [process.cpuUsage(), serversMs(), cpuOf(otherPids), Date.now()];
   const r = await run(durationSec);
-  const [cpu, serverMs, wallMs] = [process.cpuUsage(cpu0), serversMs() - server0, Date.now() - wall0];
+  const [cpu, serverMs, otherMs, wallMs] = [process.cpuUsage(cpu0), serversMs() - server0, cpuOf(otherPids) - other0, Date.now() - wall0];
   return {
     requests: r.requests.total,
     perSec: round(r.requests.average, 0),
@@ -135,6 +159,7 @@ export async function drive(ports: number[], pids: number[], ids: number[], minu
     nonZero,
     serverCpuPercent: Math.round((serverMs / wallMs) * 100),
     loadGeneratorCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+    otherCpuPercent: others ? Math.round((otherMs / wallMs) * 100) : undefined,
     responseBytes,
   };
 }
