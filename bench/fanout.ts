@@ -3,8 +3,8 @@
 // engine's events, the total (first spawn asked -> the join's exit learned by the engine) and trigger ->
 // instanceEnded, against the fan-out's floor: the same N spawns from a bare `node` with 8 in flight, then
 // one more (the join), measured before each run.
-import { median, percentile, round } from './machine.js';
-import { importFlow, runInstance, startHarness, type TaskStamps } from './harness.js';
+import { maxOverlap, median, percentile, round } from './machine.js';
+import { importFlow, runInstance, startHarness } from './harness.js';
 import { measureBareNodeSpawnFloor } from './spawnFloor.js';
 
 export interface FanoutResult {
@@ -44,18 +44,7 @@ export interface FanoutResult {
   joinDecisionMedianMs: number;
 }
 
-/** The most intervals [spawnHr, exitedHr] open at one instant. */
-function maxOverlap(tasks: TaskStamps[]): number {
-  const points = tasks.flatMap((t) => [
-    [t.spawnHr, 1],
-    [t.exitedHr!, -1],
-  ]);
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let most = 0;
-  for (const [, d] of points) most = Math.max(most, (open += d));
-  return most;
-}
+
 
 export async function benchFanout(width = 200, runs = 5, workerConcurrency = 8): Promise<FanoutResult> {
   const n = width + 1;

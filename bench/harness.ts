@@ -8,6 +8,20 @@ import { startServer, type RunningServer } from '../src/server.js';
 
 export const ID = 'userId=u-admin&orgId=o-default';
 
+/** A V2.1 call as u-admin against `base` (.../batch-processing-service/v2.1): its data, or it throws the code. */
+export function apiCaller(base: string): Harness['call'] {
+  return async (method, resource, action, body, query = '') => {
+    const res = await fetch(`${base}/${resource}?action=${action}&${ID}${query}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json()) as { code: number; msg: string; data: any };
+    if (json.code !== 0) throw new Error(`${resource}/${action}: ${json.code} ${json.msg}`);
+    return json.data;
+  };
+}
+
 export interface Harness {
   server: RunningServer;
   config: Config;
@@ -23,16 +37,7 @@ export async function startHarness(overrides: Partial<Config> = {}): Promise<Har
   return {
     server,
     config,
-    async call(method, resource, action, body, query = '') {
-      const res = await fetch(`${base}/${resource}?action=${action}&${ID}${query}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await res.json()) as { code: number; msg: string; data: any };
-      if (json.code !== 0) throw new Error(`${resource}/${action}: ${json.code} ${json.msg}`);
-      return json.data;
-    },
+    call: apiCaller(base),
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -12,6 +12,19 @@ export function machine(): Record<string, string | number> {
   };
 }
 
+/** The most intervals [spawnHr, exitedHr] open at one instant (the attempts in flight at once). */
+export function maxOverlap(tasks: Array<{ spawnHr: number; exitedHr?: number | null }>): number {
+  const points = tasks.flatMap((t) => [
+    [t.spawnHr, 1],
+    [t.exitedHr!, -1],
+  ]);
+  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let most = 0;
+  for (const [, d] of points) most = Math.max(most, (open += d));
+  return most;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { ID, type TaskStamps } from './harness.js';
+import { apiCaller, type TaskStamps } from './harness.js';
 import type { ProbeEvent, ProbeMessage } from './engineProbe.js';
 
 /** Where the benchmarks create their databases (BENCH_DATABASE_URL; any database of the server will do). */
@@ -189,16 +189,7 @@ export async function startCluster(specs: ProcSpec[], opts: { store?: 'postgres'
   }
   const api = procs[0];
   const base = `http://127.0.0.1:${api.port}/batch-processing-service/v2.1`;
-  const call = async (method: 'GET' | 'POST', resource: string, action: string, body?: unknown) => {
-    const res = await fetch(`${base}/${resource}?action=${action}&${ID}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as { code: number; msg: string; data: any };
-    if (json.code !== 0) throw new Error(`${resource}/${action}: ${json.code} ${json.msg}`);
-    return json.data;
-  };
+  const call = apiCaller(base);
   const engines = procs.filter((p) => p.spec.role === 'worker' || p.spec.role === 'all');
   return {
     database,

@@ -4,8 +4,8 @@
 // same `--role all` process on SQLite, run the same way. Stamps are the engines' own events, collected
 // from every process on CLOCK_MONOTONIC (bench/engineProbe.ts); floors are measured before each run.
 import os from 'node:os';
-import { median, percentile, round } from './machine.js';
-import { pgRoundTripMs, startCluster, withRetry, type PgRun, type PgTaskStamps, type ProcSpec } from './pgCluster.js';
+import { maxOverlap, median, percentile, round } from './machine.js';
+import { pgRoundTripMs, startCluster, withRetry, type PgRun, type ProcSpec } from './pgCluster.js';
 import { measureBareNodeSpawnFloor } from './spawnFloor.js';
 
 /** The total slots of every configuration: the issue's "concurrency 8", and the floor's parallelism. */
@@ -95,17 +95,7 @@ export interface PgFanoutResult extends Common {
 const p = (sorted: number[], q: number) => round(percentile(sorted, q));
 const sortAll = (...as: number[][]) => as.forEach((a) => a.sort((x, y) => x - y));
 
-function maxOverlap(tasks: PgTaskStamps[]): number {
-  const points = tasks.flatMap((t) => [
-    [t.spawnHr, 1],
-    [t.exitedHr!, -1],
-  ]);
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let most = 0;
-  for (const [, d] of points) most = Math.max(most, (open += d));
-  return most;
-}
+
 
 function addSql(into: Record<string, { n: number; ms: number }>, run: PgRun): void {
   for (const [k, v] of Object.entries(run.sql ?? {})) into[k] = { n: (into[k]?.n ?? 0) + v.n, ms: (into[k]?.ms ?? 0) + v.ms };
