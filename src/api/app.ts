@@ -4,7 +4,7 @@
 // does, tests use inject().
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
@@ -34,9 +34,9 @@ function isLoggerInstance(l: unknown): boolean {
 }
 
 /**
- * A request Node's HTTP parser refused (malformed, headers or URL too large): the V2.1 envelope on the raw
- * socket, then the connection closes (the parser's state is unknown). A socket already written to or gone
- * is just destroyed.
+ * A request Node's HTTP parser refused (malformed, headers or URL too large): the envelope on the raw
+ * socket, of the version its request line names (V2.1 when none), then the connection closes (the
+ * parser's state is unknown). A socket already written to or gone is just destroyed.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const writable = socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage;
@@ -46,9 +46,23 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? 'the limit is 16 KiB' : String(err.code ?? 'bad request'));
-  const body = JSON.stringify(failure(V2_1, e, randomUUID()));
+  const packet = (err as { rawPacket?: unknown }).rawPacket;
+  const target = Buffer.isBuffer(packet) ? (/^[A-Z]+ (\S+)/.exec(packet.subarray(0, 256).toString('latin1'))?.[1] ?? '') : '';
+  const body = JSON.stringify(failure(API_VERSIONS.find((v) => target.startsWith(v.prefix)) ?? V2_1, e, randomUUID()));
   const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
   socket.end(`HTTP/1.1 ${e.http} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * What fastify's router refuses before any route or hook (a path that is not valid percent-encoding,
+ * FST_ERR_BAD_URL): 400 with the envelope of the URL's version instead of fastify's own JSON.
+ */
+function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const version = API_VERSIONS.find((v) => req.url.startsWith(v.prefix)) ?? V2_1;
+  const path = req.url.split('?')[0];
+  const shown = path.length > 100 ? `${path.slice(0, 97)}...` : path;
+  const e = apiError('malformedRequest', err.code === 'FST_ERR_BAD_URL' ? `the path is not valid percent-encoding: ${shown}` : String(err.code));
+  void reply.code(e.http).send(failure(version, e, req.id));
 }
 
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
@@ -71,6 +85,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
     // What Node's HTTP parser refuses never reaches a route: answered with the envelope all the same.
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);

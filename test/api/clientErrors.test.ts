@@ -1,6 +1,6 @@
 // What Node's HTTP parser refuses before any route sees it still gets the envelope: a malformed request
 // (400) and headers or a URL over the limit (431), each with a JSON body naming the cause, then the
-// connection closes and the server goes on answering.
+// connection closes and the server goes on answering. A path fastify's router cannot decode, too.
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startInProcess, type InProcess } from '../engine/harness.js';
@@ -26,12 +26,16 @@ function raw(request: string): Promise<{ status: number; headers: string; body: 
   });
 }
 
+const V20 = '/dataflow-batch-service/v2.0';
+
 it.each([
   ['a header line without a colon', 'GET /batch-processing-service/v2.1/flows?action=get HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, /^Malformed HTTP request: HPE_/],
   ['a broken request line', 'GARBAGE\r\n\r\n', 400, /^Malformed HTTP request: HPE_/],
   ['headers over 16 KiB', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /^Request headers or URL too large: the limit is 16 KiB/],
   ['a URL over 16 KiB', `GET /${'u'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, /^Request headers or URL too large/],
-])('%s: HTTP %i with the envelope', async (_name, request, status, msg) => {
+  // fastify's router refuses these before any route (FST_ERR_BAD_URL): they had fastify's own JSON.
+  ['a path that is not valid percent-encoding', 'GET /batch-processing-service/v2.1/flows%zz?action=get HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, /^Malformed HTTP request: the path is not valid percent-encoding: \/batch-processing-service\/v2\.1\/flows%zz$/],
+])('%s: the error status with the envelope', async (_name, request, status, msg) => {
   const r = await raw(request);
   expect(r.status).toBe(status);
   expect(r.headers).toMatch(/content-type: application\/json/i);
@@ -41,4 +45,18 @@ it.each([
   // Still serving.
   const ok = await fetch(`${h.server.url}/batch-processing-service/v2.1/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default`);
   expect((await ok.json()).code).toBe(0);
+});
+
+// A V2.0 client reads `status`: what the parser or the router refuses on a V2.0 path has the V2.0 envelope.
+it.each([
+  ['headers over 16 KiB', `GET ${V20}/flows?action=get HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ['a URL over 16 KiB', `GET ${V20}/flows?action=get&x=${'u'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431],
+  ['a header line without a colon', `POST ${V20}/flows?action=trigger HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n`, 400],
+  ['a path that is not valid percent-encoding', `GET ${V20}/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 400],
+])('on a V2.0 path, %s: the error status with the V2.0 envelope', async (_name, request, status) => {
+  const r = await raw(request);
+  expect(r.status).toBe(status);
+  const env = JSON.parse(r.body);
+  expect(Object.keys(env).sort()).toEqual(['data', 'msg', 'requestId', 'status']);
+  expect(env).toMatchObject({ status: 62102, data: null });
 });
