@@ -25,6 +25,13 @@ export const MAX_PAGE_OFFSET = 10_000_000;
 
 export const MAX_PAGE_SIZE = 1000;
 
+/**
+ * A search `expression` (Get My Flow, Search Flow, List Flow Instances), in characters. SQLite refuses a
+ * LIKE pattern past 50,000 bytes ("LIKE or GLOB pattern too complex"): a 1 MB expression answered 62109.
+ * Escaped (x2) and in UTF-8 (up to 3 bytes a character), 1000 characters stay far below.
+ */
+export const MAX_EXPRESSION_LENGTH = 1000;
+
 /** Task settings (seconds, counts): `max` (each far below MAX_INT32) and what a message says of it. */
 export const TASK_LIMITS = {
   timeout: { max: 366 * 86_400, why: 'seconds, 366 days; 0 = none' },

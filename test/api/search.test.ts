@@ -2,7 +2,7 @@
 // filter of List Flow Instances, pagination from 1, whitelisted sorters (camel or snake case), total count.
 import { driver } from '../helpers/drive.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fails, ok, op } from '../helpers/api.js';
+import { call, fails, ok, op } from '../helpers/api.js';
 import { flowJson, importFlow, trigger } from '../helpers/flows.js';
 import { makeWorld, type World, type Who } from '../helpers/world.js';
 
@@ -145,5 +145,33 @@ describe('List Flow Instances', () => {
     await bad({ status: -2 }, 'status "-2" is not a status code');
     await bad({ fromTriggerTime: 'yesterday' }, 'fromTriggerTime must be');
     await bad({ fromTriggerTime: t0 + 1, toTriggerTime: t0 }, 'fromTriggerTime');
+  });
+});
+
+describe('the search expression', () => {
+  // A 1 MB expression reached SQLite as a LIKE pattern past its 50,000-byte limit ("LIKE or GLOB pattern
+  // too complex"): 62109. Every search bounds it at 1000 characters, naming the field and the limit.
+  it('is refused past 1000 characters by Get My Flow, Search Flow and List Flow Instances (both versions), accepted at 1000', async () => {
+    await importNamed('x'.repeat(1000));
+    const t0 = w.clock.now();
+    const calls = (expression: string) => [
+      op(w, 'admin', 'GET', 'flows', 'getMyFlow', { query: { expression } }),
+      op(w, 'admin', 'POST', 'flows', 'search', { body: { expression } }),
+      op(w, 'admin', 'POST', 'flowInstances', 'search', { body: { type: 0, owner: '', status: '', fromTriggerTime: 0, toTriggerTime: t0, expression } }),
+      call(w.app, 'POST', '/dataflow-batch-service/v2.0/flows', { query: { action: 'search', userId: 'u-admin', orgId: 'o-default' }, body: { searchValue: expression } }),
+    ];
+    for (const expression of ['%'.repeat(1001), 'a'.repeat(1_000_000)]) {
+      for (const r of await Promise.all(calls(expression))) {
+        expect(r.status).toBe(200);
+        const env = r.env as unknown as Record<string, unknown>;
+        expect(env.code ?? env.status).toBe(62102);
+        expect(env.msg).toBe(`Invalid parameter: expression is out of range: at most 1000 characters, got ${expression.length} characters`);
+      }
+    }
+    const [mine, flows, insts, v20] = await Promise.all(calls(` ${'x'.repeat(1000)} `));
+    expect(ok<unknown[]>(mine)).toHaveLength(1);
+    expect(ok<unknown[]>(flows)).toHaveLength(1);
+    expect(ok(insts)).toEqual({ flowInsts: [], count: 0 });
+    expect((v20.env as unknown as { status: number; data: unknown[] }).data).toHaveLength(1);
   });
 });
