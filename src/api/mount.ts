@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireActiveUser } from '../service/access.js';
 import type { Caller, Deps } from '../service/context.js';
 import { resolveCaller } from '../service/identity.js';
-import { camelKeys } from '../service/input.js';
+import { camelKeys, show } from '../service/input.js';
 import { failure, success } from './envelope.js';
 import { apiError } from './errors.js';
 import type { AnyOperation, VersionSpec } from './operation.js';
@@ -35,7 +35,9 @@ export const actionConstraint = {
   deriveConstraint(req: IncomingMessage): string {
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    return (q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('action')) as string;
+    // A repeated action names no one operation (it was routed on its first value): the fallback refuses it.
+    const all = q < 0 ? [] : new URLSearchParams(url.slice(q + 1)).getAll('action');
+    return (all.length === 1 ? all[0] : null) as string;
   },
   validate(v: unknown) {
     if (typeof v !== 'string') throw new Error('action constraint must be a string');
@@ -106,7 +108,9 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
           config: { version: spec },
           handler: async (req, reply) => {
             const action = (req.query as Record<string, unknown>).action;
-            const detail = typeof action === 'string' && action !== '' ? `Unknown action "${action}" for ${method} /${resource}` : `Missing parameter: action (for ${method} /${resource})`;
+            const detail = Array.isArray(action)
+              ? `Invalid parameter: action must be given once, got ${show(action)} (for ${method} /${resource})`
+              : typeof action === 'string' && action !== '' ? `Unknown action "${action}" for ${method} /${resource}` : `Missing parameter: action (for ${method} /${resource})`;
             return reply.send(failure(spec, apiError('unknownAction', detail), req.id));
           },
         });

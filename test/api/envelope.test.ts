@@ -49,6 +49,20 @@ describe('routing on (method, path, action)', () => {
     fails(r, 62102, 'Missing parameter: action');
   });
 
+  // It was routed on its first value while the operation saw an array: `?action=delete&action=get` deleted the flow.
+  it('refuses a repeated action with 62102, whichever values, and runs no operation', async () => {
+    const flowId = await importFlow(w);
+    const id = 'userId=u-admin&orgId=o-default';
+    for (const actions of ['action=delete&action=get', 'action=get&action=delete', 'action=delete&action=delete', 'action=delete&action=']) {
+      const r = await call(w.app, 'GET', `${V21}/flows?${actions}&flowId=${flowId}&${id}`);
+      fails(r, 62102, /^Invalid parameter: action must be given once, got \[".*"\] \(for GET \/flows\)$/);
+    }
+    const v20 = await call(w.app, 'POST', `/dataflow-batch-service/v2.0/flows?action=disable&action=enable&${id}`, { body: { flowId } });
+    expect(v20.env as unknown).toMatchObject({ status: 62102, msg: 'Invalid parameter: action must be given once, got ["disable","enable"] (for POST /flows)', data: null });
+    fails(await call(w.app, 'GET', `${V21}/time?action=getCurrentTime&action=getTimeZone`), 62102, 'action must be given once');
+    ok(await op(w, 'admin', 'GET', 'flows', 'get', { query: { flowId } }));
+  });
+
   it('answers an unknown path with HTTP 404 and the envelope', async () => {
     fails(await call(w.app, 'GET', `${V21}/nothing?action=get`), 62102, 'No such path', 404);
     fails(await call(w.app, 'GET', '/elsewhere'), 62102, 'No such path', 404);
