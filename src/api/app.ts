@@ -3,15 +3,17 @@
 // the access log, and the API versions mounted from one operation registry. Never listens: src/server.ts
 // does, tests use inject().
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import type { Deps } from '../service/context.js';
+import { show } from '../service/input.js';
 import { installAccessLog } from './accessLog.js';
 import { failure } from './envelope.js';
-import { apiError, toApiError } from './errors.js';
+import { apiError, toApiError, type ApiError } from './errors.js';
 import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
 import { openApiPlugin } from './openapi/plugin.js';
 import type { VersionSpec } from './operation.js';
@@ -33,14 +35,22 @@ function isLoggerInstance(l: unknown): boolean {
   return typeof l === 'object' && l !== null && typeof (l as { child?: unknown }).child === 'function';
 }
 
+const versionOfTarget = (target: string): VersionSpec => API_VERSIONS.find((v) => target.startsWith(v.prefix)) ?? V2_1;
+
+/** The envelope on a raw socket, then the connection closes. */
+function endWithEnvelope(socket: Duplex, e: ApiError, version: VersionSpec, reason: string): void {
+  const body = JSON.stringify(failure(version, e, randomUUID()));
+  socket.end(`HTTP/1.1 ${e.http} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 /**
- * A request Node's HTTP parser refused (malformed, headers or URL too large): the envelope on the raw
- * socket, of the version its request line names (V2.1 when none), then the connection closes (the
- * parser's state is unknown). A socket already written to or gone is just destroyed.
+ * A request Node's HTTP parser refused (malformed, headers or URL too large, a broken chunked body): the
+ * envelope on the raw socket, of the version its request line names (V2.1 when none), then the connection
+ * closes (the parser's state is unknown). A socket whose answer has begun, or that is gone, is destroyed.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage;
-  if (err.code === 'ECONNRESET' || !writable) {
+  const answering = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
     socket.destroy();
     return;
   }
@@ -48,9 +58,23 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? 'the limit is 16 KiB' : String(err.code ?? 'bad request'));
   const packet = (err as { rawPacket?: unknown }).rawPacket;
   const target = Buffer.isBuffer(packet) ? (/^[A-Z]+ (\S+)/.exec(packet.subarray(0, 256).toString('latin1'))?.[1] ?? '') : '';
-  const body = JSON.stringify(failure(API_VERSIONS.find((v) => target.startsWith(v.prefix)) ?? V2_1, e, randomUUID()));
-  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${e.http} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  endWithEnvelope(socket, e, versionOfTarget(target), tooLarge ? 'Request Header Fields Too Large' : 'Bad Request');
+}
+
+/**
+ * What Node's HTTP server answers itself before fastify sees a request, with the envelope instead (400
+ * malformed, contract §1): an Expect other than 100-continue (Node: 417 without a body) and CONNECT (Node:
+ * the socket destroyed unanswered). A missing Host header is the onRequest hook's (Node: 400 without a body).
+ */
+function answerServerRefusals(server: Server): void {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const e = apiError('malformedRequest', `Expect ${show(req.headers.expect)} is not supported (only 100-continue)`);
+    const body = JSON.stringify(failure(versionOfTarget(req.url ?? ''), e, randomUUID()));
+    res.writeHead(e.http, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    endWithEnvelope(socket, apiError('malformedRequest', 'CONNECT is not supported'), versionOfTarget(req.url ?? ''), 'Bad Request');
+  });
 }
 
 /**
@@ -58,7 +82,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
  * FST_ERR_BAD_URL): 400 with the envelope of the URL's version instead of fastify's own JSON.
  */
 function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  const version = API_VERSIONS.find((v) => req.url.startsWith(v.prefix)) ?? V2_1;
+  const version = versionOfTarget(req.url);
   const path = req.url.split('?')[0];
   const shown = path.length > 100 ? `${path.slice(0, 97)}...` : path;
   const e = apiError('malformedRequest', err.code === 'FST_ERR_BAD_URL' ? `the path is not valid percent-encoding: ${shown}` : String(err.code));
@@ -86,7 +110,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // What Node's HTTP parser refuses never reaches a route: answered with the envelope all the same.
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
+    // Node's own 400 for a missing Host has no body: the onRequest hook answers it with the envelope.
+    http: { requireHostHeader: false },
   } as FastifyServerOptions) as unknown as FastifyInstance;
+  answerServerRefusals(app.server);
 
   app.decorateRequest('caller', null);
   if (opts.logger) {
@@ -97,6 +124,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     req.routeOptions?.config?.version ?? versions.find((v) => req.url.startsWith(v.prefix)) ?? V2_1;
 
   app.addHook('onRequest', async (req, reply) => {
+    if (req.headers.host === undefined && req.raw.httpVersion === '1.1') {
+      const err = apiError('malformedRequest', 'an HTTP/1.1 request needs a Host header');
+      return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req), err, req.id));
+    }
     if (!opts.isShuttingDown?.()) return;
     const err = apiError('shuttingDown');
     return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req), err, req.id));
