@@ -5,6 +5,7 @@ import type { FlowWithTasks } from '../domain/types.js';
 import { canRead, isOwner, lockHeldByOther, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { exportStruct, parseImport, parseSave, type ImportInput } from './flowDefinition.js';
+import { show } from './input.js';
 
 /** A flow as one caller sees it: the data plus the caller-relative flags of the Flow struct. */
 export interface FlowView {
@@ -50,7 +51,7 @@ export async function importFlow(deps: Deps, caller: Caller, input: Omit<ImportI
   const { user } = caller;
   if (input.flowName.trim() === '') throw invalid('flowName', 'Invalid parameter: flowName (must not be empty)');
   if (input.dirId.trim() === '' || !(await deps.store.getDirectory(user.orgId, input.dirId))) {
-    throw invalid('dirId', `Directory does not exist: dirId ${JSON.stringify(input.dirId)}`);
+    throw invalid('dirId', `Directory does not exist: dirId ${show(input.dirId)}`);
   }
   const parsed = parseImport({ ...input, flowName: input.flowName.trim() }, { orgId: user.orgId, userId: user.id, userName: user.name, now: deps.clock.now() });
   await requireUsers(deps, user.orgId, parsed.userNames, 'flowJson.');

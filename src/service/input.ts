@@ -117,7 +117,13 @@ export function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function show(v: unknown): string {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    // Too deep for JSON.stringify's recursion (a 10,000-level array): its outline will do.
+    s = Array.isArray(v) ? '[[...]]' : typeof v === 'object' && v !== null ? '{...}' : String(v);
+  }
   if (s === undefined) return String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

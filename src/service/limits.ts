@@ -40,3 +40,6 @@ export const TASK_LIMITS = {
   priorityLevel: { max: 1000, why: undefined },
   syncType: { max: 1, why: undefined },
 } as const;
+
+/** Levels of objects and arrays a task's `runMode` may nest (a RunMode struct has two or three). */
+export const MAX_RUN_MODE_DEPTH = 16;

@@ -1,11 +1,11 @@
 // Task definitions as requests carry them (Import's flowJson.tasks[], Save's tasks[] extension) and as
 // Export emits them. Owns the task type aliases; the wire number Get Task Instance shows is in src/api/wire.ts.
-import { invalid } from '../domain/errors.js';
+import { invalid, outOfRange } from '../domain/errors.js';
 import { parseParams } from '../domain/params.js';
 import type { TaskDef, TaskType } from '../domain/types.js';
 import type { NewTaskDef } from '../store/store.js';
 import { camelKeys, intInRange, isPresent, jsonValue, optionalBool, optionalString, outOfRangeError, show } from './input.js';
-import { MAX_INT, TASK_LIMITS } from './limits.js';
+import { MAX_INT, MAX_RUN_MODE_DEPTH, TASK_LIMITS } from './limits.js';
 
 /**
  * Accepted spellings of each task type. 3 is SHELL in the reference's enum (ref §4); 8 is our choice for
@@ -57,14 +57,20 @@ function runMode(v: unknown, field: string, fallback: string): string {
   if (!isPresent(v) || v === '') return fallback;
   const o = jsonValue(v, field);
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalid(field, `Invalid parameter: ${field} must be a RunMode JSON object`);
-  exactNumbers(o, field);
+  exactNumbers(o, field, field, 1);
   return JSON.stringify(o);
 }
 
-/** runMode is stored as JSON text: a number JSON parsing already rounded (past 2^53 - 1) would be stored changed. */
-function exactNumbers(v: unknown, path: string): void {
+/**
+ * runMode is stored as JSON text: a number JSON parsing already rounded (past 2^53 - 1) would be stored
+ * changed. It is a small struct: nested past MAX_RUN_MODE_DEPTH levels it is refused (a 10,000-level one
+ * overflowed the stack here: 62109).
+ */
+function exactNumbers(v: unknown, path: string, field: string, depth: number): void {
   if (typeof v === 'number' && Math.abs(v) > MAX_INT) throw outOfRangeError(path, `at most ${MAX_INT} in magnitude (send a larger value as a string)`, v);
-  if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) exactNumbers(x, `${path}.${k}`);
+  if (typeof v !== 'object' || v === null) return;
+  if (depth > MAX_RUN_MODE_DEPTH) throw outOfRange(field, `Invalid parameter: ${field} is nested too deeply: at most ${MAX_RUN_MODE_DEPTH} levels of objects and arrays`);
+  for (const [k, x] of Object.entries(v)) exactNumbers(x, `${path}.${k}`, field, depth + 1);
 }
 
 /** A task setting from 0 to its limit (TASK_LIMITS: each fits the store's 32-bit column). */

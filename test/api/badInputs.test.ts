@@ -37,6 +37,8 @@ const importBody = (over: Record<string, unknown> = {}, json: Record<string, unk
 const without = (o: Record<string, unknown>, k: string) => Object.fromEntries(Object.entries(o).filter(([key]) => key !== k));
 const save = async (over: Record<string, unknown> = {}, id = ctx.flowId) => ({ body: { ...(await saveBodyOf(w, id)), ...over } });
 const saveWithout = async (k: string) => ({ body: without(await saveBodyOf(w, ctx.flowId), k) });
+const DEEP = '['.repeat(10_000) + ']'.repeat(10_000);
+const DEEP_OBJECT = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
 const malformed: Case = ['malformed JSON', () => ({ body: '{"flowId": ' }), /^Invalid request body: malformed JSON/];
 
 const tables: Table[] = [
@@ -69,6 +71,8 @@ const tables: Table[] = [
       ['negative timeout', () => importBody({}, { tasks: [shellTask('a', { timeout: -1 })], edges: [] }), /flowJson\.tasks\[0\]\.timeout/],
       ['bad successCode', () => importBody({}, { tasks: [shellTask('a', { successCode: 'ok' })], edges: [] }), /flowJson\.tasks\[0\]\.successCode/],
       ['malformed runMode', () => importBody({}, { tasks: [shellTask('a', { runMode: '{' })], edges: [] }), /flowJson\.tasks\[0\]\.runMode is not valid JSON/],
+      // Checked by a recursion that overflowed the stack on 10,000 levels: 62109.
+      ['runMode 10,000 levels deep', () => importBody({}, { tasks: [shellTask('a', { runMode: `{"taskMode":1,"keys":${DEEP}}` })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode is nested too deeply: at most 16 levels of objects and arrays$/],
       ['relation to unknown task', () => importBody({}, { edges: [['a', 'zz']] }), /flowJson\.relations\[0\]\.targetTaskName names no task.*"zz"/],
       ['owner not a user', () => importBody({}, { owners: 'ghost' }), /flowJson\.owners names no user of organization o-default: "ghost"/],
       ['visitor of another org', () => importBody({}, { visitors: 'eve' }), /flowJson\.visitors names no user of organization o-default: "eve"/],
@@ -214,6 +218,9 @@ const tables: Table[] = [
       ['expression not a string', () => ({ body: { expression: 5 } }), /expression must be a string/],
       ['pageSize over 1000', () => ({ body: { pagination: { pageNo: 1, pageSize: 5000 } } }), /pagination\.pageSize must be between 1 and 1000/],
       ['unknown sorter', () => ({ body: { pagination: { pageNo: 1, pageSize: 5, sorters: [{ field: 'flowName' }] } } }), /^The sorters field parameter is invalid/],
+      // The message's echo of the value overflowed JSON.stringify's stack: 62109.
+      ['pageNo 10,000 levels deep', () => ({ body: `{"pagination":{"pageNo":${DEEP},"pageSize":5}}` }), /^Invalid parameter: pagination\.pageNo must be .*got \[\[\.\.\.\]\]$/],
+      ['a sorter field 10,000 levels deep', () => ({ body: `{"pagination":{"pageNo":1,"pageSize":5,"sorters":[{"field":${DEEP_OBJECT}}]}}` }), /^The sorters field parameter is invalid: pagination\.sorters\[0\] has field \{\.\.\.\}/],
     ],
   },
   {
