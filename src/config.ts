@@ -50,6 +50,22 @@ export interface Config {
   engineLeaseMs: number;
   /** The engine's safety-net rescan of the store (events and timers do the real work). */
   engineRescanMs: number;
+  /** Signed requests (contract §9). Off (`--no-auth`) only on a loopback host. */
+  auth: boolean;
+  /** The master key sealing app secrets and tokens (64 hex digits or base64); '' = the key file. */
+  masterKey: string;
+  /** Where the master key is kept when BATCHFLOW_MASTER_KEY is not set; '' = <dataDir>/master.key. */
+  masterKeyFile: string;
+  /** Lifetime of an access token. */
+  tokenTtlSec: number;
+  /** How far `apim-timestamp` (and a token request's timestamp) may be from the service's clock. */
+  signatureWindowMs: number;
+  /** Signed calls per second each app may make (a token bucket per app and process); 0 = no limit. */
+  rateLimitPerSec: number;
+  /** The bucket's size: calls an app may make at once after a quiet spell. */
+  rateLimitBurst: number;
+  /** Largest request head (request line and headers) Node's parser accepts; larger: 431. */
+  headerLimitBytes: number;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -88,6 +104,14 @@ export const defaults: Config = {
   engineHeartbeatMs: 2_000,
   engineLeaseMs: 10_000,
   engineRescanMs: 5_000,
+  auth: true,
+  masterKey: '',
+  masterKeyFile: '',
+  tokenTtlSec: 7_200,
+  signatureWindowMs: 300_000,
+  rateLimitPerSec: 200,
+  rateLimitBurst: 400,
+  headerLimitBytes: 16_384,
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -140,6 +164,11 @@ const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
   return v;
 };
 
+const masterKey: Parser<string> = (raw, name) => {
+  if (!/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/.test(raw.trim())) throw new ConfigError(`${name} must be 64 hex digits or 32 bytes in base64 (its value is not shown)`);
+  return raw.trim();
+};
+
 /** Setting -> [environment variable, parser]. */
 const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   host: ['BATCHFLOW_HOST', str],
@@ -167,6 +196,14 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   engineHeartbeatMs: ['BATCHFLOW_ENGINE_HEARTBEAT_MS', int(10, 3_600_000)],
   engineLeaseMs: ['BATCHFLOW_ENGINE_LEASE_MS', int(100, 86_400_000)],
   engineRescanMs: ['BATCHFLOW_ENGINE_RESCAN_MS', int(10, 3_600_000)],
+  auth: ['BATCHFLOW_AUTH', bool],
+  masterKey: ['BATCHFLOW_MASTER_KEY', masterKey],
+  masterKeyFile: ['BATCHFLOW_MASTER_KEY_FILE', str],
+  tokenTtlSec: ['BATCHFLOW_TOKEN_TTL_SECONDS', int(60, 30 * 86_400)],
+  signatureWindowMs: ['BATCHFLOW_SIGNATURE_WINDOW_MS', int(1_000, 3_600_000)],
+  rateLimitPerSec: ['BATCHFLOW_RATE_LIMIT_PER_SECOND', int(0, 1_000_000)],
+  rateLimitBurst: ['BATCHFLOW_RATE_LIMIT_BURST', int(1, 10_000_000)],
+  headerLimitBytes: ['BATCHFLOW_HEADER_LIMIT_BYTES', int(1_024, 1_048_576)],
 };
 
 /**
@@ -190,6 +227,7 @@ export function loadConfig(
   }
   const cfg = out as unknown as Config;
   cfg.dataDir = path.resolve(cfg.dataDir);
+  if (cfg.masterKeyFile) cfg.masterKeyFile = path.resolve(cfg.masterKeyFile);
   if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
     throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
   }
@@ -202,7 +240,17 @@ export function loadConfig(
   return cfg;
 }
 
-/** A config for tests: defaults with a given data dir and overrides, never the process environment. */
+/**
+ * A config for tests: defaults with a given data dir and overrides, never the process environment.
+ * Unsigned (auth off) unless a test turns it on: the tests of authentication do (test/api/auth*.ts);
+ * every other in-process test calls as the original service's trusted gateway would forward.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig(overrides as Partial<Record<keyof Config, unknown>>, {});
+  return loadConfig({ auth: false, ...overrides } as Partial<Record<keyof Config, unknown>>, {});
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

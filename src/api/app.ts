@@ -9,7 +9,10 @@ import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import type { Deps } from '../service/context.js';
+import type { SecretBox } from '../service/auth/secretBox.js';
 import { installAccessLog } from './accessLog.js';
+import { authenticator, keepRawBodies, mountTokenService } from './auth.js';
+import { RateLimitedError } from './rateLimit.js';
 import { failure } from './envelope.js';
 import { apiError, toApiError } from './errors.js';
 import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
@@ -27,6 +30,8 @@ export interface BuildAppOptions {
   /** fastify's `logger` option (false by default), or a pino instance (src/server.ts: the service's, component "api"). */
   logger?: boolean | object;
   isShuttingDown?: () => boolean;
+  /** The master key's box: required when config.auth is on (app secrets and tokens are sealed with it). */
+  secrets?: SecretBox | null;
 }
 
 function isLoggerInstance(l: unknown): boolean {
@@ -38,14 +43,14 @@ function isLoggerInstance(l: unknown): boolean {
  * socket, then the connection closes (the parser's state is unknown). A socket already written to or gone
  * is just destroyed.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, headerLimit: number): void {
   const writable = socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage;
   if (err.code === 'ECONNRESET' || !writable) {
     socket.destroy();
     return;
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? 'the limit is 16 KiB' : String(err.code ?? 'bad request'));
+  const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? `the limit is ${headerLimit} bytes for the request line and headers` : String(err.code ?? 'bad request'));
   const body = JSON.stringify(failure(V2_1, e, randomUUID()));
   const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
   socket.end(`HTTP/1.1 ${e.http} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
@@ -61,6 +66,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const app = Fastify({
     ...logging,
     bodyLimit: config.bodyLimitBytes,
+    http: { maxHeaderSize: config.headerLimitBytes },
     genReqId: () => randomUUID(),
     // Every line of a request carries its id under the envelope's name; accessLog.ts writes the one line
     // per request, so fastify's own "incoming request" / "request completed" pair is off.
@@ -70,10 +76,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // ("" -> 0) by the validator. verbose: errors carry the schema's description for the message.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
     // What Node's HTTP parser refuses never reaches a route: answered with the envelope all the same.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.headerLimitBytes),
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);
+  keepRawBodies(app);
+  if (config.auth && !opts.secrets) throw new Error('authentication is on (config.auth) but no master key was given (BuildAppOptions.secrets)');
+  const auth = config.auth && opts.secrets ? authenticator(deps, opts.secrets) : null;
   if (opts.logger) {
     // Below info nothing of the access line is written: its hooks are not installed at all.
     if ((app.log as unknown as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) installAccessLog(app);
@@ -90,11 +99,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     const err = toApiError(error);
     // With its stack (`err`) and, through the request's logger, the requestId the client was given.
     if (err.key === 'internal') req.log.error({ err: error, method: req.method, path: req.url.split('?')[0] }, 'internal error (62109)');
+    if (error instanceof RateLimitedError) void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
     return reply.code(err.http).send(failure(versionOf(req), err, req.id));
   });
   app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));
 
-  for (const v of versions) await mountVersion(app, v, deps, OPERATIONS);
+  for (const v of versions) await mountVersion(app, v, deps, OPERATIONS, auth);
+  if (auth && opts.secrets) await mountTokenService(app, deps, opts.secrets);
   await app.register(openApiPlugin); // GET /openapi.json and Swagger UI at /docs
   return app;
 }

@@ -2,13 +2,15 @@
 // dir, optional clock) or in a child process (for kill -9 and SIGTERM), a tiny V2.1 client, and builders
 // for flows of shell tasks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
+import { SignedClient, type Credentials } from '../../src/client/signer.js';
 import { openStore, startServer, type RunningServer } from '../../src/server.js';
+import { BOOTSTRAP_CREDENTIALS_FILE } from '../../src/startup/bootstrapApp.js';
 import type { Store } from '../../src/store/store.js';
 
 export const ID = 'userId=u-admin&orgId=o-default';
@@ -20,14 +22,28 @@ export interface Envelope<T = any> {
   data: T;
 }
 
+/**
+ * A V2.1 client. Given the server's data directory, it signs its calls (contract §9) with the bootstrap
+ * credentials the server wrote there, once they exist; a server without authentication is called unsigned.
+ */
 export class Client {
-  constructor(readonly url: string) {}
+  private signer: SignedClient | null = null;
+  constructor(
+    readonly url: string,
+    private readonly dataDir?: string,
+  ) {}
+  private signed(): SignedClient | null {
+    if (this.signer || !this.dataDir) return this.signer;
+    const file = path.join(this.dataDir, BOOTSTRAP_CREDENTIALS_FILE);
+    if (existsSync(file)) this.signer = new SignedClient(this.url, JSON.parse(readFileSync(file, 'utf8')) as Credentials);
+    return this.signer;
+  }
   async raw<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query = ''): Promise<Envelope<T>> {
-    const res = await fetch(`${this.url}/batch-processing-service/v2.1/${resource}?action=${action}&${ID}${query}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const target = `/batch-processing-service/v2.1/${resource}?action=${action}&${ID}${query}`;
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const signer = this.signed();
+    if (signer) return JSON.parse((await signer.request(method, target, text)).text) as Envelope<T>;
+    const res = await fetch(`${this.url}${target}`, { method, headers: text === undefined ? {} : { 'content-type': 'application/json' }, body: text });
     return (await res.json()) as Envelope<T>;
   }
   async ok<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query = ''): Promise<T> {
@@ -97,13 +113,14 @@ export async function startInProcess(
   opts: { wrapStore?: (s: Store) => Store; dataDir?: string } = {},
 ): Promise<InProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'batchflow-test-'));
-  const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, ...overrides } as Record<string, unknown>, {});
+  // Unsigned unless a test asks for authentication (child servers, ChildServer below, run with it on).
+  const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, auth: false, ...overrides } as Record<string, unknown>, {});
   // A wrapped store (failures on purpose): opened here, as the server would open it.
   const store = opts.wrapStore ? opts.wrapStore(await openStore(config)) : undefined;
   const server = await startServer(config, { logger: pino({ level: config.logLevel }), clock, store });
   return {
     server,
-    client: new Client(server.url),
+    client: new Client(server.url, dataDir),
     config,
     dataDir,
     async close() {
@@ -122,7 +139,7 @@ export class ChildServer {
     readonly port: number,
     readonly env: Record<string, string> = {},
   ) {
-    this.client = new Client(`http://127.0.0.1:${port}`);
+    this.client = new Client(`http://127.0.0.1:${port}`, dataDir);
   }
   async start(): Promise<void> {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir], {
