@@ -14,9 +14,12 @@ export interface TokenReply {
 }
 
 let lastTs = 0;
-/** Epoch ms, never the same twice in this process (two identical requests must sign differently). */
+/**
+ * Epoch ms near `now`, never the same twice in a row (two identical requests must sign differently). A
+ * `now` far behind the last one (another test's fake clock) starts over from it.
+ */
 export function freshTimestamp(now = Date.now()): number {
-  lastTs = Math.max(now, lastTs + 1);
+  lastTs = now > lastTs || lastTs - now > 1_000 ? now : lastTs + 1;
   return lastTs;
 }
 
