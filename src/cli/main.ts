@@ -65,8 +65,8 @@ storeOptions(
     .addOption(new Option('--no-auth', 'accept unsigned calls, trusting userId/orgId (loopback hosts only; for local trials)')),
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
-  if (!config.auth) console.warn(`batchflow: WARNING: authentication is off (--no-auth): anyone who can reach ${config.host}:${config.port} acts as any user`);
   const server = await startServer(config);
+  if (!config.auth && server.app) console.warn(`batchflow: WARNING: authentication is off (--no-auth): anyone who can reach ${server.url} acts as any user`);
   // The process serves until a signal stops it. Its components unref their timers and reconnects (so that
   // an in-process server never holds a test open): without the listening HTTP server (roles scheduler and
   // worker), a store that is unreachable for a moment (a PostgreSQL restart) left nothing referenced, and

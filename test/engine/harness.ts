@@ -133,6 +133,8 @@ export async function startInProcess(
 /** `batchflow serve` as a child process on a data dir (survives across restarts of the child). */
 export class ChildServer {
   proc: ChildProcess | null = null;
+  /** What the child wrote to stdout and stderr since its last start. */
+  output = '';
   readonly client: Client;
   constructor(
     readonly dataDir: string,
@@ -148,14 +150,14 @@ export class ChildServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
-    let out = '';
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    this.output = '';
+    proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     await new Promise<void>((resolve, reject) => {
       proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('serving on')) resolve();
+        this.output += d.toString();
+        if (this.output.includes('serving on')) resolve();
       });
-      proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+      proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${this.output}`)));
     });
   }
   /** Resolves with the exit code once the child has exited. */
