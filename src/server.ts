@@ -17,7 +17,7 @@ import { bootstrap } from './service/identity.js';
 import { bootstrapApp, type BootstrapCredentials } from './startup/bootstrapApp.js';
 import { lockDataDir } from './startup/dataDirLock.js';
 import { checkMasterKey, loadMasterKey } from './startup/masterKey.js';
-import { causeOf, isOperational, StartupError } from './startup/errors.js';
+import { causeOf, isOperational, redactUrl, StartupError } from './startup/errors.js';
 import { checkPortFree, listenError } from './startup/portCheck.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { createPostgresStore } from './store/postgres.js';
@@ -61,8 +61,7 @@ export async function openStore(config: Config, opts: { onReconnect?: () => void
   }
 }
 
-/** The URL without its password, for messages. */
-export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+export { redactUrl };
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'batchflow' } });

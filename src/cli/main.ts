@@ -7,13 +7,13 @@ import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
-import { startServer, openStore, redactUrl } from '../server.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
-import { StartupError } from '../startup/errors.js';
+import { redactUrl, StartupError } from '../startup/errors.js';
 import { registerAppCommands, registerCallCommand } from './authCommands.js';
 import { registerStoreCommands } from './storeCommands.js';
 import type { Store } from '../store/store.js';
 
+// Commands load the server, the store and their drivers only when they run (`call` needs none of it).
 // Whatever this process writes (the store, logs, the key file, work dirs) is its user's alone.
 process.umask(0o077);
 
@@ -65,6 +65,7 @@ storeOptions(
     .addOption(new Option('--no-auth', 'accept unsigned calls, trusting userId/orgId (loopback hosts only; for local trials)')),
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
+  const { startServer } = await import('../server.js');
   const server = await startServer(config);
   if (!config.auth && server.app) console.warn(`batchflow: WARNING: authentication is off (--no-auth): anyone who can reach ${server.url} acts as any user`);
   // The process serves until a signal stops it. Its components unref their timers and reconnects (so that
@@ -106,6 +107,7 @@ storeOptions(
 
 async function withStore(cmd: Command, fn: (store: Store, config: Config) => Promise<unknown>): Promise<void> {
   const config = configFrom(cmd);
+  const { openStore } = await import('../server.js');
   const store = await openStore(config);
   try {
     const out = await fn(store, config);
@@ -117,6 +119,7 @@ async function withStore(cmd: Command, fn: (store: Store, config: Config) => Pro
 
 storeOptions(program.command('migrate').description('apply pending schema migrations to the store (under its migration lock) and exit')).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
+  const { openStore } = await import('../server.js');
   const store = await openStore(config); // opening migrates
   await store.close();
   console.log(JSON.stringify({ migrated: true, store: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir }));
