@@ -34,8 +34,8 @@ export async function verifySignedCall(deps: Deps, box: SecretBox, req: SignedRe
   const window = deps.config.signatureWindowMs;
   if (!withinWindow(ts, now, window)) throw new AuthError(1004, `apim-timestamp is ${Math.round((ts - now) / 1000)} s from the service's clock; the window is ±${window / 1000} s`);
   const found = await deps.store.findToken(tokenHashOf(token));
-  if (!found || found.app.revokedAt !== null) throw new AuthError(1203, 'the access token is unknown or has expired: get a new one (token/get)');
-  if (found.token.expiresAt <= now) throw new AuthError(1203, 'the access token has expired: get a new one (token/get) or refresh it');
+  if (!found || found.app.revokedAt !== null) throw new AuthError(1203, 'unknown token (never issued, refreshed, expired and purged, or its app revoked); get a new one (token/get)');
+  if (found.token.expiresAt <= now) throw new AuthError(1203, `it expired ${Math.round((now - found.token.expiresAt) / 1000)} s ago; get a new one (token/get) or refresh it`);
   const expected = requestSignature({ accessToken: token, rawQuery: req.rawQuery, rawBody: req.rawBody, timestamp: rawTs, appSecret: box.open(found.app.secretSealed, found.app.accessKey) });
   if (!sameDigest(signature, expected)) {
     throw new AuthError(1003, 'apim-signature does not match the request: sign accessToken + sorted query (key+value, decoded) + the body exactly as sent + apim-timestamp + appSecret');
