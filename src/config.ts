@@ -109,8 +109,8 @@ export const defaults: Config = {
   masterKeyFile: '',
   tokenTtlSec: 7_200,
   signatureWindowMs: 300_000,
-  rateLimitPerSec: 200,
-  rateLimitBurst: 400,
+  rateLimitPerSec: 1_000,
+  rateLimitBurst: 2_000,
   headerLimitBytes: 16_384,
 };
 
