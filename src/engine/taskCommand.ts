@@ -2,6 +2,7 @@
 // to write into the attempt's work dir; plus the log banner and the success-code rule. Pure: it
 // reads no environment and touches no file, so the service's own variables can never leak in.
 import path from 'node:path';
+import { loaderKeyProblem } from '../domain/params.js';
 
 export interface TaskCommandInput {
   type: 'SHELL' | 'PYTHON';
@@ -99,7 +100,9 @@ export function buildTaskCommand(i: TaskCommandInput): TaskCommand {
   const c = i.context;
   const env: Record<string, string> = {};
   for (const [k, v] of i.params) {
-    if (ENV_NAME.test(k) && !RESERVED.has(k) && !k.startsWith('BATCHFLOW_')) env[k] = v;
+    // Loader keys are refused when a definition is saved; a definition stored before that rule still
+    // never gets one into a process.
+    if (ENV_NAME.test(k) && !RESERVED.has(k) && !k.startsWith('BATCHFLOW_') && loaderKeyProblem(k) === null) env[k] = v;
   }
   Object.assign(env, {
     PATH: taskPath(i.pythonPath, i.basePath ?? DEFAULT_PATH),
