@@ -50,6 +50,15 @@ export interface Config {
   engineLeaseMs: number;
   /** The engine's safety-net rescan of the store (events and timers do the real work). */
   engineRescanMs: number;
+  /**
+   * The OS user tasks run as when the service runs as root (otherwise tasks run as the service's own user
+   * and this is ignored). `root` only when named so. See src/engine/taskUsers.ts.
+   */
+  taskUser: string;
+  /** A flow's doAs -> the OS user its tasks run as (when root); a doAs not listed runs as taskUser. */
+  taskUsers: Record<string, string>;
+  /** Where each attempt's working directory is made; '' = automatic (src/engine/workDirs.ts). */
+  workRoot: string;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -88,6 +97,9 @@ export const defaults: Config = {
   engineHeartbeatMs: 2_000,
   engineLeaseMs: 10_000,
   engineRescanMs: 5_000,
+  taskUser: 'batchflow-task',
+  taskUsers: {},
+  workRoot: '',
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -140,6 +152,29 @@ const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
   return v;
 };
 
+/** What useradd accepts, less names starting with a digit (getent would read those as uids). */
+const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const osUser: Parser<string> = (raw, name) => {
+  const v = raw.trim();
+  if (!OS_USER.test(v)) throw new ConfigError(`${name} must be an OS user name (letters, digits, _ . -; not starting with a digit), got "${raw}"`);
+  return v;
+};
+/** `doAs=user,doAs=user`: every entry one `=`, both sides non-empty, each doAs once. */
+const userMap: Parser<Record<string, string>> = (raw, name) => {
+  const out: Record<string, string> = Object.create(null);
+  raw.split(',').forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const doAs = entry.slice(0, eq).trim();
+    const user = entry.slice(eq + 1).trim();
+    if (eq < 0 || entry.indexOf('=', eq + 1) >= 0 || doAs === '' || user === '') {
+      throw new ConfigError(`${name} must be doAs=user entries separated by commas (e.g. etl=etluser,report=nobody); entry ${i + 1} is "${entry.trim()}"`);
+    }
+    if (Object.hasOwn(out, doAs)) throw new ConfigError(`${name} maps the doAs "${doAs}" twice`);
+    out[doAs] = osUser(user, `${name} (entry ${i + 1}, doAs "${doAs}")`);
+  });
+  return out;
+};
+
 /** Setting -> [environment variable, parser]. */
 const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   host: ['BATCHFLOW_HOST', str],
@@ -167,6 +202,9 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   engineHeartbeatMs: ['BATCHFLOW_ENGINE_HEARTBEAT_MS', int(10, 3_600_000)],
   engineLeaseMs: ['BATCHFLOW_ENGINE_LEASE_MS', int(100, 86_400_000)],
   engineRescanMs: ['BATCHFLOW_ENGINE_RESCAN_MS', int(10, 3_600_000)],
+  taskUser: ['BATCHFLOW_TASK_USER', osUser],
+  taskUsers: ['BATCHFLOW_TASK_USERS', userMap],
+  workRoot: ['BATCHFLOW_WORK_ROOT', str],
 };
 
 /**
@@ -190,6 +228,7 @@ export function loadConfig(
   }
   const cfg = out as unknown as Config;
   cfg.dataDir = path.resolve(cfg.dataDir);
+  if (cfg.workRoot !== '') cfg.workRoot = path.resolve(cfg.workRoot);
   if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
     throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
   }

@@ -20,6 +20,8 @@ import { InstanceCache } from './instanceCache.js';
 import { Lease } from './lease.js';
 import { goneEngines, recoverAttempt, takeOver } from './recovery.js';
 import { createExecutor, type SpawnerEvent } from './spawnerExecutor.js';
+import { TaskUsers } from './taskUsers.js';
+import { WorkDirs } from './workDirs.js';
 import { claim, commitEnds, settleStalled, startFlow, type PendingEnd, type StepContext, type StepResult } from './steps.js';
 import { WorkLoop } from './workLoop.js';
 
@@ -57,6 +59,8 @@ export class Engine {
   /** Attempts of gone engines being killed before their LOST end (not to start twice). */
   private readonly recovering = new Set<string>();
   private executor: Executor | null;
+  /** Who tasks run as and where (made at start: it may create an OS user and directories). */
+  private isolation: { users: TaskUsers; workDirs: WorkDirs } | null = null;
   private storeId = '';
   private stopping = false;
   private unsubscribe: (() => void) | null = null;
@@ -100,6 +104,7 @@ export class Engine {
       timers: this.timers,
       executor: () => this.executor!,
       storeId: () => this.storeId,
+      isolation: () => this.isolation!,
       onStarted: (c, s, spawnHr) => {
         const hr = performance.now();
         this.events.emit('taskStarted', { instanceId: c.instanceId, taskInstanceId: c.taskInstanceId, runNum: c.runNum, pid: s?.pid ?? 0, at: this.clock.now(), spawnHr, spawnedHr: s?.hr ?? hr, hr });
@@ -120,6 +125,11 @@ export class Engine {
     };
   }
 
+  /** Where attempts' working directories are made (known once started). */
+  get workRoot(): string {
+    return this.isolation?.workDirs.root ?? '';
+  }
+
   /** The engine's id in the store (changes if it ever loses its lease). */
   get id(): string {
     return this.lease.id;
@@ -127,6 +137,13 @@ export class Engine {
 
   /** Registers, then recovers what gone engines left and serves due work. */
   async start(): Promise<void> {
+    // Before anything runs: a missing task user or an unsafe work root refuses the start (StartupError).
+    if (!this.isolation) {
+      const users = await TaskUsers.prepare(this.config, { warn: (msg) => this.log.warn(msg) });
+      const workDirs = WorkDirs.prepare(this.config, users.mayRunAsOthers);
+      this.isolation = { users, workDirs };
+      this.log.info({ switching: users.switching, taskUser: users.switching ? this.config.taskUser : null, workRoot: workDirs.root }, users.switching ? 'tasks run as unprivileged OS users' : 'tasks run as the service\'s own user');
+    }
     this.storeId = await this.store.storeId();
     await this.lease.register();
     this.executor ??= createExecutor(this.config.spawner, (e) => this.onSpawnerEvent(e));
@@ -160,6 +177,7 @@ export class Engine {
     this.loop.stop();
     await this.lease.stop(this.pendingEnds.size === 0);
     await this.executor?.close();
+    await this.isolation?.workDirs.close();
   }
 
   /** Re-derives from the store what events may have missed (the LISTEN connection was lost and is back). */

@@ -150,7 +150,10 @@ function signalGroup(pid, sig) {
 function start(m) {
   let child;
   try {
-    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const opts = { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] };
+    // Another user's task (the service is root): libuv drops the supplementary groups, then sets gid and uid.
+    if (m.uid != null && m.gid != null) Object.assign(opts, { uid: m.uid, gid: m.gid });
+    child = spawn(m.file, m.args, opts);
   } catch (e) {
     post({ t: 'f', id: m.id, error: e.message, code: e.code ?? null });
     return;

@@ -2,7 +2,7 @@
 // dir, optional clock) or in a child process (for kill -9 and SIGTERM), a tiny V2.1 client, and builders
 // for flows of shell tasks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -152,8 +152,15 @@ export class ChildServer {
   }
 }
 
+/**
+ * A scratch directory that tasks can write to: run as root, the service runs them as another user
+ * (batchflow-task), so it is made world-writable (as /tmp itself). Used as a data dir, the service makes it
+ * private (0700) at its start.
+ */
 export function tempDir(prefix = 'batchflow-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o777);
+  return dir;
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
