@@ -9,6 +9,7 @@ import { DomainError } from '../domain/errors.js';
 import { startServer, openStore, redactUrl } from '../server.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
 import { StartupError } from '../startup/errors.js';
+import { closeInheritedFds } from '../startup/inheritedFds.js';
 import { registerStoreCommands } from './storeCommands.js';
 import type { Store } from '../store/store.js';
 
@@ -58,6 +59,7 @@ storeOptions(
     .option('--role <role>', 'all (default), api, scheduler or worker; roles other than all need --database-url')
     .addOption(new Option('--no-engine', 'serve the API only; run no tasks')),
 ).action(async (_opts, cmd: Command) => {
+  closeInheritedFds(); // before anything is opened: nothing inherited reaches a task (docs/engine.md, Task isolation)
   const config = configFrom(cmd);
   const server = await startServer(config);
   // The process serves until a signal stops it. Its components unref their timers and reconnects (so that

@@ -142,7 +142,9 @@ export class Engine {
       const users = await TaskUsers.prepare(this.config, { warn: (msg) => this.log.warn(msg) });
       const workDirs = WorkDirs.prepare(this.config, users.mayRunAsOthers);
       this.isolation = { users, workDirs };
-      this.log.info({ switching: users.switching, taskUser: users.switching ? this.config.taskUser : null, workRoot: workDirs.root }, users.switching ? 'tasks run as unprivileged OS users' : 'tasks run as the service\'s own user');
+      const mapped = Object.entries(this.config.taskUsers).map(([doAs, u]) => `${doAs}=${u}`).join(',');
+      const who = users.switching ? `the OS user ${this.config.taskUser}${mapped ? ` (by doAs: ${mapped})` : ''}` : "the service's own user";
+      this.log.info({ workRoot: workDirs.root }, `tasks run as ${who}, in work dirs under ${workDirs.root}`);
     }
     this.storeId = await this.store.storeId();
     await this.lease.register();

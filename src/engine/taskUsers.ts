@@ -49,6 +49,8 @@ export interface TaskUsersOptions {
   createUser?: (name: string) => Promise<void>;
   /** A line for the service log. */
   warn?: (msg: string) => void;
+  /** The passwd lookup (default: getent). Tests replace it. */
+  lookUp?: (name: string) => OsUser | null;
 }
 
 async function useradd(name: string): Promise<void> {
@@ -63,6 +65,7 @@ export class TaskUsers {
     private readonly config: Pick<Config, 'taskUser' | 'taskUsers'>,
     /** The service runs as root: tasks switch to the configured users. */
     readonly switching: boolean,
+    private readonly lookUp: (name: string) => OsUser | null,
   ) {}
 
   /**
@@ -72,7 +75,7 @@ export class TaskUsers {
    */
   static async prepare(config: Pick<Config, 'taskUser' | 'taskUsers'>, opts: TaskUsersOptions = {}): Promise<TaskUsers> {
     const uid = opts.uid ?? process.getuid?.() ?? -1;
-    const users = new TaskUsers(config, uid === 0);
+    const users = new TaskUsers(config, uid === 0, opts.lookUp ?? lookUp);
     const warn = opts.warn ?? (() => {});
     if (!users.switching) {
       if (config.taskUser !== DEFAULT_TASK_USER || Object.keys(config.taskUsers).length > 0) {
@@ -131,7 +134,7 @@ export class TaskUsers {
   private resolve(name: string): OsUser | null {
     const hit = this.known.get(name);
     if (hit) return hit;
-    const u = lookUp(name);
+    const u = this.lookUp(name);
     if (u) this.known.set(name, u);
     return u;
   }

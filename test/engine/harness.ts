@@ -121,11 +121,16 @@ export class ChildServer {
     readonly dataDir: string,
     readonly port: number,
     readonly env: Record<string, string> = {},
+    /** Start it with an inherited open fd 100, as a wrapper script (`exec 100>log`) or a supervisor might. */
+    readonly inheritFd = false,
   ) {
     this.client = new Client(`http://127.0.0.1:${port}`);
   }
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir], {
+    const argv = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir];
+    // Node marks the extra stdio fds it hands a child close-on-exec; a shell's redirection does not (the same pid: exec; dash takes one-digit fds only).
+    const [file, ...args] = this.inheritFd ? ['/bin/bash', '-c', 'exec "$@" 100</dev/null', 'bash', ...argv] : argv;
+    const proc = spawn(file, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', BATCHFLOW_LOG_LEVEL: 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
