@@ -20,8 +20,7 @@ import { InstanceCache } from './instanceCache.js';
 import { Lease } from './lease.js';
 import { goneEngines, recoverAttempt, takeOver } from './recovery.js';
 import { createExecutor, type SpawnerEvent } from './spawnerExecutor.js';
-import { TaskUsers } from './taskUsers.js';
-import { WorkDirs } from './workDirs.js';
+import { prepareIsolation, type Isolation } from './workDirs.js';
 import { claim, commitEnds, settleStalled, startFlow, type PendingEnd, type StepContext, type StepResult } from './steps.js';
 import { WorkLoop } from './workLoop.js';
 
@@ -60,7 +59,7 @@ export class Engine {
   private readonly recovering = new Set<string>();
   private executor: Executor | null;
   /** Who tasks run as and where (made at start: it may create an OS user and directories). */
-  private isolation: { users: TaskUsers; workDirs: WorkDirs } | null = null;
+  private isolation: Isolation | null = null;
   private storeId = '';
   private stopping = false;
   private unsubscribe: (() => void) | null = null;
@@ -138,14 +137,7 @@ export class Engine {
   /** Registers, then recovers what gone engines left and serves due work. */
   async start(): Promise<void> {
     // Before anything runs: a missing task user or an unsafe work root refuses the start (StartupError).
-    if (!this.isolation) {
-      const users = await TaskUsers.prepare(this.config, { warn: (msg) => this.log.warn(msg) });
-      const workDirs = WorkDirs.prepare(this.config, users.mayRunAsOthers);
-      this.isolation = { users, workDirs };
-      const mapped = Object.entries(this.config.taskUsers).map(([doAs, u]) => `${doAs}=${u}`).join(',');
-      const who = users.switching ? `the OS user ${this.config.taskUser}${mapped ? ` (by doAs: ${mapped})` : ''}` : "the service's own user";
-      this.log.info({ workRoot: workDirs.root }, `tasks run as ${who}, in work dirs under ${workDirs.root}`);
-    }
+    this.isolation ??= await prepareIsolation(this.config, this.log);
     this.storeId = await this.store.storeId();
     await this.lease.register();
     this.executor ??= createExecutor(this.config.spawner, (e) => this.onSpawnerEvent(e));

@@ -3,15 +3,16 @@
 // (private, 0700), so their root is elsewhere: BATCHFLOW_WORK_ROOT, by default
 // /var/tmp/batchflow-work/<data dir name>-<hash of its path>, root-owned 0711 (reachable, not listable);
 // each attempt's dir is 0700 and its task user's, and is removed without ever letting that user steer
-// root's deletes (see `remove`).
+// root's deletes (see `remove`). `prepareIsolation` sets users and work dirs up at engine start.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { StartupError } from '../startup/errors.js';
-import type { OsUser } from './taskUsers.js';
+import { TaskUsers, type OsUser } from './taskUsers.js';
 
 const WORK_ROOT = 'BATCHFLOW_WORK_ROOT';
 /** The parent of every default work root of tasks of other users on this host. */
@@ -245,4 +246,23 @@ function emptyAs(user: OsUser, dirs: string[]): Promise<void> {
   return new Promise((resolve) => {
     execFile('/bin/sh', ['-c', script, 'sh', ...dirs], { uid: user.uid, gid: user.gid, cwd: '/', env: { PATH: '/usr/bin:/bin' }, timeout: 120_000 }, () => resolve());
   });
+}
+
+/** Who an engine's tasks run as, and where. */
+export interface Isolation {
+  users: TaskUsers;
+  workDirs: WorkDirs;
+}
+
+/**
+ * At engine start, before anything runs: the task users (maybe creating the default one), then the data
+ * dir's mode and the work root. A missing user or an unsafe root refuses the start (StartupError).
+ */
+export async function prepareIsolation(config: Config, log: Pick<Logger, 'info' | 'warn'>): Promise<Isolation> {
+  const users = await TaskUsers.prepare(config, { warn: (msg) => log.warn(msg) });
+  const workDirs = WorkDirs.prepare(config, users.mayRunAsOthers);
+  const mapped = Object.entries(config.taskUsers).map(([doAs, u]) => `${doAs}=${u}`).join(',');
+  const who = users.switching ? `the OS user ${config.taskUser}${mapped ? ` (by doAs: ${mapped})` : ''}` : "the service's own user";
+  log.info({ workRoot: workDirs.root }, `tasks run as ${who}, in work dirs under ${workDirs.root}`);
+  return { users, workDirs };
 }

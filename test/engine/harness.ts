@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
+import { SHARED_WORK_BASE } from '../../src/engine/workDirs.js';
 import { openStore, startServer, type RunningServer } from '../../src/server.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -107,8 +108,11 @@ export async function startInProcess(
     config,
     dataDir,
     async close() {
+      const workRoot = server.engine?.workRoot ?? '';
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      // Tasks of another user (tests run as root) work outside the data dir: what the engine kept goes too.
+      if (workRoot.startsWith(`${SHARED_WORK_BASE}/`)) rmSync(workRoot, { recursive: true, force: true });
     },
   };
 }
