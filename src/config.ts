@@ -66,6 +66,15 @@ export interface Config {
   rateLimitBurst: number;
   /** Largest request head (request line and headers) Node's parser accepts; larger: 431. */
   headerLimitBytes: number;
+  /**
+   * The OS user tasks run as when the service runs as root (otherwise tasks run as the service's own user
+   * and this is ignored). `root` only when named so. See src/engine/taskUsers.ts.
+   */
+  taskUser: string;
+  /** A flow's doAs -> the OS user its tasks run as (when root); a doAs not listed runs as taskUser. */
+  taskUsers: Record<string, string>;
+  /** Where each attempt's working directory is made; '' = automatic (src/engine/workDirs.ts). */
+  workRoot: string;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -112,6 +121,9 @@ export const defaults: Config = {
   rateLimitPerSec: 1_000,
   rateLimitBurst: 2_000,
   headerLimitBytes: 16_384,
+  taskUser: 'batchflow-task',
+  taskUsers: {},
+  workRoot: '',
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -168,6 +180,28 @@ const masterKey: Parser<string> = (raw, name) => {
   if (!/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/.test(raw.trim())) throw new ConfigError(`${name} must be 64 hex digits or 32 bytes in base64 (its value is not shown)`);
   return raw.trim();
 };
+/** What useradd accepts, less names starting with a digit (getent would read those as uids). */
+const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const osUser: Parser<string> = (raw, name) => {
+  const v = raw.trim();
+  if (!OS_USER.test(v)) throw new ConfigError(`${name} must be an OS user name (letters, digits, _ . -; not starting with a digit), got "${raw}"`);
+  return v;
+};
+/** `doAs=user,doAs=user`: every entry one `=`, both sides non-empty, each doAs once. */
+const userMap: Parser<Record<string, string>> = (raw, name) => {
+  const out: Record<string, string> = Object.create(null);
+  raw.split(',').forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const doAs = entry.slice(0, eq).trim();
+    const user = entry.slice(eq + 1).trim();
+    if (eq < 0 || entry.indexOf('=', eq + 1) >= 0 || doAs === '' || user === '') {
+      throw new ConfigError(`${name} must be doAs=user entries separated by commas (e.g. etl=etluser,report=nobody); entry ${i + 1} is "${entry.trim()}"`);
+    }
+    if (Object.hasOwn(out, doAs)) throw new ConfigError(`${name} maps the doAs "${doAs}" twice`);
+    out[doAs] = osUser(user, `${name} (entry ${i + 1}, doAs "${doAs}")`);
+  });
+  return out;
+};
 
 /** Setting -> [environment variable, parser]. */
 const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
@@ -204,6 +238,9 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   rateLimitPerSec: ['BATCHFLOW_RATE_LIMIT_PER_SECOND', int(0, 1_000_000)],
   rateLimitBurst: ['BATCHFLOW_RATE_LIMIT_BURST', int(1, 10_000_000)],
   headerLimitBytes: ['BATCHFLOW_HEADER_LIMIT_BYTES', int(1_024, 1_048_576)],
+  taskUser: ['BATCHFLOW_TASK_USER', osUser],
+  taskUsers: ['BATCHFLOW_TASK_USERS', userMap],
+  workRoot: ['BATCHFLOW_WORK_ROOT', str],
 };
 
 /**
@@ -228,6 +265,7 @@ export function loadConfig(
   const cfg = out as unknown as Config;
   cfg.dataDir = path.resolve(cfg.dataDir);
   if (cfg.masterKeyFile) cfg.masterKeyFile = path.resolve(cfg.masterKeyFile);
+  if (cfg.workRoot !== '') cfg.workRoot = path.resolve(cfg.workRoot);
   if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
     throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
   }

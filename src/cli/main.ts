@@ -10,6 +10,7 @@ import { DomainError } from '../domain/errors.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
 import { redactUrl, StartupError } from '../startup/errors.js';
 import { registerAppCommands, registerCallCommand } from './authCommands.js';
+import { closeInheritedFds } from '../startup/inheritedFds.js';
 import { registerStoreCommands } from './storeCommands.js';
 import type { Store } from '../store/store.js';
 
@@ -64,6 +65,7 @@ storeOptions(
     .addOption(new Option('--no-engine', 'serve the API only; run no tasks'))
     .addOption(new Option('--no-auth', 'accept unsigned calls, trusting userId/orgId (loopback hosts only; for local trials)')),
 ).action(async (_opts, cmd: Command) => {
+  closeInheritedFds(); // before anything is opened: nothing inherited reaches a task (docs/engine.md, Task isolation)
   const config = configFrom(cmd);
   const { startServer } = await import('../server.js');
   const server = await startServer(config);

@@ -2,13 +2,14 @@
 // dir, optional clock) or in a child process (for kill -9 and SIGTERM), a tiny V2.1 client, and builders
 // for flows of shell tasks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { SignedClient, type Credentials } from '../../src/client/signer.js';
+import { SHARED_WORK_BASE } from '../../src/engine/workDirs.js';
 import { openStore, startServer, type RunningServer } from '../../src/server.js';
 import { BOOTSTRAP_CREDENTIALS_FILE } from '../../src/startup/bootstrapApp.js';
 import type { Store } from '../../src/store/store.js';
@@ -124,8 +125,11 @@ export async function startInProcess(
     config,
     dataDir,
     async close() {
+      const workRoot = server.engine?.workRoot ?? '';
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      // Tasks of another user (tests run as root) work outside the data dir: what the engine kept goes too.
+      if (workRoot.startsWith(`${SHARED_WORK_BASE}/`)) rmSync(workRoot, { recursive: true, force: true });
     },
   };
 }
@@ -140,11 +144,16 @@ export class ChildServer {
     readonly dataDir: string,
     readonly port: number,
     readonly env: Record<string, string> = {},
+    /** Start it with an inherited open fd 100, as a wrapper script (`exec 100>log`) or a supervisor might. */
+    readonly inheritFd = false,
   ) {
     this.client = new Client(`http://127.0.0.1:${port}`, dataDir);
   }
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir], {
+    const argv = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir];
+    // Node marks the extra stdio fds it hands a child close-on-exec; a shell's redirection does not (the same pid: exec; dash takes one-digit fds only).
+    const [file, ...args] = this.inheritFd ? ['/bin/bash', '-c', 'exec "$@" 100</dev/null', 'bash', ...argv] : argv;
+    const proc = spawn(file, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', BATCHFLOW_LOG_LEVEL: 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -171,8 +180,15 @@ export class ChildServer {
   }
 }
 
+/**
+ * A scratch directory that tasks can write to: run as root, the service runs them as another user
+ * (batchflow-task), so it is made world-writable (as /tmp itself). Used as a data dir, the service makes it
+ * private (0700) at its start.
+ */
 export function tempDir(prefix = 'batchflow-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o777);
+  return dir;
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
