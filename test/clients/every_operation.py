@@ -125,7 +125,7 @@ class Walk:
         save = {
             "id": str(flow_id), "type": 0, "name": flow_name, "freq": "", "cycle": "D", "alertMode": 0, "doAs": "",
             "owners": "admin", "visitors": "", "startTime": "", "active": 0, "desc": "saved by every_operation.py",
-            "parameters": [{"key": "region", "value": "eu-north"}, {"key": "out_dir", "value": "/tmp/batchflow-demo/${cal_dt8}"}],
+            "parameters": [{"key": "region", "value": "eu-north"}, {"key": "out_dir", "value": "/tmp/batchflow-demo-$(id -un)/${cal_dt8}"}],
             "tasks": graph["tasks"], "relations": graph["relations"], "flows": [],
         }
         saved = self.op("POST", "flows", "save", body=save)
