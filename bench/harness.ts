@@ -31,7 +31,8 @@ export interface Harness {
 
 export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'batchflow-bench-'));
-  const config = loadConfig({ dataDir, port: 0, logLevel: 'warn', ...overrides } as Record<string, unknown>, {});
+  // Unsigned (the original's trusted-gateway mode): these runs measure the engine, not the signature check.
+  const config = loadConfig({ dataDir, port: 0, logLevel: 'warn', auth: false, ...overrides } as Record<string, unknown>, {});
   const server = await startServer(config, { logger: pino({ level: 'warn' }) });
   const base = `${server.url}/batch-processing-service/v2.1`;
   return {

@@ -107,7 +107,7 @@ function startProc(url: string, spec: ProcSpec, env: Record<string, string>): Pr
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', '--import', PROBE, 'src/cli/main.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn', BATCHFLOW_AUTH: 'false', ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   child.on('error', () => {}); // a send on a closed channel: `died` tells

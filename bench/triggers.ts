@@ -71,7 +71,8 @@ export async function startChild(args: string[]): Promise<ChildProcess> {
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], {
     cwd: path.resolve(import.meta.dirname, '..'),
-    env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn' },
+    // Unsigned (the original's trusted-gateway mode), as the previous figures were measured.
+    env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn', BATCHFLOW_AUTH: 'false' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -50,6 +50,31 @@ export interface Config {
   engineLeaseMs: number;
   /** The engine's safety-net rescan of the store (events and timers do the real work). */
   engineRescanMs: number;
+  /** Signed requests (contract §9). Off (`--no-auth`) only on a loopback host. */
+  auth: boolean;
+  /** The master key sealing app secrets and tokens (64 hex digits or base64); '' = the key file. */
+  masterKey: string;
+  /** Where the master key is kept when BATCHFLOW_MASTER_KEY is not set; '' = <dataDir>/master.key. */
+  masterKeyFile: string;
+  /** Lifetime of an access token. */
+  tokenTtlSec: number;
+  /** How far `apim-timestamp` (and a token request's timestamp) may be from the service's clock. */
+  signatureWindowMs: number;
+  /** Signed calls per second each app may make (a token bucket per app and process); 0 = no limit. */
+  rateLimitPerSec: number;
+  /** The bucket's size: calls an app may make at once after a quiet spell. */
+  rateLimitBurst: number;
+  /** Largest request head (request line and headers) Node's parser accepts; larger: 431. */
+  headerLimitBytes: number;
+  /**
+   * The OS user tasks run as when the service runs as root (otherwise tasks run as the service's own user
+   * and this is ignored). `root` only when named so. See src/engine/taskUsers.ts.
+   */
+  taskUser: string;
+  /** A flow's doAs -> the OS user its tasks run as (when root); a doAs not listed runs as taskUser. */
+  taskUsers: Record<string, string>;
+  /** Where each attempt's working directory is made; '' = automatic (src/engine/workDirs.ts). */
+  workRoot: string;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -88,6 +113,17 @@ export const defaults: Config = {
   engineHeartbeatMs: 2_000,
   engineLeaseMs: 10_000,
   engineRescanMs: 5_000,
+  auth: true,
+  masterKey: '',
+  masterKeyFile: '',
+  tokenTtlSec: 7_200,
+  signatureWindowMs: 300_000,
+  rateLimitPerSec: 1_000,
+  rateLimitBurst: 2_000,
+  headerLimitBytes: 16_384,
+  taskUser: 'batchflow-task',
+  taskUsers: {},
+  workRoot: '',
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -140,6 +176,33 @@ const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
   return v;
 };
 
+const masterKey: Parser<string> = (raw, name) => {
+  if (!/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/.test(raw.trim())) throw new ConfigError(`${name} must be 64 hex digits or 32 bytes in base64 (its value is not shown)`);
+  return raw.trim();
+};
+/** What useradd accepts, less names starting with a digit (getent would read those as uids). */
+const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const osUser: Parser<string> = (raw, name) => {
+  const v = raw.trim();
+  if (!OS_USER.test(v)) throw new ConfigError(`${name} must be an OS user name (letters, digits, _ . -; not starting with a digit), got "${raw}"`);
+  return v;
+};
+/** `doAs=user,doAs=user`: every entry one `=`, both sides non-empty, each doAs once. */
+const userMap: Parser<Record<string, string>> = (raw, name) => {
+  const out: Record<string, string> = Object.create(null);
+  raw.split(',').forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const doAs = entry.slice(0, eq).trim();
+    const user = entry.slice(eq + 1).trim();
+    if (eq < 0 || entry.indexOf('=', eq + 1) >= 0 || doAs === '' || user === '') {
+      throw new ConfigError(`${name} must be doAs=user entries separated by commas (e.g. etl=etluser,report=nobody); entry ${i + 1} is "${entry.trim()}"`);
+    }
+    if (Object.hasOwn(out, doAs)) throw new ConfigError(`${name} maps the doAs "${doAs}" twice`);
+    out[doAs] = osUser(user, `${name} (entry ${i + 1}, doAs "${doAs}")`);
+  });
+  return out;
+};
+
 /** Setting -> [environment variable, parser]. */
 const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   host: ['BATCHFLOW_HOST', str],
@@ -167,6 +230,17 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   engineHeartbeatMs: ['BATCHFLOW_ENGINE_HEARTBEAT_MS', int(10, 3_600_000)],
   engineLeaseMs: ['BATCHFLOW_ENGINE_LEASE_MS', int(100, 86_400_000)],
   engineRescanMs: ['BATCHFLOW_ENGINE_RESCAN_MS', int(10, 3_600_000)],
+  auth: ['BATCHFLOW_AUTH', bool],
+  masterKey: ['BATCHFLOW_MASTER_KEY', masterKey],
+  masterKeyFile: ['BATCHFLOW_MASTER_KEY_FILE', str],
+  tokenTtlSec: ['BATCHFLOW_TOKEN_TTL_SECONDS', int(60, 30 * 86_400)],
+  signatureWindowMs: ['BATCHFLOW_SIGNATURE_WINDOW_MS', int(1_000, 3_600_000)],
+  rateLimitPerSec: ['BATCHFLOW_RATE_LIMIT_PER_SECOND', int(0, 1_000_000)],
+  rateLimitBurst: ['BATCHFLOW_RATE_LIMIT_BURST', int(1, 10_000_000)],
+  headerLimitBytes: ['BATCHFLOW_HEADER_LIMIT_BYTES', int(1_024, 1_048_576)],
+  taskUser: ['BATCHFLOW_TASK_USER', osUser],
+  taskUsers: ['BATCHFLOW_TASK_USERS', userMap],
+  workRoot: ['BATCHFLOW_WORK_ROOT', str],
 };
 
 /**
@@ -190,6 +264,8 @@ export function loadConfig(
   }
   const cfg = out as unknown as Config;
   cfg.dataDir = path.resolve(cfg.dataDir);
+  if (cfg.masterKeyFile) cfg.masterKeyFile = path.resolve(cfg.masterKeyFile);
+  if (cfg.workRoot !== '') cfg.workRoot = path.resolve(cfg.workRoot);
   if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
     throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
   }
@@ -202,7 +278,17 @@ export function loadConfig(
   return cfg;
 }
 
-/** A config for tests: defaults with a given data dir and overrides, never the process environment. */
+/**
+ * A config for tests: defaults with a given data dir and overrides, never the process environment.
+ * Unsigned (auth off) unless a test turns it on: the tests of authentication do (test/api/auth*.ts);
+ * every other in-process test calls as the original service's trusted gateway would forward.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig(overrides as Partial<Record<keyof Config, unknown>>, {});
+  return loadConfig({ auth: false, ...overrides } as Partial<Record<keyof Config, unknown>>, {});
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

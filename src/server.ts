@@ -9,17 +9,20 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
-import { serves, type Config } from './config.js';
+import { ConfigError, isLoopbackHost, serves, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { Engine } from './engine/engine.js';
 import { Scheduler } from './engine/scheduler.js';
 import { bootstrap } from './service/identity.js';
+import { bootstrapApp, type BootstrapCredentials } from './startup/bootstrapApp.js';
 import { lockDataDir } from './startup/dataDirLock.js';
-import { causeOf, isOperational, StartupError } from './startup/errors.js';
+import { checkMasterKey, loadMasterKey } from './startup/masterKey.js';
+import { causeOf, isOperational, redactUrl, StartupError } from './startup/errors.js';
 import { checkPortFree, listenError } from './startup/portCheck.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { createPostgresStore } from './store/postgres.js';
 import type { Store } from './store/store.js';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 
 export interface RunningServer {
@@ -32,6 +35,8 @@ export interface RunningServer {
   /** Where the API listens; '' without one. */
   url: string;
   bootstrapped: boolean;
+  /** The first app, made at this start (its secret shown once): null when the store had an app already. */
+  bootstrapCredentials: BootstrapCredentials | null;
   close(): Promise<void>;
 }
 
@@ -56,8 +61,7 @@ export async function openStore(config: Config, opts: { onReconnect?: () => void
   }
 }
 
-/** The URL without its password, for messages. */
-export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+export { redactUrl };
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'batchflow' } });
@@ -75,10 +79,17 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
   };
   try {
+    if (role.api && !config.auth && !isLoopbackHost(config.host)) {
+      throw new ConfigError(
+        `refusing to serve on ${config.host} without authentication: --no-auth (BATCHFLOW_AUTH=false) works on a loopback host (127.0.0.1, ::1, localhost) only`,
+      );
+    }
     // The data directory holds the SQLite store and the work directories of task attempts: one process
     // per directory. An API or scheduler process on PostgreSQL keeps nothing on disk and takes none.
     const lock = !config.databaseUrl || runsWorker ? await lockDataDir(config.dataDir, { host: config.host, port: role.api ? config.port : 0 }) : null;
     if (lock) undo.push(() => lock.release());
+    // Commands, parameters, logs and the key file live here: nobody else on the machine reads them.
+    if (lock) chmodSync(lock.dataDir, 0o700);
     if (role.api) await checkPortFree(config.host, config.port);
     let engine: Engine | null = null;
     let scheduler: Scheduler | null = null;
@@ -90,12 +101,19 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     const store = opts.store ?? (await openStore(config, { onReconnect: rescan }));
     if (!opts.store) undo.push(() => store.close());
     const { created } = role.api ? await bootstrap(store, clock) : { created: false };
+    // The master key (its file made on the first start), and it must be the one the store's secrets know.
+    const secrets = role.api && config.auth ? loadMasterKey(config) : null;
+    if (secrets) await checkMasterKey(store, secrets);
+    const bootstrapCredentials = secrets ? await bootstrapApp(store, clock, secrets, config.dataDir) : null;
+    // Expired tokens and replay nonces mean nothing: dropped now and then by every API process.
+    const purge = secrets ? setInterval(() => void store.purgeAuth(clock.now()).catch(() => {}), 60_000).unref() : null;
+    undo.push(() => purge && clearInterval(purge));
     let shuttingDown = false;
     engine = runsWorker ? new Engine({ store, config, clock, logger: logger.child({ component: 'engine' }) }) : null;
     let app: FastifyInstance | null = null;
     let url = '';
     if (role.api) {
-      const api = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown });
+      const api = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown, secrets });
       app = api;
       undo.push(() => api.close());
       await api.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
@@ -121,9 +139,11 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
       scheduler,
       url,
       bootstrapped: created,
+      bootstrapCredentials,
       close: () =>
         (closing ??= (async () => {
           shuttingDown = true;
+          if (purge) clearInterval(purge);
           try {
             await scheduler?.stop();
             await engine?.stop();

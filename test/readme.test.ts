@@ -1,5 +1,6 @@
-// Runs the README's curl tour exactly as written (only the base URL points at a fresh test server) and
-// checks that what it promises happened.
+// Runs the README's tour exactly as written (only the service URL points at a fresh test server, with
+// authentication on as `npm start` has it, and the data directory is the server's, for the bootstrap
+// credentials `batchflow call` signs with) and checks that what it promises happened.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { startInProcess, taskStatuses, type InProcess } from './engine/harness.j
 const ROOT = path.resolve(import.meta.dirname, '..');
 let h: InProcess;
 beforeAll(async () => {
-  h = await startInProcess();
+  h = await startInProcess({ auth: true });
 });
 afterAll(() => h.close());
 
@@ -18,12 +19,19 @@ function tourScript(): string {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const m = readme.match(/<!-- tour:start -->\s*```sh\n([\s\S]*?)```\s*<!-- tour:end -->/);
   if (!m) throw new Error('README.md has no tour block');
-  expect(m[1]).toContain('BASE=http://127.0.0.1:8080/batch-processing-service/v2.1');
+  expect(m[1]).toContain('export BATCHFLOW_URL=http://127.0.0.1:8080\n');
   return m[1].replace('http://127.0.0.1:8080', h.server.url);
 }
 
 it('the README tour works as written', async () => {
-  const { stdout } = await promisify(execFile)('bash', ['-eu', '-c', tourScript()], { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  const env = { ...process.env, BATCHFLOW_DATA_DIR: h.dataDir, BATCHFLOW_LOG_LEVEL: 'warn' };
+  const { stdout } = await promisify(execFile)('bash', ['-eu', '-c', tourScript()], { cwd: ROOT, env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }).catch(
+    (err: { code?: number; stdout?: string; stderr?: string }) => {
+      // Which step failed: the script's last lines of output and its stderr.
+      throw new Error(`the tour exited ${err.code}: ...${String(err.stdout).slice(-3000)}\nstderr: ${String(err.stderr).slice(-3000)}`);
+    },
+  );
+  expect(stdout).toMatch(/"code":1202,"msg":"A parameter is empty: the apim-accesstoken header is missing/);
   const ids = [...stdout.matchAll(/^instance (\S+)$/gm)].map((m) => m[1]);
   expect(ids).toHaveLength(3);
   const [inst, inst2, inst3] = await Promise.all(ids.map((id) => h.client.instance(id)));
@@ -40,4 +48,4 @@ it('the README tour works as written', async () => {
   const last = await h.client.instance(runs[runs.length - 2][0]);
   const flaky = JSON.parse(last.graph).tasks.find((t: any) => t.taskName === 'flaky');
   expect((await h.client.taskInstance(flaky.taskInstId)).runNum).toBe(3);
-}, 90_000);
+}, 180_000);

@@ -11,7 +11,10 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import type { Deps } from '../service/context.js';
 import { show } from '../service/input.js';
+import type { SecretBox } from '../service/auth/secretBox.js';
 import { installAccessLog } from './accessLog.js';
+import { authenticator, keepRawBodies, mountTokenService } from './auth.js';
+import { RateLimitedError } from './rateLimit.js';
 import { failure } from './envelope.js';
 import { apiError, toApiError, type ApiError } from './errors.js';
 import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
@@ -29,6 +32,8 @@ export interface BuildAppOptions {
   /** fastify's `logger` option (false by default), or a pino instance (src/server.ts: the service's, component "api"). */
   logger?: boolean | object;
   isShuttingDown?: () => boolean;
+  /** The master key's box: required when config.auth is on (app secrets and tokens are sealed with it). */
+  secrets?: SecretBox | null;
 }
 
 function isLoggerInstance(l: unknown): boolean {
@@ -48,14 +53,14 @@ function endWithEnvelope(socket: Duplex, e: ApiError, version: VersionSpec, reas
  * envelope on the raw socket, of the version its request line names (V2.1 when none), then the connection
  * closes (the parser's state is unknown). A socket whose answer has begun, or that is gone, is destroyed.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, headerLimit: number): void {
   const answering = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
     socket.destroy();
     return;
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? 'the limit is 16 KiB' : String(err.code ?? 'bad request'));
+  const e = apiError(tooLarge ? 'headersTooLarge' : 'malformedRequest', tooLarge ? `the limit is ${headerLimit} bytes for the request line and headers` : String(err.code ?? 'bad request'));
   const packet = (err as { rawPacket?: unknown }).rawPacket;
   const target = Buffer.isBuffer(packet) ? (/^[A-Z]+ (\S+)/.exec(packet.subarray(0, 256).toString('latin1'))?.[1] ?? '') : '';
   endWithEnvelope(socket, e, versionOfTarget(target), tooLarge ? 'Request Header Fields Too Large' : 'Bad Request');
@@ -99,6 +104,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const app = Fastify({
     ...logging,
     bodyLimit: config.bodyLimitBytes,
+    // No HEAD twin of every GET route: `HEAD /flows?action=delete` would run the delete.
+    exposeHeadRoutes: false,
+    // Node's own 400 for a missing Host has no body: the onRequest hook answers it with the envelope.
+    http: { maxHeaderSize: config.headerLimitBytes, requireHostHeader: false },
     genReqId: () => randomUUID(),
     // Every line of a request carries its id under the envelope's name; accessLog.ts writes the one line
     // per request, so fastify's own "incoming request" / "request completed" pair is off.
@@ -108,14 +117,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // ("" -> 0) by the validator. verbose: errors carry the schema's description for the message.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
     // What Node's HTTP parser refuses never reaches a route: answered with the envelope all the same.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.headerLimitBytes),
     frameworkErrors: answerFrameworkError,
     // Node's own 400 for a missing Host has no body: the onRequest hook answers it with the envelope.
-    http: { requireHostHeader: false },
   } as FastifyServerOptions) as unknown as FastifyInstance;
   answerServerRefusals(app.server);
 
   app.decorateRequest('caller', null);
+  keepRawBodies(app);
+  if (config.auth && !opts.secrets) throw new Error('authentication is on (config.auth) but no master key was given (BuildAppOptions.secrets)');
+  const auth = config.auth && opts.secrets ? authenticator(deps, opts.secrets) : null;
   if (opts.logger) {
     // Below info nothing of the access line is written: its hooks are not installed at all.
     if ((app.log as unknown as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) installAccessLog(app);
@@ -136,11 +147,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     const err = toApiError(error);
     // With its stack (`err`) and, through the request's logger, the requestId the client was given.
     if (err.key === 'internal') req.log.error({ err: error, method: req.method, path: req.url.split('?')[0] }, 'internal error (62109)');
+    if (error instanceof RateLimitedError) void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
     return reply.code(err.http).send(failure(versionOf(req), err, req.id));
   });
   app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));
 
-  for (const v of versions) await mountVersion(app, v, deps, OPERATIONS);
+  for (const v of versions) await mountVersion(app, v, deps, OPERATIONS, auth);
+  if (auth && opts.secrets) await mountTokenService(app, deps, opts.secrets);
   await app.register(openApiPlugin); // GET /openapi.json and Swagger UI at /docs
   return app;
 }

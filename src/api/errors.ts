@@ -5,7 +5,19 @@ import type { FastifyError } from 'fastify';
 import { DomainError, DuplicateKeyError, StaleError, type DomainErrorKind } from '../domain/errors.js';
 import { assertNever } from '../domain/status.js';
 import { REFERENCED_TEXT } from '../service/flowLifecycle.js';
+import { AuthError, type AuthCode } from '../service/auth/errors.js';
+import { RateLimitedError } from './rateLimit.js';
 import { ONE_MINUTE_TEXT } from '../service/triggers.js';
+
+const AUTH_KEYS: Record<AuthCode, ErrorKey> = {
+  1001: 'authReplayed',
+  1002: 'authUnknownApp',
+  1003: 'authBadSignature',
+  1004: 'authInvalid',
+  1202: 'authMissing',
+  1203: 'authExpired',
+  1204: 'authRefreshFailed',
+};
 
 export interface CatalogueEntry {
   code: number;
@@ -35,6 +47,16 @@ export const ERRORS = {
   malformedRequest: { code: 62102, http: 400, template: 'Malformed HTTP request: {detail}' },
   headersTooLarge: { code: 62102, http: 431, template: 'Request headers or URL too large: {detail}' },
   shuttingDown: { code: 62109, http: 503, template: 'The service is shutting down; retry later' },
+  // Authentication (contract §9), by the gateway's codes (reference §3.3); HTTP 401.
+  authReplayed: { code: 1001, http: 401, template: 'Repeated request: {detail}' },
+  authUnknownApp: { code: 1002, http: 401, template: 'The appKey does not exist: {detail}' },
+  authBadSignature: { code: 1003, http: 401, template: 'Invalid signature: {detail}' },
+  authInvalid: { code: 1004, http: 401, template: 'Invalid parameter: {detail}' },
+  authMissing: { code: 1202, http: 401, template: 'A parameter is empty: {detail}' },
+  authExpired: { code: 1203, http: 401, template: 'The access token has expired: {detail}' },
+  authRefreshFailed: { code: 1204, http: 401, template: 'Failed to refresh the access token: {detail}' },
+  // Extension: the gateway's table has no code for it.
+  rateLimited: { code: 1006, http: 429, template: 'Too many requests: {detail}' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorKey = keyof typeof ERRORS;
@@ -109,6 +131,8 @@ export function validationMessage(errors: AjvError[], context: string | undefine
 /** Maps anything thrown while serving a request to a catalogue entry. `internal` means: log it. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof DomainError) return apiError(keyOfKind(err.kind), err.message);
+  if (err instanceof AuthError) return apiError(AUTH_KEYS[err.code], err.message);
+  if (err instanceof RateLimitedError) return apiError('rateLimited', err.message);
   if (err instanceof StaleError) return apiError('staleWrite', err.message);
   if (err instanceof DuplicateKeyError) return apiError('duplicateKey', err.message);
   const fe = err as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };

@@ -3,11 +3,13 @@
 // answering unknown actions, input key normalisation, and the ONE hook that decides who the caller is.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
 import { requireActiveUser } from '../service/access.js';
 import type { Caller, Deps } from '../service/context.js';
 import { resolveCaller } from '../service/identity.js';
 import { camelKeys, show } from '../service/input.js';
 import { failure, success } from './envelope.js';
+import type { Authenticator } from './auth.js';
 import { apiError } from './errors.js';
 import type { AnyOperation, VersionSpec } from './operation.js';
 
@@ -64,19 +66,26 @@ const NO_CALLER: Caller = new Proxy({} as Caller, {
 });
 
 /**
- * The trust decision (contract §9 puts the signed-gateway check here later): userId + orgId in the
- * query must name a user of that org (62101); a locked user may only read (62105).
+ * The trust decision, the only one: with authentication on (contract §9), the request must be signed by
+ * a live app (401 otherwise) within its rate (429); then userId + orgId in the query must name a user of
+ * that org (62101), the app must belong to that org (62103), and a locked user may only read (62105).
+ * With authentication off (`--no-auth`, loopback only) the query's identity is trusted as the original
+ * service trusts its gateway.
  */
-async function decideTrust(deps: Deps, req: FastifyRequest): Promise<void> {
+async function decideTrust(deps: Deps, auth: Authenticator | null, req: FastifyRequest): Promise<void> {
   const op = req.routeOptions.config.op;
   if (!op || op.access === 'public') return;
+  const app = auth ? await auth.authenticate(req) : null;
   const q = req.query as Record<string, unknown>;
-  const caller: Caller = { user: await resolveCaller(deps.store, q.userId, q.orgId) };
+  const caller: Caller = { user: await resolveCaller(deps.store, q.userId, q.orgId), app: app?.accessKey ?? null };
+  if (app && app.orgId !== caller.user.orgId) {
+    throw new DomainError('noPrivilege', `app ${app.accessKey} acts for its own organization only, not for ${caller.user.orgId}`);
+  }
   if (op.access === 'write') requireActiveUser(caller);
   req.caller = caller;
 }
 
-export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps: Deps, ops: AnyOperation[]): Promise<void> {
+export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps: Deps, ops: AnyOperation[], auth: Authenticator | null = null): Promise<void> {
   const mine = ops.filter((op) => !op.versions || op.versions.includes(spec.name));
   await app.register(
     async (scope) => {
@@ -84,7 +93,7 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
       scope.addHook('preValidation', async (req) => {
         if (isPlainObject(req.query)) req.query = normalize(req.query, spec.inputAliases);
         if (isPlainObject(req.body)) req.body = normalize(req.body, spec.inputAliases);
-        await decideTrust(deps, req);
+        await decideTrust(deps, auth, req);
       });
       scope.setNotFoundHandler(async (req, reply) => sendNoSuchPath(spec, req, reply));
       for (const op of mine) {

@@ -2,15 +2,21 @@
 // same store as a running server and prints JSON. Every start-up failure a person can act on (bad
 // configuration, data directory or port in use, a store that cannot be opened) is a StartupError: one
 // line, exit 2, decided at the bottom of this file.
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
-import { startServer, openStore, redactUrl } from '../server.js';
 import { addOrg, addUser, setUserLocked } from '../service/identity.js';
-import { StartupError } from '../startup/errors.js';
+import { redactUrl, StartupError } from '../startup/errors.js';
+import { registerAppCommands, registerCallCommand } from './authCommands.js';
+import { closeInheritedFds } from '../startup/inheritedFds.js';
 import { registerStoreCommands } from './storeCommands.js';
 import type { Store } from '../store/store.js';
+
+// Commands load the server, the store and their drivers only when they run (`call` needs none of it).
+// Whatever this process writes (the store, logs, the key file, work dirs) is its user's alone.
+process.umask(0o077);
 
 const program = new Command();
 program.name('batchflow').description('A batch workflow service speaking the EnOS Batch Processing Service API').showHelpAfterError();
@@ -35,7 +41,7 @@ const FLAG_OF: Partial<Record<keyof Config, string>> = {
 /** The config of a command's flags; a bad value is named by the flag as declared (`--concurrency`). */
 function configFrom(cmd: Command): Config {
   const opts = cmd.opts();
-  const overrides: Partial<Record<keyof Config, unknown>> = { runEngine: opts.engine === false ? false : undefined };
+  const overrides: Partial<Record<keyof Config, unknown>> = { runEngine: opts.engine === false ? false : undefined, auth: opts.auth === false ? false : undefined };
   const flagNames: Partial<Record<keyof Config, string>> = {};
   for (const [key, attr] of Object.entries(FLAG_OF) as Array<[keyof Config, string]>) {
     const option = cmd.options.find((o) => o.attributeName() === attr);
@@ -56,10 +62,14 @@ storeOptions(
     .option('--concurrency <n>', 'task processes running at once')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--role <role>', 'all (default), api, scheduler or worker; roles other than all need --database-url')
-    .addOption(new Option('--no-engine', 'serve the API only; run no tasks')),
+    .addOption(new Option('--no-engine', 'serve the API only; run no tasks'))
+    .addOption(new Option('--no-auth', 'accept unsigned calls, trusting userId/orgId (loopback hosts only; for local trials)')),
 ).action(async (_opts, cmd: Command) => {
+  closeInheritedFds(); // before anything is opened: nothing inherited reaches a task (docs/engine.md, Task isolation)
   const config = configFrom(cmd);
+  const { startServer } = await import('../server.js');
   const server = await startServer(config);
+  if (!config.auth && server.app) console.warn(`batchflow: WARNING: authentication is off (--no-auth): anyone who can reach ${server.url} acts as any user`);
   // The process serves until a signal stops it. Its components unref their timers and reconnects (so that
   // an in-process server never holds a test open): without the listening HTTP server (roles scheduler and
   // worker), a store that is unreachable for a moment (a PostgreSQL restart) left nothing referenced, and
@@ -73,7 +83,14 @@ storeOptions(
   const storeText = config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl)}` : `SQLite in ${config.dataDir}`;
   const does = [server.app ? `serving on ${server.url}` : null, server.scheduler ? 'cron scheduler' : null, server.engine ? `worker of ${config.workerConcurrency} slots` : null].filter(Boolean);
   console.log(`batchflow: role ${config.role}: ${does.join(', ') || 'nothing (engine off)'} (store: ${storeText}, time zone ${config.timezone})`);
-  if (server.app) console.log(`batchflow: try  curl '${base}/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default'`);
+  const creds = server.bootstrapCredentials;
+  if (creds) {
+    // The one time the secret is shown (it is also in the file, readable by this user only).
+    console.log(`batchflow: created app ${creds.accessKey} for organization ${creds.orgId}; its secret key, shown this once: ${creds.secretKey}`);
+    console.log(`batchflow: both are saved in ${creds.file} (mode 0600)`);
+  }
+  if (server.app && config.auth) console.log(`batchflow: try  npx batchflow call GET 'directories?action=listWorkFlowDirs'${config.port === 8080 ? '' : ` --port ${config.port}`}${config.dataDir === path.resolve('data') ? '' : ` --data-dir ${config.dataDir}`}`);
+  else if (server.app) console.log(`batchflow: try  curl '${base}/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default'`);
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) process.exit(130);
@@ -90,11 +107,13 @@ storeOptions(
   process.on('SIGINT', () => shutdown('SIGINT'));
 });
 
-async function withStore(cmd: Command, fn: (store: Store) => Promise<unknown>): Promise<void> {
+async function withStore(cmd: Command, fn: (store: Store, config: Config) => Promise<unknown>): Promise<void> {
   const config = configFrom(cmd);
+  const { openStore } = await import('../server.js');
   const store = await openStore(config);
   try {
-    console.log(JSON.stringify(await fn(store), null, 2));
+    const out = await fn(store, config);
+    console.log(JSON.stringify(out === undefined ? { ok: true } : out, null, 2));
   } finally {
     await store.close();
   }
@@ -102,6 +121,7 @@ async function withStore(cmd: Command, fn: (store: Store) => Promise<unknown>): 
 
 storeOptions(program.command('migrate').description('apply pending schema migrations to the store (under its migration lock) and exit')).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
+  const { openStore } = await import('../server.js');
   const store = await openStore(config); // opening migrates
   await store.close();
   console.log(JSON.stringify({ migrated: true, store: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir }));
@@ -129,6 +149,8 @@ for (const [verb, locked] of [
   );
 }
 
+registerAppCommands(admin, { configFrom, storeOptions, withStore });
+registerCallCommand(program);
 registerStoreCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

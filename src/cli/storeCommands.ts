@@ -4,11 +4,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { redactUrl } from '../server.js';
-import { lockDataDir } from '../startup/dataDirLock.js';
-import { causeOf, DataDirLockedError, isOperational, StartupError } from '../startup/errors.js';
-import { copyStore, CopyRefusedError, sqliteFileOf } from '../store/copy.js';
-import { isPostgresUrl } from '../store/postgresPool.js';
+import { causeOf, DataDirLockedError, isOperational, redactUrl, StartupError } from '../startup/errors.js';
 
 export function registerStoreCommands(program: Command): void {
   const store = program.command('store').description('operations on a whole store');
@@ -18,6 +14,9 @@ export function registerStoreCommands(program: Command): void {
     .requiredOption('--from <dir>', 'data directory of the SQLite store')
     .requiredOption('--to <url>', 'postgres://... of an empty database')
     .action(async (opts: { from: string; to: string }) => {
+      const { copyStore, CopyRefusedError, sqliteFileOf } = await import('../store/copy.js');
+      const { isPostgresUrl } = await import('../store/postgresPool.js');
+      const { lockDataDir } = await import('../startup/dataDirLock.js');
       if (!isPostgresUrl(opts.to)) throw new StartupError(`store copy: --to must be a postgres:// URL, not ${JSON.stringify(redactUrl(opts.to))}`);
       // Checked before the lock: taking it would create the directory.
       if (!existsSync(sqliteFileOf(opts.from))) throw new StartupError(`store copy refused: no store at ${sqliteFileOf(opts.from)}`);

@@ -15,12 +15,17 @@ export const PARAM_KEY: RegExp = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  * would let a workflow's parameters turn any command into another one: refused as parameter keys.
  */
 const LOADER_NAMES = new Set([
-  'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'IFS', 'CDPATH', 'GLOBIGNORE',
-  'NODE_OPTIONS', 'NODE_PATH', 'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'RUBYLIB', 'RUBYOPT',
-  'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'HOSTALIASES', 'RESOLV_HOST_CONF',
-  'OPENSSL_CONF',
+  // shells: startup files and what they run or parse before the command
+  'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'IFS', 'CDPATH', 'GLOBIGNORE', 'ZDOTDIR',
+  // interpreters and runtimes: options, preloaded modules, module paths, startup scripts
+  'NODE_OPTIONS', 'NODE_PATH', 'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'PERL5DB', 'RUBYLIB', 'RUBYOPT',
+  'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'PHPRC', 'PHP_INI_SCAN_DIR', 'TCLLIBPATH',
+  'R_PROFILE', 'R_PROFILE_USER', 'R_ENVIRON', 'R_ENVIRON_USER',
+  // the C library: character set converters, locales, resolver files, OpenSSL's config (it loads engines)
+  'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'HOSTALIASES', 'RESOLV_HOST_CONF', 'OPENSSL_CONF', 'OPENSSL_MODULES',
 ]);
-const LOADER_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'MALLOC_', 'GLIBC_', 'BASH_FUNC_'];
+/** BASH_ covers BASH_ENV, BASH_FUNC_* (exported functions), BASH_XTRACEFD, BASH_LOADABLES_PATH...; LUA_ covers LUA_INIT. */
+const LOADER_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'MALLOC_', 'GLIBC_', 'BASH_', 'LUA_'];
 
 /** Why `key` may not be a parameter key (it would change how task processes load), or null. */
 export function loaderKeyProblem(key: string): string | null {

@@ -10,6 +10,27 @@ export interface Org {
   createdAt: number;
 }
 
+/** An application's service account (contract §9): its secret is kept sealed under the master key. */
+export interface App {
+  accessKey: string;
+  orgId: string;
+  /** A label given at creation (what the app is for). */
+  name: string;
+  secretSealed: string;
+  createdAt: number;
+  /** When it was revoked; null while it may get tokens. */
+  revokedAt: number | null;
+}
+
+/** An issued access token, found by the hash of the token; the token itself sealed (answered again while valid). */
+export interface AccessToken {
+  tokenHash: string;
+  accessKey: string;
+  tokenSealed: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
 export interface User {
   id: string;
   /** Unique across the service; owners/visitors lists name users by this. */

@@ -1,9 +1,6 @@
-// Starts one attempt of a task instance that the store already marked RUNNING: makes its working
-// directory, builds the command and its clean environment, spawns it in its own process group and
+// Starts one attempt of a task instance that the store already marked RUNNING: picks its OS user, makes its
+// working directory, builds the command and its clean environment, spawns it in its own process group and
 // streams its output into the attempt's log. It decides nothing: the engine does.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Timers } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
@@ -11,6 +8,8 @@ import { AttemptLog } from './attemptLog.js';
 import { notStarted, type Executor, type RunningProcess } from './executor.js';
 import type { ClaimedAttempt } from './steps.js';
 import { attemptMarker, buildTaskCommand } from './taskCommand.js';
+import type { TaskUsers } from './taskUsers.js';
+import type { WorkDirs } from './workDirs.js';
 
 export interface LaunchedAttempt {
   proc: RunningProcess;
@@ -25,11 +24,16 @@ export interface LaunchDeps {
   executor: Executor;
   timers: Timers;
   storeId: string;
+  users: TaskUsers;
+  workDirs: WorkDirs;
 }
 
 export function launchAttempt(deps: LaunchDeps, c: ClaimedAttempt): LaunchedAttempt {
-  const { config, executor } = deps;
-  const workDir = path.join(config.dataDir, 'work', `${c.taskInstanceId}.${c.runNum}`);
+  const { config, executor, workDirs } = deps;
+  const workDir = workDirs.pathOf(c.taskInstanceId, c.runNum);
+  // A doAs mapped to a user this host does not have fails this attempt (its log says why), not the service.
+  const choice = deps.users.userFor(c.doAs);
+  const user = choice.ok ? choice.user : null;
   const log = new AttemptLog({
     store: deps.store,
     taskInstanceId: c.taskInstanceId,
@@ -40,8 +44,9 @@ export function launchAttempt(deps: LaunchDeps, c: ClaimedAttempt): LaunchedAtte
   });
   const marker = attemptMarker(deps.storeId, c.taskInstanceId, c.runNum);
   let proc: RunningProcess;
+  let made = false;
   try {
-    mkdirSync(workDir, { recursive: true });
+    if (!choice.ok) throw new Error(choice.error);
     const cmd = buildTaskCommand({
       type: c.def.type,
       renderedCmd: c.renderedCmd,
@@ -61,7 +66,8 @@ export function launchAttempt(deps: LaunchDeps, c: ClaimedAttempt): LaunchedAtte
         storeId: deps.storeId,
       },
     });
-    for (const f of cmd.files) writeFileSync(f.path, f.content);
+    made = true;
+    workDirs.make(workDir, cmd.files, user);
     proc = executor.start({
       argv: cmd.argv,
       cwd: workDir,
@@ -70,16 +76,17 @@ export function launchAttempt(deps: LaunchDeps, c: ClaimedAttempt): LaunchedAtte
       killGraceMs: config.killGraceMs,
       onOutput: (chunk) => log.write(chunk),
       marker,
+      user: user ? { uid: user.uid, gid: user.gid } : undefined,
     });
   } catch (error) {
-    // The working directory or the script could not be written: report it as a failed spawn.
+    // No such user, or the working directory or the script could not be written: a failed spawn.
     proc = notStarted(error instanceof Error ? error.message : String(error));
   }
   return {
     proc,
     log,
     cleanUp: () => {
-      if (!config.keepWorkDirs) void rm(workDir, { recursive: true, force: true }).catch(() => {});
+      if (made && !config.keepWorkDirs) void workDirs.remove(workDir, user);
     },
   };
 }

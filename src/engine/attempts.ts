@@ -10,6 +10,7 @@ import { launchAttempt, type LaunchedAttempt } from './attemptRunner.js';
 import type { Executor, ProcessStarted } from './executor.js';
 import { attemptResult } from './outcome.js';
 import type { ClaimedAttempt, PendingEnd } from './steps.js';
+import type { Isolation } from './workDirs.js';
 
 export const attemptKey = (taskInstanceId: string, runNum: number) => `${taskInstanceId}#${runNum}`;
 
@@ -32,6 +33,7 @@ export interface AttemptsDeps {
   timers: Timers;
   executor: () => Executor;
   storeId: () => string;
+  isolation: () => Isolation;
   /** The process runs and its pid is known (null: it never started). */
   onStarted(c: ClaimedAttempt, s: ProcessStarted | null, spawnHr: number): void;
   /** The process still runs RECORD_PROCESS_AFTER_MS after its start: record its group now. */
@@ -67,6 +69,7 @@ export class Attempts {
         executor: d.executor(),
         timers: d.timers,
         storeId: d.storeId(),
+        ...d.isolation(),
       },
       c,
     );

@@ -20,6 +20,7 @@ import { InstanceCache } from './instanceCache.js';
 import { Lease } from './lease.js';
 import { goneEngines, recoverAttempt, takeOver } from './recovery.js';
 import { createExecutor, type SpawnerEvent } from './spawnerExecutor.js';
+import { prepareIsolation, type Isolation } from './workDirs.js';
 import { claim, commitEnds, settleStalled, startFlow, type PendingEnd, type StepContext, type StepResult } from './steps.js';
 import { WorkLoop } from './workLoop.js';
 
@@ -57,6 +58,8 @@ export class Engine {
   /** Attempts of gone engines being killed before their LOST end (not to start twice). */
   private readonly recovering = new Set<string>();
   private executor: Executor | null;
+  /** Who tasks run as and where (made at start: it may create an OS user and directories). */
+  private isolation: Isolation | null = null;
   private storeId = '';
   private stopping = false;
   private unsubscribe: (() => void) | null = null;
@@ -100,6 +103,7 @@ export class Engine {
       timers: this.timers,
       executor: () => this.executor!,
       storeId: () => this.storeId,
+      isolation: () => this.isolation!,
       onStarted: (c, s, spawnHr) => {
         const hr = performance.now();
         this.events.emit('taskStarted', { instanceId: c.instanceId, taskInstanceId: c.taskInstanceId, runNum: c.runNum, pid: s?.pid ?? 0, at: this.clock.now(), spawnHr, spawnedHr: s?.hr ?? hr, hr });
@@ -120,6 +124,11 @@ export class Engine {
     };
   }
 
+  /** Where attempts' working directories are made (known once started). */
+  get workRoot(): string {
+    return this.isolation?.workDirs.root ?? '';
+  }
+
   /** The engine's id in the store (changes if it ever loses its lease). */
   get id(): string {
     return this.lease.id;
@@ -127,6 +136,8 @@ export class Engine {
 
   /** Registers, then recovers what gone engines left and serves due work. */
   async start(): Promise<void> {
+    // Before anything runs: a missing task user or an unsafe work root refuses the start (StartupError).
+    this.isolation ??= await prepareIsolation(this.config, this.log);
     this.storeId = await this.store.storeId();
     await this.lease.register();
     this.executor ??= createExecutor(this.config.spawner, (e) => this.onSpawnerEvent(e));
@@ -160,6 +171,7 @@ export class Engine {
     this.loop.stop();
     await this.lease.stop(this.pendingEnds.size === 0);
     await this.executor?.close();
+    await this.isolation?.workDirs.close();
   }
 
   /** Re-derives from the store what events may have missed (the LISTEN connection was lost and is back). */

@@ -29,6 +29,11 @@ export interface ExecSpec {
    * report a process's pid or exit, this is how that process is found and killed.
    */
   marker?: { name: string; value: string };
+  /**
+   * Run as this uid and gid (the service is root; src/engine/taskUsers.ts). Supplementary groups are
+   * dropped (libuv calls setgroups(0) when switching), so the process has exactly the user's primary group.
+   */
+  user?: { uid: number; gid: number };
 }
 
 export type Outcome =
@@ -170,7 +175,7 @@ export function startProcess(spec: ExecSpec): RunningProcess {
   let child: ChildProcess;
   const spawnHr = performance.now();
   try {
-    child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...spec.user });
   } catch (e) {
     return notStarted(describe(e, spec), spawnHr);
   }

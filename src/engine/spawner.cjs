@@ -5,13 +5,38 @@
 // node core modules, and exits when the service is gone, leaving the tasks running for recovery to find.
 'use strict';
 const { spawn } = require('node:child_process');
-const { readdirSync, readFileSync } = require('node:fs');
+const { closeSync, readdirSync, readFileSync } = require('node:fs');
 const { StringDecoder } = require('node:string_decoder'); // already loaded by node's own streams
 
 /** After a process exits, how long its pipes may stay open (a grandchild holding them) before we stop waiting. */
 const PIPE_DRAIN_MS = 50;
 /** Batches sent but not yet written to the channel before we stop reading the tasks' pipes (back-pressure). */
 const MAX_UNSENT = 16;
+
+/**
+ * Every fd above 2 without close-on-exec was inherited from the service (which inherited it from whatever
+ * started it): closed at start, so that tasks, which may run as another user, get nothing but their stdio.
+ * Node marks its own fds close-on-exec, the IPC channel included. The same rule as src/startup/inheritedFds.ts.
+ */
+function closeInheritedFds() {
+  let fds;
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return;
+  }
+  for (const name of fds) {
+    const fd = Number(name);
+    if (!(fd > 2)) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+      if (flags && (parseInt(flags[1], 8) & 0o2000000) === 0) closeSync(fd);
+    } catch {
+      /* gone meanwhile (the directory listing's own fd) */
+    }
+  }
+}
+closeInheritedFds();
 
 /** id -> { pid, child, reaped, open, code, signal, drainTimer, decoders } */
 const procs = new Map();
@@ -150,7 +175,10 @@ function signalGroup(pid, sig) {
 function start(m) {
   let child;
   try {
-    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const opts = { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] };
+    // Another user's task (the service is root): libuv drops the supplementary groups, then sets gid and uid.
+    if (m.uid != null && m.gid != null) Object.assign(opts, { uid: m.uid, gid: m.gid });
+    child = spawn(m.file, m.args, opts);
   } catch (e) {
     post({ t: 'f', id: m.id, error: e.message, code: e.code ?? null });
     return;

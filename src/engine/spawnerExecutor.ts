@@ -96,7 +96,7 @@ export class SpawnerExecutor implements Executor {
     h.procs.set(id, t);
     if (h.procs.size === 1) h.child.channel?.ref(); // running tasks keep this process alive, as direct children would
     const marker = spec.marker ? `${spec.marker.name}=${spec.marker.value}` : null;
-    this.send(h, { t: 's', id, file: spec.argv[0], args: spec.argv.slice(1), cwd: spec.cwd, env: spec.env, marker });
+    this.send(h, { t: 's', id, file: spec.argv[0], args: spec.argv.slice(1), cwd: spec.cwd, env: spec.env, marker, uid: spec.user?.uid ?? null, gid: spec.user?.gid ?? null });
     return proc;
   }
 

@@ -36,6 +36,8 @@ export interface ClaimedAttempt {
   params: Map<string, string>;
   triggerTime: number;
   triggerTimeText: string;
+  /** The flow's doAs (its snapshot's): which OS user the task runs as when the service is root. */
+  doAs: string;
 }
 
 /** An attempt's end waiting to be committed (kept until it is: never dropped on a store error). */
@@ -249,7 +251,7 @@ function prepareStart(ctx: StepContext, ci: CachedInstance, taskId: number, task
     timezone: tz,
     javaDate: javaDateBySecond,
   });
-  const claimed: ClaimedAttempt = { taskInstanceId, instanceId: ci.id, flowId: ci.flowId, taskId, runNum, def, renderedCmd, params: resolved.values, triggerTime: ci.triggerTime, triggerTimeText: ci.triggerTimeText };
+  const claimed: ClaimedAttempt = { taskInstanceId, instanceId: ci.id, flowId: ci.flowId, taskId, runNum, def, renderedCmd, params: resolved.values, triggerTime: ci.triggerTime, triggerTimeText: ci.triggerTimeText, doAs: ci.doAs };
   return { runNum, banner, claimed };
 }
 

@@ -2,6 +2,7 @@
 // to write into the attempt's work dir; plus the log banner and the success-code rule. Pure: it
 // reads no environment and touches no file, so the service's own variables can never leak in.
 import path from 'node:path';
+import { loaderKeyProblem } from '../domain/params.js';
 
 export interface TaskCommandInput {
   type: 'SHELL' | 'PYTHON';
@@ -37,14 +38,21 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED = new Set(['PATH', 'HOME', 'LANG', 'TZ']);
 export const ATTEMPT_MARKER = 'BATCHFLOW_ATTEMPT';
+/**
+ * Every task starts with umask 022 (files it makes readable, not writable, by others), whatever umask the
+ * service runs with (it may keep its own files private). Set by the command itself, not by the process
+ * that forks it: the same for the spawner helper and direct spawns, and for any future executor.
+ */
+export const TASK_UMASK = '022';
 
 /**
  * Runs task.py as __main__, then calls main() when the script defines it and does not call it itself
  * (a top-level `if __name__ == "__main__":` or `main()` statement). main() must return exactly 0;
  * another int becomes the exit code (so successCode lists apply), anything else exits 1.
- * stderr is merged into stdout first so the log keeps the exact interleaving.
+ * stderr is merged into stdout first so the log keeps the exact interleaving; the umask is TASK_UMASK.
  */
 export const PYTHON_WRAPPER = String.raw`import ast, os, runpy, sys, traceback
+os.umask(0o${TASK_UMASK})
 os.dup2(1, 2)
 path = sys.argv[1]
 sys.argv = [path]
@@ -99,7 +107,9 @@ export function buildTaskCommand(i: TaskCommandInput): TaskCommand {
   const c = i.context;
   const env: Record<string, string> = {};
   for (const [k, v] of i.params) {
-    if (ENV_NAME.test(k) && !RESERVED.has(k) && !k.startsWith('BATCHFLOW_')) env[k] = v;
+    // Loader keys are refused when a definition is saved; a definition stored before that rule still
+    // never gets one into a process.
+    if (ENV_NAME.test(k) && !RESERVED.has(k) && !k.startsWith('BATCHFLOW_') && loaderKeyProblem(k) === null) env[k] = v;
   }
   Object.assign(env, {
     PATH: taskPath(i.pythonPath, i.basePath ?? DEFAULT_PATH),
@@ -117,7 +127,7 @@ export function buildTaskCommand(i: TaskCommandInput): TaskCommand {
   if (i.type === 'SHELL') {
     // Two pipes cannot keep stdout/stderr order; one redirection in the same shell can, at no cost.
     // Same line, so the shell's line numbers in error messages stay the user's.
-    return { argv: ['/bin/sh', '-c', `exec 2>&1; ${i.renderedCmd}`], env, files: [] };
+    return { argv: ['/bin/sh', '-c', `umask ${TASK_UMASK}; exec 2>&1; ${i.renderedCmd}`], env, files: [] };
   }
   const script = path.join(i.workDir, 'task.py');
   return { argv: [i.pythonPath, '-u', '-c', PYTHON_WRAPPER, script], env, files: [{ path: script, content: i.renderedCmd }] };

@@ -14,4 +14,6 @@ export interface Deps {
 /** The user a request acts for, already checked to exist in its org (src/api trust hook). */
 export interface Caller {
   user: User;
+  /** The access key of the app that signed the request; null with authentication off. */
+  app?: string | null;
 }

@@ -4,7 +4,7 @@
 // serve.json beside it only names the holder in the message of a second server: the lock is the truth.
 // Must not: delete serve.lock (an opener racing the unlink would lock a file no one else sees), or open it
 // with node:fs in this process (closing any descriptor of a file drops the process's POSIX locks on it).
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -31,6 +31,14 @@ export async function lockDataDir(dataDir: string, self: { host: string; port: n
   if (!db) throw new DataDirLockedError(dir, await readHolder(dir));
   const holder: DataDirHolder = { pid: process.pid, host: self.host, port: self.port === 0 ? null : self.port, startedAt: new Date().toISOString() };
   const holderFile = path.join(dir, HOLDER_FILE);
+  // The holder makes the directory private (0700): the store, keys and logs are the service's alone, and
+  // tasks running as other users must not read them. Best effort here (a directory of another owner keeps
+  // its mode); the engine refuses to run tasks as other users unless it is private (src/engine/workDirs.ts).
+  try {
+    chmodSync(dir, 0o700);
+  } catch {
+    /* not ours to change */
+  }
   const write = () => {
     // Write and rename, so that a second server never reads half a file.
     const tmp = `${holderFile}.${process.pid}.tmp`;

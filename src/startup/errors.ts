@@ -50,3 +50,6 @@ export function causeOf(err: unknown): string {
 export function isOperational(err: unknown): boolean {
   return typeof (err as { code?: unknown } | null)?.code === 'string';
 }
+
+/** A database URL without its password, for messages. */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');

@@ -190,6 +190,28 @@ export interface StatusEventsTable {
   engine_id: string | null;
 }
 
+export interface AppsTable {
+  access_key: string;
+  org_id: string;
+  name: string;
+  secret_sealed: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AppTokensTable {
+  token_hash: string;
+  access_key: string;
+  token_sealed: string;
+  issued_at: number;
+  expires_at: number;
+}
+
+export interface AuthNoncesTable {
+  nonce: string;
+  expires_at: number;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -210,6 +232,9 @@ export interface DB {
   batchflow_meta: MetaTable;
   engines: EnginesTable;
   status_events: StatusEventsTable;
+  apps: AppsTable;
+  app_tokens: AppTokensTable;
+  auth_nonces: AuthNoncesTable;
 }
 
 /** What differs between backends; everything else is shared Kysely builder code. */

@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Store, StoreEvent } from './store.js';
 import type { Ctx, DB, StoreDialect } from './db.js';
+import * as auth from './auth.js';
 import * as identity from './identity.js';
 import * as directories from './directories.js';
 import * as flows from './flows.js';
@@ -32,6 +33,17 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     getUser: (id) => identity.getUser(ctx, id),
     getUserByName: (name) => identity.getUserByName(ctx, name),
     setUserLocked: (id, locked) => identity.setUserLocked(ctx, id, locked),
+    claimMasterKeyId: (keyId) => auth.claimMasterKeyId(ctx, keyId),
+    createApp: (app) => auth.createApp(ctx, app),
+    getApp: (key) => auth.getApp(ctx, key),
+    listApps: (orgId) => auth.listApps(ctx, orgId),
+    revokeApp: (key, at) => auth.revokeApp(ctx, key, at),
+    tokenFor: (key, validPast, make) => auth.tokenFor(ctx, key, validPast, make),
+    replaceToken: (oldHash, next) => auth.replaceToken(ctx, oldHash, next),
+    findToken: (hash) => auth.findToken(ctx, hash),
+    rememberNonce: (nonce, expiresAt) => auth.rememberNonce(ctx, nonce, expiresAt),
+    purgeAuth: (now) => auth.purgeAuth(ctx, now),
+    resealSecrets: (reseal, keyId) => auth.resealSecrets(ctx, reseal, keyId),
 
     createDirectory: (dir) => directories.createDirectory(ctx, dir),
     getDirectory: (orgId, id) => directories.getDirectory(ctx, orgId, id),

@@ -9,7 +9,7 @@
 // - The edit lock (contract §2) is checked inside the writing transaction of every write it guards (Save,
 //   Enable, Disable, Delete, manual triggers, cancel): another user's unexpired lock -> EditLockedError.
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
-import type { Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
+import type { AccessToken, App, Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { NewFlowInstance } from '../domain/instances.js';
 import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
@@ -108,6 +108,27 @@ export interface Store {
   getUser(id: string): Promise<User | null>;
   getUserByName(name: string): Promise<User | null>;
   setUserLocked(id: string, locked: boolean): Promise<boolean>; // false when no such user
+
+  // authentication (contract §9): apps, tokens, replay nonces; shared by every process
+  /** Records `keyId` as the master key of this store's secrets unless one is recorded; returns the recorded id. */
+  claimMasterKeyId(keyId: string): Promise<string>;
+  /** DuplicateKeyError when the access key exists; DomainError notFound when the org does not. */
+  createApp(app: App): Promise<void>;
+  getApp(accessKey: string): Promise<App | null>;
+  listApps(orgId?: string): Promise<App[]>;
+  /** Marks a live app revoked and deletes its tokens; false when no live app has that key. */
+  revokeApp(accessKey: string, at: number): Promise<boolean>;
+  /** The app's newest token valid past `validPast`, or `make()`'s, stored; null when the app is unknown or revoked. One at a time per app. */
+  tokenFor(accessKey: string, validPast: number, make: () => AccessToken): Promise<{ token: AccessToken; issued: boolean } | null>;
+  /** Replaces token `oldHash` of `next.accessKey` by `next`; false (nothing written) unless the app is live and owns it. */
+  replaceToken(oldHash: string, next: AccessToken): Promise<boolean>;
+  findToken(tokenHash: string): Promise<{ token: AccessToken; app: App } | null>;
+  /** Records a nonce until `expiresAt`; false when it was already recorded (a replay). */
+  rememberNonce(nonce: string, expiresAt: number): Promise<boolean>;
+  /** Deletes tokens and nonces that expired before `now`. */
+  purgeAuth(now: number): Promise<{ tokens: number; nonces: number }>;
+  /** Reseals every app secret and token and records `newKeyId`, in one transaction (master key rotation). */
+  resealSecrets(reseal: (sealed: string, boundTo: string) => string, newKeyId: string): Promise<{ apps: number; tokens: number }>;
 
   // directories
   /** DuplicateKeyError when the parent has a child of that name. */

@@ -32,7 +32,7 @@ const V20 = '/dataflow-batch-service/v2.0';
 it.each([
   ['a header line without a colon', 'GET /batch-processing-service/v2.1/flows?action=get HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, /^Malformed HTTP request: HPE_/],
   ['a broken request line', 'GARBAGE\r\n\r\n', 400, /^Malformed HTTP request: HPE_/],
-  ['headers over 16 KiB', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /^Request headers or URL too large: the limit is 16 KiB/],
+  ['headers over 16 KiB', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /^Request headers or URL too large: the limit is 16384 bytes/],
   ['a URL over 16 KiB', `GET /${'u'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, /^Request headers or URL too large/],
   // A chunked body broken after the headers: the connection was closed unanswered.
   ['a broken chunked body', 'POST /batch-processing-service/v2.1/flows?action=trigger&userId=u-admin&orgId=o-default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, /^Malformed HTTP request: HPE_INVALID_CHUNK_SIZE$/],

@@ -63,6 +63,14 @@ describe('routing on (method, path, action)', () => {
     ok(await op(w, 'admin', 'GET', 'flows', 'get', { query: { flowId } }));
   });
 
+  // fastify made a HEAD twin of every GET route: `HEAD /flows?action=delete` deleted the flow.
+  it('runs no operation for HEAD: 404, and the flow is still there', async () => {
+    const flowId = await importFlow(w);
+    const res = await w.app.inject({ method: 'HEAD', url: `${V21}/flows?action=delete&flowId=${flowId}&userId=u-admin&orgId=o-default` });
+    expect(res.statusCode).toBe(404);
+    ok(await op(w, 'admin', 'GET', 'flows', 'get', { query: { flowId } }));
+  });
+
   it('answers an unknown path with HTTP 404 and the envelope', async () => {
     fails(await call(w.app, 'GET', `${V21}/nothing?action=get`), 62102, 'No such path', 404);
     fails(await call(w.app, 'GET', '/elsewhere'), 62102, 'No such path', 404);

@@ -27,10 +27,22 @@ describe('PARAM_KEY', () => {
 });
 
 describe('loaderKeyProblem', () => {
-  it.each(['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONSTARTUP', 'BASH_ENV', 'ENV', 'PERL5OPT', 'JAVA_TOOL_OPTIONS', 'MALLOC_CHECK_', 'BASH_FUNC_x%%'])('refuses %s', (key) => {
+  it.each([
+    // the issue's list
+    'LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS', 'PYTHONPATH', 'BASH_ENV', 'ENV',
+    // the dynamic loader and the C library
+    'LD_AUDIT', 'LD_BIND_NOW', 'DYLD_INSERT_LIBRARIES', 'DYLD_LIBRARY_PATH', 'MALLOC_CHECK_', 'GLIBC_TUNABLES', 'GCONV_PATH', 'LOCPATH', 'NLSPATH',
+    'HOSTALIASES', 'RESOLV_HOST_CONF', 'OPENSSL_CONF', 'OPENSSL_MODULES',
+    // shells
+    'IFS', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'PROMPT_COMMAND', 'CDPATH', 'GLOBIGNORE', 'ZDOTDIR', 'BASH_FUNC_x%%', 'BASH_XTRACEFD', 'BASH_LOADABLES_PATH',
+    // interpreters and runtimes
+    'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONINSPECT', 'NODE_PATH', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PERL5DB', 'RUBYOPT', 'RUBYLIB',
+    'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'LUA_INIT', 'LUA_PATH', 'PHPRC', 'PHP_INI_SCAN_DIR', 'TCLLIBPATH',
+    'R_PROFILE', 'R_PROFILE_USER', 'R_ENVIRON', 'R_ENVIRON_USER',
+  ])('refuses %s', (key) => {
     expect(loaderKeyProblem(key)).toMatch(`parameter key "${key}" is refused`);
   });
-  it.each(['ld_preload', 'date', 'cal_dt', 'MY_ENV', 'ENVIRONMENT', 'PYTH', 'a.LD_PRELOAD'])('accepts %s', (key) => {
+  it.each(['ld_preload', 'date', 'cal_dt', 'MY_ENV', 'ENVIRONMENT', 'PYTH', 'a.LD_PRELOAD', 'BASH', 'LUA', 'region', 'OLD_PATH', 'ifs', 'xLD_PRELOAD'])('accepts %s', (key) => {
     expect(loaderKeyProblem(key)).toBeNull();
   });
   it('is applied by parseParams, naming the field', () => {

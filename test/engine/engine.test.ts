@@ -187,8 +187,11 @@ describe('engine', () => {
     const res = await h.client.ok('POST', 'flows', 'updateAndTrigger', { flowId, triggerTime, parameters: [{ key: 'o', value: 'override' }] });
     const inst = await waitForInstanceEnd(h.client, res.flowInstanceId);
     expect(inst.statusDesc).toBe('SUCCESS');
-    const log = await h.client.log(taskInstIds(inst).show);
-    expect(log).toContain(`g=flow-20240229 t=task o=override dt=2024-02-29 id=${res.flowInstanceId} env_t=task secret=[] home=${h.dataDir}`);
+    const tid = taskInstIds(inst).show;
+    const log = await h.client.log(tid);
+    // HOME is the attempt's fresh working directory (under the work root: see test/engine/isolation.test.ts).
+    const home = path.join(h.server.engine!.workRoot, `${tid}.1`);
+    expect(log).toContain(`g=flow-20240229 t=task o=override dt=2024-02-29 id=${res.flowInstanceId} env_t=task secret=[] home=${home} unknown=`);
     expect(log).toContain('unknown=');
     expect(log).toContain(`cmdline:\techo "g=flow-20240229`);
   });

@@ -2,13 +2,16 @@
 // dir, optional clock) or in a child process (for kill -9 and SIGTERM), a tiny V2.1 client, and builders
 // for flows of shell tasks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
+import { SignedClient, type Credentials } from '../../src/client/signer.js';
+import { SHARED_WORK_BASE } from '../../src/engine/workDirs.js';
 import { openStore, startServer, type RunningServer } from '../../src/server.js';
+import { BOOTSTRAP_CREDENTIALS_FILE } from '../../src/startup/bootstrapApp.js';
 import type { Store } from '../../src/store/store.js';
 
 export const ID = 'userId=u-admin&orgId=o-default';
@@ -20,14 +23,28 @@ export interface Envelope<T = any> {
   data: T;
 }
 
+/**
+ * A V2.1 client. Given the server's data directory, it signs its calls (contract §9) with the bootstrap
+ * credentials the server wrote there, once they exist; a server without authentication is called unsigned.
+ */
 export class Client {
-  constructor(readonly url: string) {}
+  private signer: SignedClient | null = null;
+  constructor(
+    readonly url: string,
+    private readonly dataDir?: string,
+  ) {}
+  private signed(): SignedClient | null {
+    if (this.signer || !this.dataDir) return this.signer;
+    const file = path.join(this.dataDir, BOOTSTRAP_CREDENTIALS_FILE);
+    if (existsSync(file)) this.signer = new SignedClient(this.url, JSON.parse(readFileSync(file, 'utf8')) as Credentials);
+    return this.signer;
+  }
   async raw<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query = ''): Promise<Envelope<T>> {
-    const res = await fetch(`${this.url}/batch-processing-service/v2.1/${resource}?action=${action}&${ID}${query}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const target = `/batch-processing-service/v2.1/${resource}?action=${action}&${ID}${query}`;
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const signer = this.signed();
+    if (signer) return JSON.parse((await signer.request(method, target, text)).text) as Envelope<T>;
+    const res = await fetch(`${this.url}${target}`, { method, headers: text === undefined ? {} : { 'content-type': 'application/json' }, body: text });
     return (await res.json()) as Envelope<T>;
   }
   async ok<T = any>(method: 'GET' | 'POST', resource: string, action: string, body?: unknown, query = ''): Promise<T> {
@@ -97,18 +114,22 @@ export async function startInProcess(
   opts: { wrapStore?: (s: Store) => Store; dataDir?: string } = {},
 ): Promise<InProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'batchflow-test-'));
-  const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, ...overrides } as Record<string, unknown>, {});
+  // Unsigned unless a test asks for authentication (child servers, ChildServer below, run with it on).
+  const config = loadConfig({ dataDir, port: 0, logLevel: 'silent', killGraceMs: 500, auth: false, ...overrides } as Record<string, unknown>, {});
   // A wrapped store (failures on purpose): opened here, as the server would open it.
   const store = opts.wrapStore ? opts.wrapStore(await openStore(config)) : undefined;
   const server = await startServer(config, { logger: pino({ level: config.logLevel }), clock, store });
   return {
     server,
-    client: new Client(server.url),
+    client: new Client(server.url, dataDir),
     config,
     dataDir,
     async close() {
+      const workRoot = server.engine?.workRoot ?? '';
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      // Tasks of another user (tests run as root) work outside the data dir: what the engine kept goes too.
+      if (workRoot.startsWith(`${SHARED_WORK_BASE}/`)) rmSync(workRoot, { recursive: true, force: true });
     },
   };
 }
@@ -116,29 +137,36 @@ export async function startInProcess(
 /** `batchflow serve` as a child process on a data dir (survives across restarts of the child). */
 export class ChildServer {
   proc: ChildProcess | null = null;
+  /** What the child wrote to stdout and stderr since its last start. */
+  output = '';
   readonly client: Client;
   constructor(
     readonly dataDir: string,
     readonly port: number,
     readonly env: Record<string, string> = {},
+    /** Start it with an inherited open fd 100, as a wrapper script (`exec 100>log`) or a supervisor might. */
+    readonly inheritFd = false,
   ) {
-    this.client = new Client(`http://127.0.0.1:${port}`);
+    this.client = new Client(`http://127.0.0.1:${port}`, dataDir);
   }
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir], {
+    const argv = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(this.port), '--data', this.dataDir];
+    // Node marks the extra stdio fds it hands a child close-on-exec; a shell's redirection does not (the same pid: exec; dash takes one-digit fds only).
+    const [file, ...args] = this.inheritFd ? ['/bin/bash', '-c', 'exec "$@" 100</dev/null', 'bash', ...argv] : argv;
+    const proc = spawn(file, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', BATCHFLOW_LOG_LEVEL: 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
-    let out = '';
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    this.output = '';
+    proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     await new Promise<void>((resolve, reject) => {
       proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('serving on')) resolve();
+        this.output += d.toString();
+        if (this.output.includes('serving on')) resolve();
       });
-      proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+      proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${this.output}`)));
     });
   }
   /** Resolves with the exit code once the child has exited. */
@@ -152,8 +180,15 @@ export class ChildServer {
   }
 }
 
+/**
+ * A scratch directory that tasks can write to: run as root, the service runs them as another user
+ * (batchflow-task), so it is made world-writable (as /tmp itself). Used as a data dir, the service makes it
+ * private (0700) at its start.
+ */
 export function tempDir(prefix = 'batchflow-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o777);
+  return dir;
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {

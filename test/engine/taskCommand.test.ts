@@ -56,6 +56,12 @@ describe('buildTaskCommand: environment', () => {
     expect(env).not.toHaveProperty('BATCHFLOW_OTHER');
   });
 
+  it('never exports a parameter that would change how the process loads (a definition stored before that rule)', () => {
+    const params = new Map([['LD_PRELOAD', '/tmp/x.so'], ['BASH_ENV', '/tmp/rc'], ['PYTHONSTARTUP', '/tmp/s.py'], ['NODE_OPTIONS', '--require x'], ['ok_1', 'v']]);
+    const { env } = buildTaskCommand(input('SHELL', 'true', { params }));
+    expect(Object.keys(env).filter((k) => !k.startsWith('BATCHFLOW_')).sort()).toEqual(['HOME', 'LANG', 'PATH', 'TZ', 'ok_1']);
+  });
+
   it('puts the directory of a non-default python in front of PATH, and honours basePath', () => {
     expect(buildTaskCommand(input('SHELL', 'true', { pythonPath: '/opt/py/bin/python3' })).env.PATH).toBe('/opt/py/bin:/usr/local/bin:/usr/bin:/bin');
     expect(buildTaskCommand(input('SHELL', 'true', { basePath: '/bin' })).env.PATH).toBe('/usr/bin:/bin');

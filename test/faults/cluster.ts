@@ -31,7 +31,7 @@ export interface ProcOptions {
   /** api: the port; worker: its slots. */
   port?: number;
   concurrency?: number;
-  /** worker: its data dir (work dirs; one process per dir). Reused across restarts of the same worker. */
+  /** worker: its data dir (work dirs; one process per dir), reused across restarts of the same worker; api: its key file and credentials. */
   dataDir?: string;
 }
 
@@ -48,7 +48,8 @@ export class Proc {
   onUnexpectedExit: (p: Proc) => void = () => {};
   readonly dataDir: string | undefined;
   constructor(readonly o: ProcOptions) {
-    this.dataDir = o.role === 'worker' ? (o.dataDir ?? mkdtempSync(path.join(os.tmpdir(), `batchflow-faults-${o.name}-`))) : undefined;
+    // Workers keep work dirs there, the api its key file and bootstrap credentials; schedulers nothing.
+    this.dataDir = o.role === 'worker' || o.role === 'api' ? (o.dataDir ?? mkdtempSync(path.join(os.tmpdir(), `batchflow-faults-${o.name}-`))) : undefined;
   }
 
   get pid(): number {

@@ -4,6 +4,7 @@
 // and restarts PostgreSQL. Afterwards the store is read with pg and checked (checks.ts); the summary is
 // printed either way, so that a failure can be diagnosed from the output alone.
 import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Client } from '../engine/harness.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
@@ -50,6 +51,8 @@ describe.runIf(postgresAvailable)('fault test: api, workers and schedulers on Po
       BATCHFLOW_ENGINE_LEASE_MS: '2000',
       BATCHFLOW_SHUTDOWN_GRACE_MS: '3000',
       BATCHFLOW_KILL_GRACE_MS: '500',
+      // Signed calls, as in production: every API process of the deployment holds the same master key.
+      BATCHFLOW_MASTER_KEY: randomBytes(32).toString('hex'),
     };
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
@@ -94,7 +97,8 @@ describe.runIf(postgresAvailable)('fault test: api, workers and schedulers on Po
     const workers = [1, 2, 3].map((n) => make({ role: 'worker', name: `w${n}`, concurrency: 4 }));
     const schedulers = [1, 2].map((n) => make({ role: 'scheduler', name: `s${n}` }));
     await Promise.all([...workers, ...schedulers].map(started));
-    const c = new Client(`http://127.0.0.1:${port}`);
+    // Signed with the app the api made on the empty store (its bootstrap credentials, in its data dir).
+    const c = new Client(`http://127.0.0.1:${port}`, api.dataDir);
 
     const flows = await importFlows(c, flowDefs());
     for (const f of flows) log.flows.set(f.flowId, { name: f.name, shape: f.shape, taskCount: f.tasks.length });

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { testConfig, type Config } from '../../src/config.js';
 import type { User } from '../../src/domain/types.js';
+import { addApp, type NewAppCredentials } from '../../src/service/auth/apps.js';
+import { newMasterKey, secretBox, type SecretBox } from '../../src/service/auth/secretBox.js';
 import { addOrg, addUser, bootstrap, setUserLocked } from '../../src/service/identity.js';
 import type { Deps } from '../../src/service/context.js';
 import type { Store } from '../../src/store/store.js';
@@ -22,6 +24,9 @@ export interface World {
   users: Record<Who, User>;
   /** Root directory id of an org (o-default unless given). */
   rootDir(orgId?: string): Promise<string>;
+  /** With `auth: true`: the master key's box, and an app of o-default (`default`) and of o-other (`other`). */
+  secrets: SecretBox | null;
+  apps: Record<'default' | 'other', NewAppCredentials> | null;
   close(): Promise<void>;
 }
 
@@ -41,7 +46,11 @@ export async function makeWorld(overrides: Partial<Config> = {}): Promise<World>
   for (const [who, id] of [['admin', 'u-admin'], ['bob', 'u-bob'], ['vic', 'u-vic'], ['lou', 'u-lou'], ['eve', 'u-eve']] as const) {
     users[who] = (await store.getUser(id))!;
   }
-  const app = await buildApp({ store, config, clock });
+  const secrets = config.auth ? secretBox(newMasterKey()) : null;
+  const apps = secrets
+    ? { default: await addApp(store, clock, secrets, { orgId: 'o-default', name: 'default' }), other: await addApp(store, clock, secrets, { orgId: 'o-other', name: 'other' }) }
+    : null;
+  const app = await buildApp({ store, config, clock, secrets });
   return {
     store,
     clock,
@@ -50,6 +59,8 @@ export async function makeWorld(overrides: Partial<Config> = {}): Promise<World>
     app,
     users,
     rootDir: async (orgId = 'o-default') => (await store.getRootDirectory(orgId))!.id,
+    secrets,
+    apps,
     async close() {
       await app.close();
       await ts.close();

@@ -2,7 +2,10 @@
 // pool, LISTEN connection and data directory): an api process and workers share the work through the
 // store alone. What crosses processes: new instances, ready tasks and cancels (LISTEN/NOTIFY), a worker's
 // graceful hand-back on SIGTERM, and the refusal of roles on the embedded store.
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SignedClient } from '../../src/client/signer.js';
+import { signHeaders } from '../helpers/auth.js';
 import { ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { failingStore } from '../helpers/failingStore.js';
@@ -94,6 +97,25 @@ describe.runIf(postgresAvailable)('roles on one PostgreSQL store', () => {
     expect(attempts.map((a) => a.status)).toEqual(['INTERRUPTED', 'SUCCESS']);
     expect(attempts[1].engineId).not.toBe(attempts[0].engineId);
   });
+
+  it('two api processes with one master key share tokens and replay records: a token of one works on the other, a replay to the other is refused', async () => {
+    schema = newSchema();
+    const key = randomBytes(32).toString('hex');
+    const a = await start('api', { auth: true, masterKey: key });
+    const b = await start('api', { auth: true, masterKey: key });
+    const creds = a.server.bootstrapCredentials ?? b.server.bootstrapCredentials;
+    expect(creds).not.toBeNull();
+    const token = await new SignedClient(a.server.url, creds!).accessToken();
+    const path = '/batch-processing-service/v2.1/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default';
+    const headers = signHeaders(path, '', { token, secret: creds!.secretKey });
+    const onB = await fetch(`${b.server.url}${path}`, { headers });
+    expect(await onB.json()).toMatchObject({ code: 0 });
+    const replayOnA = await fetch(`${a.server.url}${path}`, { headers });
+    expect(replayOnA.status).toBe(401);
+    expect(await replayOnA.json()).toMatchObject({ code: 1001 });
+    // A third api process with another key refuses to start: the store's secrets are sealed with the first.
+    await expect(start('api', { auth: true, masterKey: 'cd'.repeat(32) })).rejects.toThrow(/is not the one this store's secrets are sealed with/);
+  });
 });
 
 describe.runIf(postgresAvailable)('a worker cut off from the database', () => {
@@ -128,6 +150,7 @@ describe.runIf(postgresAvailable)('a worker cut off from the database', () => {
       await api.close();
     }
   });
+
 });
 
 function isAlive(pid: number): boolean {
@@ -154,7 +177,7 @@ describe.runIf(postgresAvailable)('batchflow migrate on PostgreSQL', () => {
     await c.connect();
     try {
       const r = await c.query(`select name from ${s}.batchflow_migrations order by name`);
-      expect(r.rows.map((x) => x.name)).toEqual(['0001_init', '0002_engine', '0003_flow_version', '0004_multi_process']);
+      expect(r.rows.map((x) => x.name)).toEqual(['0001_init', '0002_engine', '0003_flow_version', '0004_multi_process', '0005_auth']);
     } finally {
       await c.end();
     }

@@ -41,7 +41,7 @@ it('a second startServer on the same data directory in this process rejects with
   expect((refused as DataDirLockedError).holder).toMatchObject({ pid: process.pid, port });
   expect((refused as Error).message).toBe(`data directory ${dataDir} is in use by another batchflow server (pid ${process.pid}, port ${port})`);
 
-  const c = new Client(first.url);
+  const c = new Client(first.url, dataDir);
   const id = await c.trigger(await importFlow(c, 'after', [{ name: 'ok', cmd: 'exit 0' }]));
   expect((await waitForInstanceEnd(c, id)).statusDesc).toBe('SUCCESS');
   // The refused start closed its own connection to serve.lock: another process still finds the lock held.
@@ -57,7 +57,7 @@ it('close releases the data directory: serve.json goes and the next start succee
   await first.close();
   expect(existsSync(path.join(dataDir, 'serve.json'))).toBe(false);
   const again = await start(configFor(dataDir));
-  expect((await new Client(again.url).ok('GET', 'directories', 'listWorkFlowDirs')).length).toBeGreaterThan(0);
+  expect((await new Client(again.url, dataDir).ok('GET', 'directories', 'listWorkFlowDirs')).length).toBeGreaterThan(0);
 });
 
 it('a start refused by a port in use rejects with PortInUseError naming the holder, opens no store and releases the data directory', async () => {

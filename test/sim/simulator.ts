@@ -67,6 +67,9 @@ export async function runSeed(seed: number): Promise<SimResult> {
       logFlushMs: 200,
       hostName: HOST,
       timezone: 'UTC',
+      // No real process runs (the executor is simulated): work dirs stay in this run's data dir, which is
+      // removed with it, instead of a work root for other users in /var/tmp.
+      taskUser: 'root',
     });
     const taskByName = new Map<string, TaskSpec>();
     for (const f of sc.flows) for (const t of f.tasks) taskByName.set(t.name, t);

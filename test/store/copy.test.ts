@@ -26,6 +26,9 @@ const TABLES: Record<string, string[]> = {
   batchflow_meta: ['key'],
   orgs: ['id'],
   users: ['id'],
+  apps: ['access_key'],
+  app_tokens: ['token_hash'],
+  auth_nonces: ['nonce'],
   directories: ['id'],
   flows: ['id'],
   tasks: ['id'],
@@ -134,6 +137,12 @@ async function populate(store: Store): Promise<void> {
   expect(claimed.started.map((s) => s.taskInstanceId)).toEqual([rt.id]);
   await drive.endTask(rt.id, 2, 'SUCCESS', T0 + 3 * MIN);
 
+  // Apps, a token, a replay nonce: the sealed texts go across as they are (the master key goes with the data dir).
+  await store.createApp({ accessKey: 'ak1', orgId: 'o1', name: 'etl', secretSealed: 'v1.k.sealed', createdAt: T0, revokedAt: null });
+  await store.createApp({ accessKey: 'ak2', orgId: 'o2', name: '', secretSealed: 'v1.k.sealed2', createdAt: T0, revokedAt: T0 + 1 });
+  await store.tokenFor('ak1', T0, () => ({ tokenHash: 'h1', accessKey: 'ak1', tokenSealed: 'v1.k.t', issuedAt: T0, expiresAt: T0 + 7_200_000 }));
+  await store.rememberNonce('sig:abc', T0 + 300_000);
+  await store.claimMasterKeyId('k');
   await store.registerEngine({ id: 'e1', host: 'h', pid: 77, procStart: '99', startedAt: T0, heartbeatAt: T0 + 5, leaseUntil: T0 + 10_000, state: 'live', endedAt: null });
   await store.registerEngine({ id: 'e0', host: 'h2', pid: 78, procStart: null, startedAt: T0, heartbeatAt: T0, leaseUntil: T0 + 10_000, state: 'live', endedAt: null });
   await store.stopEngine('e0', T0 + 20);
@@ -184,7 +193,7 @@ describe.runIf(postgresAvailable)('copyStore: SQLite -> PostgreSQL', () => {
     const before = await dump(pgDb);
     const again = copyStore({ fromDataDir: dataDir, toUrl: TEST_DATABASE_URL, toSchema: schema });
     await expect(again).rejects.toBeInstanceOf(CopyRefusedError);
-    await expect(again).rejects.toThrow(/not empty \(tables orgs, users, directories, .*engines have rows\)/);
+    await expect(again).rejects.toThrow(/not empty \(tables orgs, users, apps, app_tokens, auth_nonces, directories, .*engines have rows\)/);
     expect(await dump(pgDb)).toEqual(before);
   });
 

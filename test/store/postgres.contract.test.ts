@@ -2,6 +2,7 @@
 // PostgreSQL adapter, a fresh schema per test (dropped at the end). Skips loudly without PostgreSQL,
 // fails under CI=true (test/helpers/postgres.ts).
 import { afterAll, describe } from 'vitest';
+import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
@@ -14,4 +15,5 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeStoreContract('postgres', factory);
   describeEngineStoreContract('postgres', factory);
   describeFlowGuardsContract('postgres', factory);
+  describeAuthStoreContract('postgres', factory);
 });

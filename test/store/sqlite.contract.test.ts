@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
@@ -16,3 +17,4 @@ const factory = () => createSqliteStore({ filename: path.join(dir, `db${++n}`, '
 describeStoreContract('sqlite', factory);
 describeEngineStoreContract('sqlite', factory);
 describeFlowGuardsContract('sqlite', factory);
+describeAuthStoreContract('sqlite', factory);

@@ -28,10 +28,19 @@ Every reply is the envelope of its version. Success: code/status 0, \`data\` as 
 operation (void operations answer \`"data": ""\`). Errors: the same envelope with a non-zero code, \`data\`
 null and a message naming the field or id at fault. **HTTP 200 for every business outcome, errors
 included**: read \`code\` (V2.1) or \`status\` (V2.0). Other statuses, still with the envelope: 404 no such
-path or method, 413 body too large (1 MiB by default), 503 shutting down. 401 (authentication, contract §9)
-and 429 (rate limiting) are reserved by the contract and not answered by this build yet; they will join
-the catalogue below, and this document with them. An unknown or missing \`action\` on a known path answers
-62102 naming it.
+path or method, 413 body too large (1 MiB by default), 401 authentication failed (gateway codes 1001-1204),
+429 rate limited (1006), 431 headers too large, 400 malformed HTTP, 503 shutting down. An unknown or
+missing \`action\` on a known path answers 62102 naming it.
+
+## Authentication (contract §9)
+
+Every operation but the two \`/time\` ones must be signed: get a token with
+\`POST /apim-token-service/v2.0/token/get\` \`{appKey, encryption, timestamp}\` (encryption = lowercase hex
+SHA-256 of appKey + timestamp + appSecret), then send \`apim-accesstoken\`, \`apim-timestamp\` (epoch ms)
+and \`apim-signature\` = lowercase hex SHA-256 of accessToken + the query's key+value pairs sorted by key
+(values URL-decoded) + the body as sent + timestamp + appSecret. Swagger UI cannot compute that per
+request: "Try it out" works against a service started with \`--no-auth\` (loopback only). \`batchflow call\`
+signs from the command line; docs/security.md has a worked example.
 
 ## Identity (contract §2)
 
