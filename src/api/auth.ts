@@ -2,6 +2,7 @@
 // covers, the token service's two routes with the gateway's envelope, and `authenticate`, which the one
 // trust hook (src/api/mount.ts) calls for every non-public operation.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
 import type { App } from '../domain/types.js';
 import { AuthError } from '../service/auth/errors.js';
 import type { SecretBox } from '../service/auth/secretBox.js';
@@ -20,6 +21,15 @@ declare module 'fastify' {
 
 const EMPTY = Buffer.alloc(0);
 
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** JSON and text bodies parsed as fastify does, with their raw bytes kept on the request. */
 export function keepRawBodies(app: FastifyInstance): void {
   app.decorateRequest('rawBody', null);
@@ -27,7 +37,17 @@ export function keepRawBodies(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;
-    json(req, (body as Buffer).toString('utf8'), done);
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      done(new DomainError('invalid', `Invalid request body: charset ${charset.slice(0, 40)} is not accepted; send UTF-8 JSON`, 'body'), undefined);
+      return;
+    }
+    const text = (body as Buffer).toString('utf8');
+    json(req, text, (err, value) => {
+      // fastify refuses `__proto__` and `constructor.prototype` keys as "not valid JSON": say what it is.
+      if (err && isValidJson(text)) done(new DomainError('invalid', 'Invalid request body: the keys "__proto__" and "constructor"."prototype" are not accepted', 'body'), undefined);
+      else done(err, value);
+    });
   });
   app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;

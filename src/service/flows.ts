@@ -6,6 +6,7 @@ import { canRead, isOwner, lockHeldByOther, requireWritable } from './access.js'
 import type { Caller, Deps } from './context.js';
 import { exportStruct, parseImport, parseSave, type ImportInput } from './flowDefinition.js';
 import { show } from './input.js';
+import { MAX_NAME_LENGTH } from './limits.js';
 
 /** A flow as one caller sees it: the data plus the caller-relative flags of the Flow struct. */
 export interface FlowView {
@@ -50,6 +51,7 @@ async function requireUsers(deps: Deps, orgId: string, names: { owners: string[]
 export async function importFlow(deps: Deps, caller: Caller, input: Omit<ImportInput, 'dirId'> & { dirId: string }): Promise<{ flowId: number }> {
   const { user } = caller;
   if (input.flowName.trim() === '') throw invalid('flowName', 'Invalid parameter: flowName (must not be empty)');
+  if (input.flowName.trim().length > MAX_NAME_LENGTH) throw invalid('flowName', `Invalid parameter: flowName must be at most ${MAX_NAME_LENGTH} characters, got ${input.flowName.trim().length}`);
   if (input.dirId.trim() === '' || !(await deps.store.getDirectory(user.orgId, input.dirId))) {
     throw invalid('dirId', `Directory does not exist: dirId ${show(input.dirId)}`);
   }

@@ -74,6 +74,9 @@ export async function setUserLocked(store: Store, userId: string, locked: boolea
 
 /** The user named by a request's userId + orgId, or 62101. */
 export async function resolveCaller(store: Store, userId: unknown, orgId: unknown): Promise<User> {
+  for (const [name, v] of [['userId', userId], ['orgId', orgId]] as const) {
+    if (Array.isArray(v)) throw new DomainError('unknownUser', `${name} must be given once, got it ${v.length} times`);
+  }
   if (typeof userId !== 'string' || userId === '') throw new DomainError('unknownUser', 'Missing parameter: userId');
   if (typeof orgId !== 'string' || orgId === '') throw new DomainError('unknownUser', 'Missing parameter: orgId');
   const user = await store.getUser(userId);

@@ -43,3 +43,9 @@ export const TASK_LIMITS = {
 
 /** Levels of objects and arrays a task's `runMode` may nest (a RunMode struct has two or three). */
 export const MAX_RUN_MODE_DEPTH = 16;
+
+/** A workflow's name (Import's flowName, Save's name), in characters. */
+export const MAX_NAME_LENGTH = 256;
+
+/** A workflow's description, in characters. */
+export const MAX_DESC_LENGTH = 10_000;

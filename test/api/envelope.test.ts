@@ -77,6 +77,22 @@ describe('routing on (method, path, action)', () => {
     fails(await call(w.app, 'PUT' as 'GET', `${V21}/flows?action=get`), 62102, 'No such path', 404);
   });
 
+  it('names a __proto__ key, and a charset other than UTF-8, instead of calling them malformed JSON', async () => {
+    fails(await op(w, 'admin', 'POST', 'flows', 'trigger', { body: '{"flowId": 1, "__proto__": {"x": 1}}' }), 62102, /^Invalid request body: the keys "__proto__" and "constructor"."prototype" are not accepted$/);
+    const res = await w.app.inject({
+      method: 'POST',
+      url: `${V21}/flows?action=trigger&userId=u-admin&orgId=o-default`,
+      headers: { 'content-type': 'application/json; charset=utf-16' },
+      payload: '{"flowId":1,"triggerTime":1709374830000}',
+    });
+    expect(res.json()).toMatchObject({ code: 62102, msg: 'Invalid request body: charset utf-16 is not accepted; send UTF-8 JSON', data: null });
+  });
+
+  it('a repeated userId or orgId is named as such (62101)', async () => {
+    fails(await call(w.app, 'GET', `${V21}/directories?action=listWorkFlowDirs&userId=u-admin&userId=u-bob&orgId=o-default`), 62101, 'userId must be given once, got it 2 times');
+    fails(await call(w.app, 'GET', `${V21}/directories?action=listWorkFlowDirs&userId=u-admin&orgId=o-default&orgId=o-other`), 62101, 'orgId must be given once, got it 2 times');
+  });
+
   it('answers malformed JSON with 62102 (HTTP 200)', async () => {
     fails(await op(w, 'admin', 'POST', 'flows', 'trigger', { body: '{"flowId": 1,' }), 62102, /Invalid request body: malformed JSON/);
   });

@@ -2,6 +2,7 @@
 // JSON-valued fields as the value or its JSON text. `description` is what a 62102 message says a
 // field must be (src/api/errors.ts reads it from the failing schema).
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MAX_DESC_LENGTH, MAX_NAME_LENGTH } from '../../service/limits.js';
 
 export const Id = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\s*\\d+\\s*$' })], {
   description: 'a non-negative integer (number or numeric string)',
@@ -22,6 +23,12 @@ export const IntLike = Type.Union([Type.Integer(), Type.String({ pattern: '^\\s*
 export const Text = Type.String({ description: 'a string' });
 
 export const NonEmptyText = Type.String({ minLength: 1, description: 'a non-empty string' });
+
+/** A workflow's name: bounded (the body limit alone would let 1 MB through). */
+export const NameText = Type.String({ maxLength: MAX_NAME_LENGTH, description: `a string of at most ${MAX_NAME_LENGTH} characters` });
+
+/** A workflow's description. */
+export const DescText = Type.String({ maxLength: MAX_DESC_LENGTH, description: `a string of at most ${MAX_DESC_LENGTH} characters` });
 
 /** A JSON value of the given shape, or a string holding its JSON text. */
 export function JsonOr(shape: TSchema, what: string) {

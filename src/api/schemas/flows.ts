@@ -1,7 +1,7 @@
 // Request schemas of the /flows operations (ref §6.6, 6.8, 6.14, 6.18, 6.20-6.22). Top-level shapes
 // only; src/service/flowDefinition.ts checks the inside of definitions and names nested fields.
 import { Type } from '@sinclair/typebox';
-import { AnyObject, EpochMs, Id, IntLike, JsonOr, ObjectList, PaginationInput, ParamsInput, Text } from './common.js';
+import { AnyObject, DescText, EpochMs, Id, IntLike, JsonOr, NameText, ObjectList, PaginationInput, ParamsInput, Text } from './common.js';
 
 export const FlowIdQuery = Type.Object({ flowId: Id });
 
@@ -17,7 +17,7 @@ export const ImportBody = Type.Object({
   flowId: Type.Optional(Id),
   // flowName is checked by the service so that missing and empty give the reference's text.
   flowName: Type.Optional(Type.Unknown()),
-  desc: Text,
+  desc: DescText,
   dirId: Type.Union([Type.String(), Type.Integer()], { description: 'a directory id' }),
   flowJson: JsonOr(AnyObject, 'the export Flow Struct (an object)'),
 });
@@ -25,7 +25,7 @@ export const ImportBody = Type.Object({
 export const SaveBody = Type.Object({
   id: Id,
   type: IntLike,
-  name: Text,
+  name: NameText,
   freq: Text,
   cycle: Text,
   alertMode: IntLike,
@@ -35,7 +35,7 @@ export const SaveBody = Type.Object({
   startTime: Text,
   active: IntLike,
   parameters: Type.Optional(ParamsInput),
-  desc: Type.Optional(Text),
+  desc: Type.Optional(DescText),
   queue: Type.Optional(Text),
   tasks: Type.Optional(JsonOr(ObjectList, 'a list of task nodes')),
   flows: Type.Optional(JsonOr(ObjectList, 'a list of flow reference nodes')),
