@@ -240,17 +240,20 @@ export class Engine {
     this.wakeTimer = this.timers.setTimeout(() => {
       this.wakeTimer = null;
       this.wakeAt = Infinity;
-      this.loop.add('due', P.start, () => this.dueWork());
+      this.loop.add('due', P.start, () => this.dueWork(true));
     }, timerDelay(at, this.clock.now()));
   }
 
-  /** Starts what is due now and arms the timer for what is due next. */
-  private async dueWork(): Promise<void> {
+  /**
+   * Starts what is due now and arms the timer for what is due next. `timed`: the wake timer fired (a retry
+   * or a trigger time came due); a sweep's call tells no one, since every process sweeps on its own.
+   */
+  private async dueWork(timed = false): Promise<void> {
     const now = this.clock.now();
     for (const flowId of await this.store.listFlowsWithDueInstances(now)) this.pumpFlow(flowId);
     // A retry came due: with no slot free here, other workers are told.
     if (this.ctx.freeSlots() > 0) this.wantClaim();
-    else this.store.announce({ type: 'tasksReady' });
+    else if (timed) this.store.announce({ type: 'tasksReady' });
     const next = await this.store.nextWakeAt(now);
     if (next !== null) this.armWake(next);
   }
