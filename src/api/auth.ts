@@ -7,7 +7,7 @@ import type { App } from '../domain/types.js';
 import { AuthError } from '../service/auth/errors.js';
 import type { SecretBox } from '../service/auth/secretBox.js';
 import { getAccessToken, refreshAccessToken } from '../service/auth/tokens.js';
-import { verifySignedCall } from '../service/auth/verify.js';
+import { createVerifier } from '../service/auth/verify.js';
 import type { Deps } from '../service/context.js';
 import { toApiError } from './errors.js';
 import { RateLimitedError, RateLimiter } from './rateLimit.js';
@@ -62,11 +62,12 @@ export interface Authenticator {
 
 export function authenticator(deps: Deps, box: SecretBox): Authenticator {
   const limiter = new RateLimiter(deps.config.rateLimitPerSec, deps.config.rateLimitBurst);
+  const verifier = createVerifier(deps, box);
   return {
     async authenticate(req) {
       const url = req.raw.url ?? '';
       const q = url.indexOf('?');
-      const app = await verifySignedCall(deps, box, { headers: req.headers, rawQuery: q < 0 ? '' : url.slice(q + 1), rawBody: req.rawBody ?? EMPTY });
+      const app = await verifier.verify({ headers: req.headers, rawQuery: q < 0 ? '' : url.slice(q + 1), rawBody: req.rawBody ?? EMPTY });
       const taken = limiter.take(app.accessKey, Date.now());
       if (!taken.ok) throw new RateLimitedError(taken.retryAfterMs);
       return app;

@@ -38,7 +38,7 @@ export function registerAppCommands(admin: Command, kit: CliKit): void {
     .option('--org <org>', 'only this organization')
     .action((opts: { org?: string }, cmd: Command) => kit.withStore(cmd, (store) => listApps(store, opts.org)));
   kit
-    .storeOptions(app.command('revoke <accessKey>').description('revoke an app: its tokens stop working at once'))
+    .storeOptions(app.command('revoke <accessKey>').description('revoke an app: its tokens stop working within a second'))
     .action((accessKey: string, _opts, cmd: Command) => kit.withStore(cmd, (store) => revokeApp(store, systemClock, accessKey)));
 
   const key = admin.command('master-key').description('the key sealing app secrets and tokens at rest');

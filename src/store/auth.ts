@@ -145,6 +145,19 @@ export async function rememberNonce(ctx: Ctx, nonce: string, expiresAt: number):
   return Number(r.numAffectedRows ?? 0) === 1;
 }
 
+// Writes: auth_nonces rows, one statement for many. Guard: the primary key: returns the nonces this call
+// recorded (the others were there already: replays). Each nonce at most once per call (the caller's job).
+export async function rememberNonces(ctx: Ctx, items: Array<{ nonce: string; expiresAt: number }>): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const rows = await ctx.db
+    .insertInto('auth_nonces')
+    .values(items.map((i) => ({ nonce: i.nonce, expires_at: i.expiresAt })))
+    .onConflict((oc) => oc.column('nonce').doNothing())
+    .returning('nonce')
+    .execute();
+  return new Set(rows.map((r) => r.nonce));
+}
+
 // Writes: deletes tokens and nonces expired before `now`. Guard: none (expired rows mean nothing).
 export async function purgeAuth(ctx: Ctx, now: number): Promise<{ tokens: number; nonces: number }> {
   const t = await ctx.db.deleteFrom('app_tokens').where('expires_at', '<', now).executeTakeFirst();

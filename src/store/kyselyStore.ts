@@ -42,6 +42,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     replaceToken: (oldHash, next) => auth.replaceToken(ctx, oldHash, next),
     findToken: (hash) => auth.findToken(ctx, hash),
     rememberNonce: (nonce, expiresAt) => auth.rememberNonce(ctx, nonce, expiresAt),
+    rememberNonces: (items) => auth.rememberNonces(ctx, items),
     purgeAuth: (now) => auth.purgeAuth(ctx, now),
     resealSecrets: (reseal, keyId) => auth.resealSecrets(ctx, reseal, keyId),
 

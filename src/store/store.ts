@@ -125,6 +125,8 @@ export interface Store {
   findToken(tokenHash: string): Promise<{ token: AccessToken; app: App } | null>;
   /** Records a nonce until `expiresAt`; false when it was already recorded (a replay). */
   rememberNonce(nonce: string, expiresAt: number): Promise<boolean>;
+  /** Records distinct nonces in one write; returns those recorded now (the rest were seen before). */
+  rememberNonces(items: Array<{ nonce: string; expiresAt: number }>): Promise<Set<string>>;
   /** Deletes tokens and nonces that expired before `now`. */
   purgeAuth(now: number): Promise<{ tokens: number; nonces: number }>;
   /** Reseals every app secret and token and records `newKeyId`, in one transaction (master key rotation). */

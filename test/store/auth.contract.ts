@@ -59,6 +59,16 @@ export function describeAuthStoreContract(name: string, factory: () => Promise<S
       expect(await store.rememberNonce('sig:abd', T0 + 300_000)).toBe(true);
     });
 
+    it('rememberNonces records many in one write and answers which were new; concurrent batches agree', async () => {
+      await store.rememberNonce('old', T0 + 300_000);
+      expect([...(await store.rememberNonces([{ nonce: 'old', expiresAt: T0 }, { nonce: 'n1', expiresAt: T0 }, { nonce: 'n2', expiresAt: T0 }]))].sort()).toEqual(['n1', 'n2']);
+      expect(await store.rememberNonces([])).toEqual(new Set());
+      const batches = await Promise.all(Array.from({ length: 8 }, () => store.rememberNonces([{ nonce: 'x', expiresAt: T0 }, { nonce: 'y', expiresAt: T0 }])));
+      expect(batches.filter((b) => b.has('x'))).toHaveLength(1);
+      expect(batches.filter((b) => b.has('y'))).toHaveLength(1);
+      expect(await store.rememberNonce('n1', T0)).toBe(false);
+    });
+
     it('revokeApp marks the app revoked and drops its tokens; a second revoke or an unknown key answers false', async () => {
       await store.createApp(appOf('a'));
       await store.createApp(appOf('b'));
