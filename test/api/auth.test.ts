@@ -161,6 +161,14 @@ describe('signed calls', () => {
     expect((await signedInject(w.app, 'GET', DIRS, undefined, s2)).env.code).toBe(1203);
   });
 
+  it('a revoked app whose token this process just used stops working once the one-second lookup cache has passed', async () => {
+    const s = await signer();
+    expect((await signedInject(w.app, 'GET', DIRS, undefined, s)).env.code).toBe(0);
+    await w.store.revokeApp(creds().accessKey, w.clock.now());
+    w.clock.advance(1_001);
+    expect((await signedInject(w.app, 'GET', DIRS, undefined, { ...s, timestamp: now() })).env.code).toBe(1203);
+  });
+
   it("an app acts for its own org only: another org's app gets 62103 for a user of o-default", async () => {
     const other = w.apps!.other;
     const s = { token: await getToken(w.app, other, now()), secret: other.secretKey, timestamp: now() };
