@@ -1,7 +1,9 @@
 // The composition root. Start-up order, each step only once the one before it succeeded: lock the data
-// directory (src/startup/dataDirLock.ts), check the port, open (and migrate) the store, bootstrap an empty
-// one, build the app and listen, then start the engine (its crash recovery runs here, after every check
-// that could refuse the start) and the cron scheduler beside it (unless configured off). The role
+// directory (src/startup/dataDirLock.ts; refused first: no authentication on a non-loopback host), check
+// the port, open (and migrate) the store, bootstrap an empty one, load the master key and check it is the
+// store's, make the first app when there is none (authentication on), build the app and listen, then
+// start the engine (its crash recovery runs here, after every check that could refuse the start) and the
+// cron scheduler beside it (unless configured off). The role
 // (config.role) leaves out what this process does not do: api serves HTTP only, scheduler fires cron
 // only, worker runs the engine only; all three share one PostgreSQL store. A refused start
 // undoes what it did and throws a StartupError. `close()` is the graceful shutdown: no more fires, new
