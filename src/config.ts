@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { parseMasterKey } from './service/auth/secretBox.js';
 import { StartupError } from './startup/errors.js';
 
 export interface Config {
@@ -177,7 +178,7 @@ const sync: Parser<'NORMAL' | 'FULL'> = (raw, name) => {
 };
 
 const masterKey: Parser<string> = (raw, name) => {
-  if (!/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/.test(raw.trim())) throw new ConfigError(`${name} must be 64 hex digits or 32 bytes in base64 (its value is not shown)`);
+  if (!parseMasterKey(raw)) throw new ConfigError(`${name} must be 64 hex digits or 32 bytes in base64 (its value is not shown)`);
   return raw.trim();
 };
 /** What useradd accepts, less names starting with a digit (getent would read those as uids). */

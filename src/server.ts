@@ -24,7 +24,6 @@ import { checkPortFree, listenError } from './startup/portCheck.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { createPostgresStore } from './store/postgres.js';
 import type { Store } from './store/store.js';
-import { chmodSync } from 'node:fs';
 import path from 'node:path';
 
 export interface RunningServer {
@@ -90,8 +89,6 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     // per directory. An API or scheduler process on PostgreSQL keeps nothing on disk and takes none.
     const lock = !config.databaseUrl || runsWorker ? await lockDataDir(config.dataDir, { host: config.host, port: role.api ? config.port : 0 }) : null;
     if (lock) undo.push(() => lock.release());
-    // Commands, parameters, logs and the key file live here: nobody else on the machine reads them.
-    if (lock) chmodSync(lock.dataDir, 0o700);
     if (role.api) await checkPortFree(config.host, config.port);
     let engine: Engine | null = null;
     let scheduler: Scheduler | null = null;

@@ -119,7 +119,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // What Node's HTTP parser refuses never reaches a route: answered with the envelope all the same.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.headerLimitBytes),
     frameworkErrors: answerFrameworkError,
-    // Node's own 400 for a missing Host has no body: the onRequest hook answers it with the envelope.
   } as FastifyServerOptions) as unknown as FastifyInstance;
   answerServerRefusals(app.server);
 

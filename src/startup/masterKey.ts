@@ -21,7 +21,7 @@ function readKeyFile(file: string): Buffer {
 
 /** The master key of this process; creates the key file (0600) when there is no key yet. */
 export function loadMasterKey(config: Pick<Config, 'dataDir' | 'masterKey' | 'masterKeyFile'>, opts: { create?: boolean } = {}): SecretBox {
-  if (config.masterKey) return secretBox(parseMasterKey(config.masterKey)!); // validated by the config parser
+  if (config.masterKey) return secretBox(parseMasterKey(config.masterKey)!); // checked by the config parser with the same function
   const file = masterKeyFileOf(config);
   if (existsSync(file)) return secretBox(readKeyFile(file));
   if (opts.create === false) throw new StartupError(`no master key: set BATCHFLOW_MASTER_KEY or create ${file} (the service makes it on its first start)`);

@@ -4,7 +4,7 @@
 import type { Selectable } from 'kysely';
 import { DomainError, DuplicateKeyError } from '../domain/errors.js';
 import type { AccessToken, App } from '../domain/types.js';
-import { compiledOnce, locking, num, type AppTokensTable, type AppsTable, type Ctx } from './db.js';
+import { compiledOnce, locking, num, type AppTokensTable, type AppsTable, type Ctx, type Tx } from './db.js';
 
 const toApp = (r: Selectable<AppsTable>): App => ({
   accessKey: r.access_key,
@@ -71,6 +71,12 @@ export async function revokeApp(ctx: Ctx, accessKey: string, at: number): Promis
   });
 }
 
+/** Locks the app's row (PostgreSQL: FOR UPDATE; SQLite's write transaction holds the store); false unless it is live. */
+async function lockLiveApp(ctx: Ctx, trx: Tx, accessKey: string): Promise<boolean> {
+  const app = await locking(trx.selectFrom('apps').select('revoked_at').where('access_key', '=', accessKey), ctx.dialect.kind, 'update').executeTakeFirst();
+  return app !== undefined && app.revoked_at === null;
+}
+
 /**
  * Reads: the app's newest token valid past `validPast`; writes: `make()`'s token when there is none. One
  * transaction under the app row's lock, so concurrent callers of one app get one token. Guard: the app
@@ -78,8 +84,7 @@ export async function revokeApp(ctx: Ctx, accessKey: string, at: number): Promis
  */
 export async function tokenFor(ctx: Ctx, accessKey: string, validPast: number, make: () => AccessToken): Promise<{ token: AccessToken; issued: boolean } | null> {
   return ctx.db.transaction().execute(async (trx) => {
-    const app = await locking(trx.selectFrom('apps').select(['access_key', 'revoked_at']).where('access_key', '=', accessKey), ctx.dialect.kind, 'update').executeTakeFirst();
-    if (!app || app.revoked_at !== null) return null;
+    if (!(await lockLiveApp(ctx, trx, accessKey))) return null;
     const live = await trx
       .selectFrom('app_tokens')
       .selectAll()
@@ -101,8 +106,7 @@ export async function tokenFor(ctx: Ctx, accessKey: string, validPast: number, m
  */
 export async function replaceToken(ctx: Ctx, oldHash: string, next: AccessToken): Promise<boolean> {
   return ctx.db.transaction().execute(async (trx) => {
-    const app = await locking(trx.selectFrom('apps').select(['access_key', 'revoked_at']).where('access_key', '=', next.accessKey), ctx.dialect.kind, 'update').executeTakeFirst();
-    if (!app || app.revoked_at !== null) return false;
+    if (!(await lockLiveApp(ctx, trx, next.accessKey))) return false;
     const r = await trx.deleteFrom('app_tokens').where('token_hash', '=', oldHash).where('access_key', '=', next.accessKey).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) return false;
     await trx

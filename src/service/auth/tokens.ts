@@ -3,10 +3,10 @@
 // Refresh replaces a token of the app by a new one. Checks in the order whose answer leaks least: the
 // app, the timestamp, the encryption, and only then the replay record (nobody can burn another's nonce).
 import { createHash, randomBytes } from 'node:crypto';
-import { parseTimestamp, sameDigest, tokenEncryption, withinWindow } from '../../domain/signature.js';
+import { sameDigest, tokenEncryption } from '../../domain/signature.js';
 import type { AccessToken, App } from '../../domain/types.js';
 import type { Deps } from '../context.js';
-import { AuthError } from './errors.js';
+import { AuthError, checkedTimestamp } from './errors.js';
 import type { SecretBox } from './secretBox.js';
 
 export interface TokenAnswer {
@@ -33,11 +33,8 @@ async function checkedApp(deps: Deps, box: SecretBox, body: unknown): Promise<Ap
   const rawTs = field(b, 'timestamp');
   const app = await deps.store.getApp(appKey);
   if (!app || app.revokedAt !== null) throw new AuthError(1002, `appKey ${appKey.slice(0, 64)} does not exist`);
-  const ts = parseTimestamp(rawTs);
-  if (ts === null) throw new AuthError(1004, 'timestamp must be epoch milliseconds');
-  const now = deps.clock.now();
   const window = deps.config.signatureWindowMs;
-  if (!withinWindow(ts, now, window)) throw new AuthError(1004, `timestamp is ${Math.round((ts - now) / 1000)} s from the service's clock; the window is ±${window / 1000} s`);
+  const ts = checkedTimestamp(rawTs, 'timestamp', deps.clock.now(), window);
   if (!sameDigest(encryption.toLowerCase(), tokenEncryption(appKey, rawTs, box.open(app.secretSealed, app.accessKey)))) {
     throw new AuthError(1003, 'encryption is not SHA-256 of appKey + timestamp + appSecret');
   }

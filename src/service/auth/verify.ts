@@ -3,10 +3,10 @@
 // the replay record, so that only a request that proved the secret can use up its signature. Token
 // lookups are cached for a second per process and replay records written in batches: a signed call
 // costs one read a second per token and a share of one write per event-loop turn, not a commit each.
-import { parseTimestamp, requestSignature, sameDigest, withinWindow } from '../../domain/signature.js';
+import { requestSignature, sameDigest } from '../../domain/signature.js';
 import type { AccessToken, App } from '../../domain/types.js';
 import type { Deps } from '../context.js';
-import { AuthError } from './errors.js';
+import { AuthError, checkedTimestamp } from './errors.js';
 import { ReplayGuard } from './replayGuard.js';
 import type { SecretBox } from './secretBox.js';
 import { tokenHashOf } from './tokens.js';
@@ -66,11 +66,9 @@ export function createVerifier(deps: Deps, box: SecretBox): Verifier {
       const token = header(req, 'apim-accesstoken');
       const signature = header(req, 'apim-signature').toLowerCase();
       const rawTs = header(req, 'apim-timestamp');
-      const ts = parseTimestamp(rawTs);
-      if (ts === null) throw new AuthError(1004, 'apim-timestamp must be epoch milliseconds');
       const now = deps.clock.now();
       const window = deps.config.signatureWindowMs;
-      if (!withinWindow(ts, now, window)) throw new AuthError(1004, `apim-timestamp is ${Math.round((ts - now) / 1000)} s from the service's clock; the window is ±${window / 1000} s`);
+      const ts = checkedTimestamp(rawTs, 'apim-timestamp', now, window);
       const found = await lookup(tokenHashOf(token), now);
       if (!found) throw new AuthError(1203, 'unknown token (never issued, refreshed, expired and purged, or its app revoked); get a new one (token/get)');
       if (found.token.expiresAt <= now) throw new AuthError(1203, `it expired ${Math.round((now - found.token.expiresAt) / 1000)} s ago; get a new one (token/get) or refresh it`);
