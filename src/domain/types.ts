@@ -3,6 +3,8 @@
 // Times are epoch milliseconds unless a name says otherwise.
 import type { AttemptStatus, FlowInstanceStatus, TaskInstanceStatus } from './status.js';
 export type { AttemptStatus };
+import type { FlowSnapshot, FlowVersionRef } from './versions.js';
+export type { FlowSnapshot, FlowVersionRef };
 
 export interface Org {
   id: string;
@@ -176,11 +178,6 @@ export interface FlowWithTasks {
 
 export type TriggerKind = 'trigger' | 'updateAndTrigger' | 'triggerFromTask' | 'schedule';
 
-/** What an instance runs: the flow and its tasks as they were when it was created. */
-export interface FlowSnapshot {
-  flow: Flow;
-  tasks: TaskDef[];
-}
 
 export interface FlowInstance {
   /** `<flowId>-<yyyyMMddHHmm>00` in the service time zone. */
@@ -202,7 +199,10 @@ export interface FlowInstance {
   parameters: Param[];
   /** The updateAndTrigger overrides as given ([] otherwise). */
   overrides: Param[];
+  /** What it runs: its flow version's content (stored once per version, not per instance). */
   snapshot: FlowSnapshot;
+  /** The flow version it runs (extension: Get Flow Instance names it). */
+  version: FlowVersionRef;
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
