@@ -10,7 +10,13 @@ import type { FlowInstance, FlowWithTasks, Param, TaskInstance, TriggerKind } fr
 
 /** A flow instance as the store creates it (status WAIT), with its task instances. */
 export interface NewFlowInstance {
-  instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason' | 'version'>;
+  instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason' | 'version'> & {
+    /**
+     * The id of the flow version `snapshot` is, when the caller knows it (buildFlowInstance: the flow's
+     * versionId as read with it); else the store finds or makes the version by the snapshot's hash.
+     */
+    versionId?: number;
+  };
   /** One per task node; status INIT or SKIP (nodes outside a triggerFromTask run set). */
   tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt' | 'dueAt'>>;
   /**
@@ -70,6 +76,7 @@ export function buildFlowInstance(r: InstanceRequest): NewFlowInstance {
       parameters: applyOverrides(fw.flow.parameters, r.overrides),
       overrides: r.overrides,
       snapshot: snapshotOf(fw),
+      ...(fw.flow.versionId > 0 ? { versionId: fw.flow.versionId } : {}),
       createdAt: r.now,
     },
     tasks: fw.tasks.map((t) => {

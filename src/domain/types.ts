@@ -167,6 +167,11 @@ export interface Flow {
    * The store sets it; callers never do.
    */
   version: number;
+  /**
+   * The flow version (src/domain/versions.ts) of its current content, written in the same transaction as
+   * the content by import and Save: a trigger references it without hashing the flow. The store's.
+   */
+  versionId: number;
   editLock: EditLock | null;
 }
 

@@ -70,6 +70,8 @@ export interface FlowsTable {
   schedule_from: number;
   /** Flow.version (migration 0003): +1 on every content write; Save's guard. */
   version: Generated<number>;
+  /** Flow.versionId (migration 0006): the flow_versions row of the current content. */
+  version_id: Generated<number>;
 }
 
 export interface TasksTable {

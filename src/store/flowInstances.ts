@@ -8,7 +8,7 @@ import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import { applyOverrides } from '../domain/instances.js';
 import type { FlowInstance, Param, TriggerKind } from '../domain/types.js';
-import { snapshotOf, versionHash, type FlowVersion, type FlowVersionRef } from '../domain/versions.js';
+import { snapshotOf, versionHash, type FlowSnapshot, type FlowVersion, type FlowVersionRef } from '../domain/versions.js';
 import { ensureVersion, versionsByIds } from './versions.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
 import { CLAIMABLE, locking, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
@@ -204,13 +204,7 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
     }
     // Normalized here too: a caller's snapshot may still carry a flow's bookkeeping fields.
     const snapshot = snapshotOf(i.snapshot);
-    const hash = versionHash(snapshot);
-    const key = `${i.flowId}:${hash}`;
-    let version = versions.get(key);
-    if (!version) {
-      version = await ensureVersion(ctx, conn, { flowId: i.flowId, snapshot, hash }, i.createdAt, i.owner, false);
-      versions.set(key, version);
-    }
+    const version = i.versionId !== undefined ? (await versionsByIds(ctx, conn, [i.versionId])).get(i.versionId)! : await versionOf(ctx, conn, i.flowId, snapshot, i, versions);
     const r = await insertInstance(ctx, conn, '', {
       id: i.id,
       flowId: i.flowId,
@@ -231,9 +225,29 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
       continue;
     }
     await insertTaskInstances(ctx, conn, input);
-    out.push({ ...i, snapshot, seq, version, status: 'WAIT', startedAt: null, endedAt: null, reason: null });
+    const { versionId: _v, ...created } = i;
+    out.push({ ...created, snapshot, seq, version, status: 'WAIT', startedAt: null, endedAt: null, reason: null });
   }
   return out;
+}
+
+/** The version of a snapshot given without its id: by its hash, found or made (once per batch). */
+async function versionOf(
+  ctx: Ctx,
+  conn: QueryRunner,
+  flowId: number,
+  snapshot: FlowSnapshot,
+  i: NewFlowInstance['instance'],
+  seen: Map<string, FlowVersionRef>,
+): Promise<FlowVersionRef> {
+  const hash = versionHash(snapshot);
+  const key = `${flowId}:${hash}`;
+  let version = seen.get(key);
+  if (!version) {
+    version = await ensureVersion(ctx, conn, { flowId, snapshot, hash }, i.createdAt, i.owner, false);
+    seen.set(key, version);
+  }
+  return version;
 }
 
 async function insertTaskInstances(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance): Promise<void> {

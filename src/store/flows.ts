@@ -14,10 +14,10 @@ import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveU
 
 // ---- row mapping ----
 
-type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from' | 'version'>;
+type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from' | 'version' | 'version_id'>;
 
 // schedule_from and version are not a caller's columns: createFlow, updateFlow and setFlowActive decide them.
-function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom' | 'version'>): FlowColumns {
+function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom' | 'version' | 'versionId'>): FlowColumns {
   return {
     org_id: f.orgId,
     dir_id: f.dirId,
@@ -83,6 +83,7 @@ export function toFlow(r: Selectable<FlowsTable>): Flow {
     updatedAt: num(r.updated_at),
     scheduleFrom: num(r.schedule_from),
     version: num(r.version),
+    versionId: num(r.version_id),
     editLock: toEditLock(r),
   };
 }
@@ -198,10 +199,16 @@ export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTask
       .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }), schedule_from: input.flow.createdAt })
       .execute();
     await insertTasks(trx, input.tasks.map(({ x: _x, y: _y, ...t }, i) => taskColumns(t, firstTaskId + i, flowId)));
-    const fw = (await readFlow(ctx, trx, input.flow.orgId, flowId))!;
-    await ensureVersionOf(ctx, trx, fw, input.flow.updateUser || input.flow.creatorName);
-    return fw;
+    return withVersion(ctx, trx, (await readFlow(ctx, trx, input.flow.orgId, flowId))!, input.flow.updateUser || input.flow.creatorName);
   });
+}
+
+// Writes: flows.version_id of a flow just written (inside its transaction), and its flow_versions row if
+// the content is new. Guard: the caller's transaction wrote the flows row (so holds its lock).
+async function withVersion(ctx: Ctx, trx: Tx, fw: FlowWithTasks, by: string): Promise<FlowWithTasks> {
+  const v = await ensureVersionOf(ctx, trx, fw, by);
+  if (v.id !== fw.flow.versionId) await trx.updateTable('flows').set({ version_id: v.id }).where('id', '=', fw.flow.id).execute();
+  return { ...fw, flow: { ...fw.flow, versionId: v.id } };
 }
 
 // Reads: one flows row of the org and its tasks rows. Guard: org_id (other orgs' flows are invisible).
@@ -282,10 +289,8 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       if (Number(r.numUpdatedRows) === 0) throw new StaleError(`task ${t.id} is not a task of flow ${flowId}`);
     }
     await insertTasks(trx, u.newTasks.map((t, i) => taskColumns(t, firstNew + i, flowId)));
-    const fw = (await readFlow(ctx, trx, orgId, flowId))!;
     // A Save that changed the content makes the next version; one that changed none finds the current one.
-    await ensureVersionOf(ctx, trx, fw, u.flow.updateUser);
-    return fw;
+    return withVersion(ctx, trx, (await readFlow(ctx, trx, orgId, flowId))!, u.flow.updateUser);
   });
 }
 

@@ -24,7 +24,7 @@ export interface NewFlow {
   /** Desired id (Import Flow). When taken or absent, the store allocates a new one. */
   id?: number;
   /** scheduleFrom and version are the store's: they start at createdAt and 1. */
-  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom' | 'version'>;
+  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom' | 'version' | 'versionId'>;
   /** Tasks in node order, with each node's canvas position. */
   tasks: Array<NewTaskDef & { x: number; y: number }>;
   /**
@@ -40,7 +40,7 @@ export interface FlowUpdate {
    * the store's: it becomes updatedAt when freq or startDate change or active goes 0 -> 1, else it stays.
    * version is the store's too: guard.version + 1.
    */
-  flow: Omit<Flow, 'editLock' | 'scheduleFrom' | 'version'>;
+  flow: Omit<Flow, 'editLock' | 'scheduleFrom' | 'version' | 'versionId'>;
   /** Existing tasks whose definitions change (must belong to this flow). */
   updatedTasks: TaskDef[];
   /** Tasks to create; a node with `taskId` = -(index + 1) refers to newTasks[index], in nodes and relations. */

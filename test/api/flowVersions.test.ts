@@ -90,7 +90,7 @@ describe('flow versions', () => {
     expect((one.tasks as Json[]).map((t) => t.name)).toEqual(['a', 'b']);
     expect(one.flow).not.toHaveProperty('editLock');
 
-    const diff = ok(await op(w, 'admin', 'GET', 'flows', 'compareVersions', { query: { flowId, from: 1, to: 2 } }));
+    const diff = ok<Json>(await op(w, 'admin', 'GET', 'flows', 'compareVersions', { query: { flowId, from: 1, to: 2 } }));
     expect(diff.same).toBe(false);
     expect(diff.flow).toContainEqual({ field: 'desc', from: '', to: 'changed' });
     expect(diff.tasks.removed).toEqual([{ id: ids.b, name: 'b' }]);

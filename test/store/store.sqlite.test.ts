@@ -122,7 +122,7 @@ describe('SQLite store', () => {
     const put = raw.prepare('update flow_instances set snapshot = ?, parameters = ? where id = ?');
     put.run(JSON.stringify({ flow: f.flow, tasks: f.tasks }), JSON.stringify(f.flow.parameters), a.id);
     put.run(JSON.stringify({ flow: f2.flow, tasks: f2.tasks }), JSON.stringify([{ key: 'p', value: '9' }]), b.id);
-    raw.exec("drop table flow_versions; delete from batchflow_counters where name = 'flow_version'; alter table flow_instances drop column version_id; delete from batchflow_migrations where name = '0006_flow_versions'");
+    raw.exec("drop table flow_versions; delete from batchflow_counters where name = 'flow_version'; alter table flow_instances drop column version_id; alter table flows drop column version_id; delete from batchflow_migrations where name = '0006_flow_versions'");
     raw.close();
 
     const again = await createSqliteStore({ filename: file });
@@ -132,6 +132,8 @@ describe('SQLite store', () => {
       [2, readB!.version.hash],
       [1, readA!.version.hash],
     ]);
+    // The flow's current version is the one its latest content has.
+    expect((await again.getFlow('o', f.flow.id))!.flow.versionId).toBe(readB!.version.id);
     // The next version made continues the counter and the numbering.
     const f3 = await again.updateFlow('o', {
       flow: { ...f2.flow, desc: 'third', updatedAt: T0 + 9 }, updatedTasks: [], newTasks: [], deletedTaskIds: [], guard: { version: f2.flow.version, userId: 'u', now: T0 + 9 },

@@ -38,6 +38,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.insertInto('batchflow_counters').values({ name: 'flow_version', value: 0 }).execute();
   await s.alterTable('flow_instances').addColumn('version_id', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  // The current content's version of each flow (Flow.versionId): triggers reference it without hashing.
+  await s.alterTable('flows').addColumn('version_id', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
 
   const byFlow = new Map<number, Map<string, Candidate>>();
   const consider = (flowId: number, snap: FlowSnapshot, at: number, by: string) => {
@@ -51,11 +53,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   };
 
   // The flows as they are now.
+  const currentHash = new Map<number, string>();
   for (const row of await db.selectFrom('flows').selectAll().execute()) {
-    const flow = toFlow(row as Parameters<typeof toFlow>[0]);
+    const flow = toFlow({ ...row, version_id: 0 } as Parameters<typeof toFlow>[0]);
     const taskRows = await db.selectFrom('tasks').selectAll().where('flow_id', '=', row.id).execute();
     const tasks = taskRows.map((t) => toTask(t as Parameters<typeof toTask>[0]));
-    consider(flow.id, { flow, tasks: inNodeOrder(flow.nodes, tasks) }, flow.updatedAt, flow.updateUser);
+    const snap = { flow, tasks: inNodeOrder(flow.nodes, tasks) };
+    consider(flow.id, snap, flow.updatedAt, flow.updateUser);
+    currentHash.set(flow.id, versionHash(snapshotOf(snap)));
   }
   // Pass 1: the contents the instances ran.
   await eachChunk(db, (rows) => {
@@ -80,6 +85,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     }
   }
   await db.updateTable('batchflow_counters').set({ value: nextId }).where('name', '=', 'flow_version').execute();
+  for (const [flowId, hash] of currentHash) await db.updateTable('flows').set({ version_id: idOf.get(`${flowId}:${hash}`)! }).where('id', '=', flowId).execute();
 
   // Pass 2: each instance references its version.
   await eachChunk(db, async (rows) => {
