@@ -44,7 +44,9 @@ it('recovers after kill -9: every instance ends and no attempt overlaps its retr
     const first = await server.client.taskInstance(taskInstIds(inst).first);
     expect(first.runNum).toBe(2);
     const log = await server.client.log(taskInstIds(inst).first);
-    expect(log).toMatch(/attempt lost: its engine \S+ \(host .*\) is gone \(its process \d+ on .* is gone\)/);
+    // The new server sees the dead engine's process gone; on a loaded machine whose restart outlasts the
+    // lease, it finds the lease expired first. Either is a correct recovery of the same attempt.
+    expect(log).toMatch(/attempt lost: its engine \S+ \(host .*\) is gone \((its process \d+ on .* is gone|its lease expired at \S+)\)/);
   }
   // No overlap: every line of attempt 1 of a task comes before the start of its attempt 2.
   const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' '));
