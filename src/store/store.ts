@@ -91,11 +91,12 @@ export interface PurgeRequest {
   dryRun?: boolean;
   /** Instances per transaction at most (default 500); fewer while a batch takes longer than `batchMs`. */
   batchSize?: number;
-  /** What one batch's transaction may take (default 50 ms): slower batches halve the next one. */
+  /** What one batch's transaction may take (default 10 ms): a slower batch halves the next one. */
   batchMs?: number;
   /**
-   * Pause between batches (default 0: one turn of the event loop, enough for this process's queued writes).
-   * Another process purging a SQLite store beside a server gives it the write lock in the pause.
+   * Least pause after a batch (default 0). The purge always waits at least as long as the batch took, so that
+   * it has at most half of the store's time; another process purging a SQLite store beside a server passes
+   * more, so that the server's writes (retrying on busy_timeout) surely get the lock in between.
    */
   pauseMs?: number;
   /** Told after every batch with the running totals. */

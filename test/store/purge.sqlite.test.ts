@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { candidatesQuery } from '../../src/store/purge.js';
+import { candidatesQuery, purgeableQuery } from '../../src/store/purge.js';
 import { createSqliteStore, openSqliteReader } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { driver } from '../helpers/drive.js';
@@ -59,6 +59,22 @@ describe('SQLite retention', () => {
         expect(plan.join('\n')).toMatch(/USING COVERING INDEX flow_instances_ended_idx/);
         expect(plan.join('\n')).not.toMatch(/SCAN flow_instances|TEMP B-TREE/);
       }
+    } finally {
+      raw.close();
+      await db.destroy();
+    }
+  });
+
+  it("re-checks a batch's instances by primary key, never through an index of every ended or CANCEL instance", async () => {
+    const file = freshFile();
+    await (await createSqliteStore({ filename: file })).close();
+    const db = openSqliteReader(file);
+    const raw = new Database(file, { readonly: true });
+    try {
+      const q = purgeableQuery(db, 'sqlite', ['1-20240101000000', '1-20240101000100']).compile();
+      const plan = (raw.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as Array<{ detail: string }>).map((r) => r.detail);
+      expect(plan[0]).toMatch(/^SEARCH fi USING (COVERING )?INDEX sqlite_autoindex_flow_instances_1 \(id=\?\)$/);
+      expect(plan.join('\n')).not.toMatch(/SCAN/);
     } finally {
       raw.close();
       await db.destroy();
