@@ -91,11 +91,15 @@ export interface PurgeRequest {
   dryRun?: boolean;
   /** Instances per transaction at most (default 500); fewer while a batch takes longer than `batchMs`. */
   batchSize?: number;
-  /** What one batch's transaction may take (default 10 ms): a slower batch halves the next one. */
+  /** What one batch's transaction may take (default 10 ms on SQLite, 100 ms on PostgreSQL): a slower batch halves the next one. */
   batchMs?: number;
   /**
-   * Least pause after a batch (default 0). The purge always waits at least as long as the batch took, so that
-   * it has at most half of the store's time; another process purging a SQLite store beside a server passes
+   * The largest share of the time the purge works (default 0.5 on SQLite, 0.25 on PostgreSQL): after a batch
+   * of T ms it waits T x (1 / share - 1) ms, in which whatever queued behind the batch goes first.
+   */
+  share?: number;
+  /**
+   * Least pause after a batch (default 0). Another process purging a SQLite store beside a server passes
    * more, so that the server's writes (retrying on busy_timeout) surely get the lock in between.
    */
   pauseMs?: number;
