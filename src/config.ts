@@ -76,6 +76,13 @@ export interface Config {
   taskUsers: Record<string, string>;
   /** Where each attempt's working directory is made; '' = automatic (src/engine/workDirs.ts). */
   workRoot: string;
+  /**
+   * Retention: finished instances (with their tasks, history and logs) that ended more than this many days
+   * ago are purged at start and then every retentionIntervalMs (src/service/retention.ts); null = keep all.
+   */
+  retentionDays: number | null;
+  /** How often the retention purge runs (when retentionDays is set). */
+  retentionIntervalMs: number;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -125,6 +132,8 @@ export const defaults: Config = {
   taskUser: 'batchflow-task',
   taskUsers: {},
   workRoot: '',
+  retentionDays: null,
+  retentionIntervalMs: 3_600_000,
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -204,6 +213,15 @@ const userMap: Parser<Record<string, string>> = (raw, name) => {
   return out;
 };
 
+/** A whole number of days, at least 1 (100 years at most); keeping everything is the variable unset. */
+const days: Parser<number | null> = (raw, name) => {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 36_500) {
+    throw new ConfigError(`${name} must be a whole number of days from 1 to 36500 (unset it to keep every instance), got "${raw}"`);
+  }
+  return Number(v);
+};
+
 /** Setting -> [environment variable, parser]. */
 const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   host: ['BATCHFLOW_HOST', str],
@@ -242,6 +260,8 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   taskUser: ['BATCHFLOW_TASK_USER', osUser],
   taskUsers: ['BATCHFLOW_TASK_USERS', userMap],
   workRoot: ['BATCHFLOW_WORK_ROOT', str],
+  retentionDays: ['BATCHFLOW_RETENTION_DAYS', days],
+  retentionIntervalMs: ['BATCHFLOW_RETENTION_INTERVAL_MS', int(60_000, 7 * 86_400_000)],
 };
 
 /**

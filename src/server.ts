@@ -3,7 +3,7 @@
 // the port, open (and migrate) the store, bootstrap an empty one, load the master key and check it is the
 // store's, make the first app when there is none (authentication on), build the app and listen, then
 // start the engine (its crash recovery runs here, after every check that could refuse the start) and the
-// cron scheduler beside it (unless configured off). The role
+// cron scheduler beside it (unless configured off), and the retention purge (when configured). The role
 // (config.role) leaves out what this process does not do: api serves HTTP only, scheduler fires cron
 // only, worker runs the engine only; all three share one PostgreSQL store. A refused start
 // undoes what it did and throws a StartupError. `close()` is the graceful shutdown: no more fires, new
@@ -16,6 +16,7 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { Engine } from './engine/engine.js';
 import { Scheduler } from './engine/scheduler.js';
 import { bootstrap } from './service/identity.js';
+import { startRetention } from './service/retention.js';
 import { bootstrapApp, type BootstrapCredentials } from './startup/bootstrapApp.js';
 import { lockDataDir } from './startup/dataDirLock.js';
 import { checkMasterKey, loadMasterKey } from './startup/masterKey.js';
@@ -130,6 +131,10 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     scheduler = runsScheduler ? new Scheduler({ store, config, clock, logger: logger.child({ component: 'scheduler' }) }) : null;
     undo.push(() => scheduler?.stop());
     await scheduler?.start();
+    // Retention (config.retentionDays) in processes that fire cron (all, scheduler): its first purge runs in
+    // the background, so a large one never delays the start.
+    const retention = role.scheduler ? startRetention({ store, config, clock, logger: logger.child({ component: 'retention' }) }) : null;
+    undo.push(() => retention?.stop());
     let closing: Promise<void> | null = null;
     return {
       app,
@@ -144,6 +149,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
           shuttingDown = true;
           if (purge) clearInterval(purge);
           try {
+            await retention?.stop();
             await scheduler?.stop();
             await engine?.stop();
             await app?.close();

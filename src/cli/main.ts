@@ -151,7 +151,7 @@ for (const [verb, locked] of [
 
 registerAppCommands(admin, { configFrom, storeOptions, withStore });
 registerCallCommand(program);
-registerStoreCommands(program);
+registerStoreCommands(program, { configFrom, storeOptions });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof StartupError) {

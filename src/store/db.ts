@@ -4,7 +4,7 @@
 // Integer columns are declared `number`; bigint columns may arrive as strings from some drivers (pg), so
 // row mappers pass them through Number(). Times are epoch ms, booleans 0/1, JSON columns are text.
 import { sql, type Compilable, type CompiledQuery, type DatabaseConnection, type Driver, type Generated, type Kysely, type QueryResult, type Transaction } from 'kysely';
-import type { StoreEvent } from './store.js';
+import type { SpaceReport, StoreEvent } from './store.js';
 
 export interface CountersTable {
   name: string;
@@ -280,6 +280,8 @@ export interface StoreDialect {
    * everything else uses `db.transaction()`. Adapters implement it with `driverTransaction`.
    */
   transaction<T>(fn: (conn: QueryRunner) => Promise<T>): Promise<T>;
+  /** Store.reclaimSpace: SQLite's auto_vacuum (sqliteSpace.ts); PostgreSQL leaves it to autovacuum. */
+  reclaimSpace(opts?: { fullVacuum?: boolean; signal?: AbortSignal }): Promise<SpaceReport>;
   /** Delivery of committed-write events (SQLite: in-process; PostgreSQL may add LISTEN/NOTIFY). */
   publish(e: StoreEvent): void;
   subscribe(listener: (e: StoreEvent) => void): () => void;

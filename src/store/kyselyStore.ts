@@ -15,6 +15,7 @@ import * as schedule from './schedule.js';
 import * as engines from './engines.js';
 import * as history from './history.js';
 import * as versions from './versions.js';
+import * as purge from './purge.js';
 import { engineTxOn } from './engineTx.js';
 import { migrate } from './migrations/index.js';
 
@@ -115,6 +116,9 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     appendLog: (taskInstanceId, runNum, text) => logs.appendLog(ctx, taskInstanceId, runNum, text),
     listHistory: (flowInstanceId) => history.listHistory(ctx, flowInstanceId),
     listTaskHistory: (taskInstanceId) => history.listTaskHistory(ctx, taskInstanceId),
+
+    purgeInstances: (req) => purge.purgeInstances(ctx, req),
+    reclaimSpace: (opts) => dialect.reclaimSpace(opts),
   };
 }
 

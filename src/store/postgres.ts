@@ -115,6 +115,8 @@ export async function createPostgresStore(input: PostgresStoreOptions): Promise<
       const r = await conn.executeQuery<{ v: number }>(CompiledQuery.raw('select nextval(\'flow_instance_seq\') as v from generate_series(1, $1::int)', [n]));
       return r.rows.map((x) => Number(x.v));
     },
+    // Autovacuum makes deleted rows' space reusable (docs/deploy.md, Retention); nothing to do here.
+    reclaimSpace: async () => ({ mode: 'autovacuum', vacuumed: false, freedBytes: 0 }),
     publish(e) {
       local.publish(e);
       events?.notify(pool, e);

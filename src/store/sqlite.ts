@@ -25,6 +25,7 @@ import type { Store } from './store.js';
 import { allocateOn, driverTransaction, type DB, type StoreDialect } from './db.js';
 import { createKyselyStore, localEvents } from './kyselyStore.js';
 import { startCheckpointer, type Checkpointer } from './sqliteCheckpointer.js';
+import { preferIncrementalVacuum, reclaimSqliteSpace } from './sqliteSpace.js';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private in-memory database. */
@@ -112,6 +113,8 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   const raw = new Database(opts.filename);
   try {
     raw.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    // Before anything creates a table (WAL, migrate): a new file then frees space incrementally (retention).
+    preferIncrementalVacuum(raw);
     if (opts.filename !== ':memory:') switchToWal(raw, opts.busyTimeoutMs ?? 5000);
     raw.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     raw.pragma('foreign_keys = ON');
@@ -134,6 +137,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     // One connection and BEGIN IMMEDIATE: writers are already serialized, in and across processes.
     lockFlowForStart: async () => {},
     lockMigrations: async () => {},
+    reclaimSpace: (o) => reclaimSqliteSpace(db, raw, o),
     ...localEvents(),
     close: async () => {
       await checkpoints?.stop();

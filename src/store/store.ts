@@ -84,6 +84,61 @@ export interface FlowSearch {
   limit: number;
 }
 
+/** What a purge removes (src/store/purge.ts): terminal instances that ended before `before`, with their rows. */
+export interface PurgeRequest {
+  /** Epoch ms: instances that ended strictly before it go. */
+  before: number;
+  /** Count what would go and delete nothing. */
+  dryRun?: boolean;
+  /** Instances per transaction at most (default 500); fewer while a batch takes longer than `batchMs`. */
+  batchSize?: number;
+  /** What one batch's transaction may take (default 10 ms on SQLite, 100 ms on PostgreSQL): a slower batch halves the next one. */
+  batchMs?: number;
+  /**
+   * The largest share of the time the purge works (default 0.5 on SQLite, 0.25 on PostgreSQL): after a batch
+   * of T ms it waits T x (1 / share - 1) ms, in which whatever queued behind the batch goes first.
+   */
+  share?: number;
+  /**
+   * Least pause after a batch (default 0). Another process purging a SQLite store beside a server passes
+   * more, so that the server's writes (retrying on busy_timeout) surely get the lock in between.
+   */
+  pauseMs?: number;
+  /** Told after every batch with the running totals. */
+  onProgress?: (progress: PurgeResult) => void;
+  /** Stops the purge after the batch in progress (the result says `stopped`). */
+  signal?: AbortSignal;
+}
+
+/** Rows removed (or, dry run, that would be) per table. */
+export interface PurgeCounts {
+  flow_instances: number;
+  task_instances: number;
+  attempts: number;
+  status_events: number;
+  task_logs: number;
+}
+
+export interface PurgeResult {
+  dryRun: boolean;
+  tables: PurgeCounts;
+  /** Instances that ended before the cut-off but stay: a task of theirs still runs, or a periodic flow's newest fire. */
+  kept: number;
+  batches: number;
+  /** True when the signal stopped it before it was through. */
+  stopped: boolean;
+}
+
+/** What reclaimSpace did (SQLite: auto_vacuum; PostgreSQL: nothing, its autovacuum does the work). */
+export interface SpaceReport {
+  /** The store's mode after the call: SQLite's auto_vacuum (none, full, incremental), or 'autovacuum' (PostgreSQL). */
+  mode: 'none' | 'full' | 'incremental' | 'autovacuum';
+  /** True when a full VACUUM ran (turning auto_vacuum NONE into INCREMENTAL). */
+  vacuumed: boolean;
+  /** Bytes given back to the file system (free pages released). */
+  freedBytes: number;
+}
+
 /** What other parts of the same deployment must hear of at once (the engine listens). */
 export type StoreEvent =
   | { type: 'instanceCreated'; flowId: number; instanceId: string; dueAt: number }
@@ -242,6 +297,23 @@ export interface Store {
   listHistory(flowInstanceId: string): Promise<TransitionRecord[]>;
   /** The history of one task instance, oldest first. */
   listTaskHistory(taskInstanceId: string): Promise<TransitionRecord[]>;
+
+  // retention (src/store/purge.ts, docs/deploy.md "Retention")
+  /**
+   * Removes terminal instances (SUCCESS, FAIL, CANCEL, INTERNAL_ERROR) that ended before `req.before`, with
+   * their task instances, attempts, history and logs, in short transactions of at most `batchSize`
+   * instances, yielding between them. Each batch re-checks its instances in its own transaction: an instance
+   * that is not terminal, has a task instance or attempt still open, or is its periodic flow's newest fire
+   * (the cron scheduler's memory of the fires made) stays. Flows and their versions are never touched.
+   */
+  purgeInstances(req: PurgeRequest): Promise<PurgeResult>;
+  /**
+   * Gives the space of deleted rows back to the file system. SQLite: incremental_vacuum in small steps when
+   * auto_vacuum is INCREMENTAL (every store made by this build); a store made with NONE needs one full VACUUM
+   * (`fullVacuum`, which holds the write lock while it rewrites the whole file), else it reports mode 'none'
+   * and frees nothing. PostgreSQL: nothing to do here (autovacuum makes the space reusable).
+   */
+  reclaimSpace(opts?: { fullVacuum?: boolean; signal?: AbortSignal }): Promise<SpaceReport>;
 }
 
 /** Parameters as stored: helper shared by both adapters' row mapping. */

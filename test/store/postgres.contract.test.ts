@@ -1,10 +1,11 @@
-// Runs the Store contracts (store.contract.ts, engine.contract.ts, flowGuards.contract.ts) against the
+// Runs the Store contracts (store.contract.ts, engine.contract.ts, flowGuards.contract.ts, purge.contract.ts, ...) against the
 // PostgreSQL adapter, a fresh schema per test (dropped at the end). Skips loudly without PostgreSQL,
 // fails under CI=true (test/helpers/postgres.ts).
 import { afterAll, describe } from 'vitest';
 import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
+import { describePurgeContract } from './purge.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
@@ -18,4 +19,5 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeFlowGuardsContract('postgres', factory);
   describeAuthStoreContract('postgres', factory);
   describeVersionsStoreContract('postgres', factory);
+  describePurgeContract('postgres', factory);
 });

@@ -1,4 +1,4 @@
-// Runs the Store contracts (store.contract.ts, flowGuards.contract.ts) against the SQLite adapter on a fresh temp-file database per test.
+// Runs the Store contracts (store.contract.ts, flowGuards.contract.ts, purge.contract.ts, ...) against the SQLite adapter on a fresh temp-file database per test.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
+import { describePurgeContract } from './purge.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 
@@ -20,3 +21,4 @@ describeEngineStoreContract('sqlite', factory);
 describeFlowGuardsContract('sqlite', factory);
 describeAuthStoreContract('sqlite', factory);
 describeVersionsStoreContract('sqlite', factory);
+describePurgeContract('sqlite', factory);
