@@ -85,6 +85,14 @@ async function walk(v: Wire, tag: string): Promise<void> {
   expect(edit).toMatchObject({ flowId, locked: false });
   const save = { id: flowId, type: 0, name: `walk-${tag}`, freq: '', cycle: 'D', alertMode: 0, doAs: '', owners: 'admin', visitors: '', startTime: '', active: 0, desc: 'saved', parameters: [{ key: 'greeting', value: 'hi' }], tasks: graph.tasks, relations: graph.relations, flows: [] };
   expect(await api(v, 'POST', 'flows', 'save', { body: save })).toEqual({ flowId });
+  if (hasV21Only) {
+    // extensions: the Save changed desc and parameters, so the workflow has a second version
+    const vs = await api(v, 'GET', 'flows', 'listVersions', { query: { flowId } });
+    expect(vs).toMatchObject({ flowId, currentVersion: 2 });
+    expect((await api(v, 'GET', 'flows', 'getVersion', { query: { flowId, version: 2 } })).flow.desc).toBe('saved');
+    const diff = await api(v, 'GET', 'flows', 'compareVersions', { query: { flowId, from: 1, to: 2 } });
+    expect(diff.flow.map((c: any) => c.field)).toEqual(['desc', 'parameters']);
+  }
   expect(await api(v, 'POST', 'flows', 'enable', { body: { flowId } })).toBe('');
   expect(await api(v, 'POST', 'flows', 'disable', { body: { flowId } })).toBe('');
   // triggers, instances, task instances, logs

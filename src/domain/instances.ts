@@ -5,11 +5,18 @@
 // uniqueness (that is the store's unique key).
 import { nodeIdOf, upstreamMap } from './graph.js';
 import { flowInstanceId, instanceSuffix, taskInstanceId } from './ids.js';
+import { snapshotOf } from './versions.js';
 import type { FlowInstance, FlowWithTasks, Param, TaskInstance, TriggerKind } from './types.js';
 
 /** A flow instance as the store creates it (status WAIT), with its task instances. */
 export interface NewFlowInstance {
-  instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason'>;
+  instance: Omit<FlowInstance, 'seq' | 'status' | 'startedAt' | 'endedAt' | 'reason' | 'version'> & {
+    /**
+     * The id of the flow version `snapshot` is, when the caller knows it (buildFlowInstance: the flow's
+     * versionId as read with it); else the store finds or makes the version by the snapshot's hash.
+     */
+    versionId?: number;
+  };
   /** One per task node; status INIT or SKIP (nodes outside a triggerFromTask run set). */
   tasks: Array<Omit<TaskInstance, 'runNum' | 'startedAt' | 'endedAt' | 'nextRunAt' | 'exitCode' | 'isTimeout' | 'updatedAt' | 'dueAt'>>;
   /**
@@ -68,7 +75,8 @@ export function buildFlowInstance(r: InstanceRequest): NewFlowInstance {
       owner: r.owner,
       parameters: applyOverrides(fw.flow.parameters, r.overrides),
       overrides: r.overrides,
-      snapshot: { flow: fw.flow, tasks: fw.tasks },
+      snapshot: snapshotOf(fw),
+      ...(fw.flow.versionId > 0 ? { versionId: fw.flow.versionId } : {}),
       createdAt: r.now,
     },
     tasks: fw.tasks.map((t) => {

@@ -3,6 +3,8 @@
 // Times are epoch milliseconds unless a name says otherwise.
 import type { AttemptStatus, FlowInstanceStatus, TaskInstanceStatus } from './status.js';
 export type { AttemptStatus };
+import type { FlowSnapshot, FlowVersionRef } from './versions.js';
+export type { FlowSnapshot, FlowVersionRef };
 
 export interface Org {
   id: string;
@@ -165,6 +167,11 @@ export interface Flow {
    * The store sets it; callers never do.
    */
   version: number;
+  /**
+   * The flow version (src/domain/versions.ts) of its current content, written in the same transaction as
+   * the content by import and Save: a trigger references it without hashing the flow. The store's.
+   */
+  versionId: number;
   editLock: EditLock | null;
 }
 
@@ -176,11 +183,6 @@ export interface FlowWithTasks {
 
 export type TriggerKind = 'trigger' | 'updateAndTrigger' | 'triggerFromTask' | 'schedule';
 
-/** What an instance runs: the flow and its tasks as they were when it was created. */
-export interface FlowSnapshot {
-  flow: Flow;
-  tasks: TaskDef[];
-}
 
 export interface FlowInstance {
   /** `<flowId>-<yyyyMMddHHmm>00` in the service time zone. */
@@ -202,7 +204,10 @@ export interface FlowInstance {
   parameters: Param[];
   /** The updateAndTrigger overrides as given ([] otherwise). */
   overrides: Param[];
+  /** What it runs: its flow version's content (stored once per version, not per instance). */
   snapshot: FlowSnapshot;
+  /** The flow version it runs (extension: Get Flow Instance names it). */
+  version: FlowVersionRef;
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;

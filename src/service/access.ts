@@ -47,7 +47,7 @@ export function requireNoEditLock(flow: Pick<Flow, 'id' | 'editLock'>, caller: C
 }
 
 /** The checks every write to a flow makes, in the order their errors take precedence. */
-export function requireWritable(flow: Flow, caller: Caller, now: number): void {
+export function requireWritable(flow: Pick<Flow, 'id' | 'creatorId' | 'owners' | 'editLock'>, caller: Caller, now: number): void {
   requireOwner(flow, caller);
   requireNoEditLock(flow, caller, now);
 }

@@ -3,7 +3,8 @@
 // instance reads exactly as a missing one.
 import { invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { isCancellable } from '../domain/status.js';
-import type { Flow, FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
+import type { FlowDefinition } from '../domain/versions.js';
+import type { FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { show } from './input.js';
@@ -34,7 +35,7 @@ export interface TaskInstanceView {
   instance: FlowInstance;
   /** The task's definition as the instance snapshot holds it. */
   def: TaskDef;
-  flow: Flow;
+  flow: FlowDefinition;
   /** Every status change of the task instance. */
   history: TransitionRecord[];
 }
@@ -74,7 +75,8 @@ export async function cancelInstance(deps: Deps, caller: Caller, id: string): Pr
   const inst = await loadInstance(deps, caller, id);
   const fw = await deps.store.getFlow(caller.user.orgId, inst.flowId);
   const now = deps.clock.now();
-  requireWritable(fw?.flow ?? inst.snapshot.flow, caller, now);
+  // A deleted flow has no lock any more: its instance's version still names the owners.
+  requireWritable(fw?.flow ?? { ...inst.snapshot.flow, editLock: null }, caller, now);
   const refuse = (status: string) => invalid('flowInstId', `Invalid parameter: flow instance ${id} is ${status}; only WAIT or RUNNING instances can be cancelled`);
   if (!isCancellable(inst.status)) throw refuse(inst.status);
   try {

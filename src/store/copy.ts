@@ -53,6 +53,7 @@ const PLAN: ReadonlyArray<{ table: CopiedTable; key: readonly string[] }> = [
   { table: 'directories', key: ['id'] },
   { table: 'flows', key: ['id'] },
   { table: 'tasks', key: ['id'] },
+  { table: 'flow_versions', key: ['id'] },
   { table: 'flow_instances', key: ['id'] },
   { table: 'task_instances', key: ['id'] },
   { table: 'attempts', key: ['task_instance_id', 'run_num'] },
@@ -217,6 +218,7 @@ async function moveSequences(dst: AnyDb): Promise<void> {
   for (const [name, table] of [
     ['flow', 'flows'],
     ['task', 'tasks'],
+    ['flow_version', 'flow_versions'],
   ] as const) {
     await sql`update batchflow_counters set value = greatest(value, coalesce((select max(id) from ${sql.table(table)}), 0)) where name = ${name}`.execute(dst);
   }

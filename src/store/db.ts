@@ -70,6 +70,8 @@ export interface FlowsTable {
   schedule_from: number;
   /** Flow.version (migration 0003): +1 on every content write; Save's guard. */
   version: Generated<number>;
+  /** Flow.versionId (migration 0006): the flow_versions row of the current content. */
+  version_id: Generated<number>;
 }
 
 export interface TasksTable {
@@ -105,14 +107,28 @@ export interface FlowInstancesTable {
   due_at: number;
   status: string;
   owner: string;
-  parameters: string;
   overrides: string;
-  snapshot: string;
+  /** The flow version it runs (migration 0006; the copy of the flow and the parameters it replaced are
+   * derived from the version: parameters = applyOverrides(version's parameters, overrides)). */
+  version_id: number;
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
   updated_at: number;
   reason: string | null;
+}
+
+export interface FlowVersionsTable {
+  id: number;
+  flow_id: number;
+  /** 1, 2, 3, ... per flow. */
+  number: number;
+  /** SHA-256 hex of the content in canonical JSON (src/domain/versions.ts). */
+  hash: string;
+  /** The FlowSnapshot as JSON. */
+  content: string;
+  created_at: number;
+  created_by: string;
 }
 
 export interface TaskInstancesTable {
@@ -226,6 +242,7 @@ export interface DB {
   flows: FlowsTable;
   tasks: TasksTable;
   flow_instances: FlowInstancesTable;
+  flow_versions: FlowVersionsTable;
   task_instances: TaskInstancesTable;
   attempts: AttemptsTable;
   task_logs: TaskLogsTable;
@@ -313,10 +330,13 @@ export const num = (v: number | string | bigint): number => Number(v);
 export const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
 export const parseJson = <T>(text: string): T => JSON.parse(text) as T;
 
+/** The id sequences of batchflow_counters. */
+export type Counter = 'flow' | 'task' | 'flow_instance_seq' | 'flow_version';
+
 // Reads and writes: the batchflow_counters row `name`. Guard: none; the row update serializes allocators
 // (SQLite: the write lock; PostgreSQL: the row lock), so ids are never handed out twice or reused.
 /** Allocates `n` consecutive values; returns the first. */
-export async function allocate(trx: Tx, name: 'flow' | 'task' | 'flow_instance_seq', n: number): Promise<number> {
+export async function allocate(trx: Tx, name: Counter, n: number): Promise<number> {
   const row = await trx
     .updateTable('batchflow_counters')
     .set((eb) => ({ value: eb('value', '+', n) }))
@@ -335,7 +355,7 @@ const allocateCompiled = compiledOnce((db, v) =>
 );
 
 // Reads and writes: as allocate(), for a caller inside StoreDialect.transaction (a compiled statement).
-export async function allocateOn(ctx: Ctx, conn: QueryRunner, name: 'flow' | 'task' | 'flow_instance_seq', n: number): Promise<number> {
+export async function allocateOn(ctx: Ctx, conn: QueryRunner, name: Counter, n: number): Promise<number> {
   const row = (await allocateCompiled(ctx, conn, '', { name, n })).rows[0];
   if (!row) throw new Error(`counter ${name} is missing`);
   return num(row.value) - n + 1;

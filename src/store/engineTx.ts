@@ -7,7 +7,7 @@ import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js
 import type { Claimable, EngineTx } from './engineTypes.js';
 import { sql } from 'kysely';
 import { ATTEMPT_OPEN, CLAIMABLE, compiledOnce, locking, num, type Ctx, type QueryRunner } from './db.js';
-import { toFlowInstance } from './flowInstances.js';
+import { resolveInstances } from './flowInstances.js';
 import { applyTransitions } from './transitions.js';
 
 /** Ids per `IN (...)` list at most (SQLite binds up to 32,766 parameters; keep statements small). */
@@ -128,7 +128,7 @@ export function engineTxOn(ctx: Ctx, conn: QueryRunner): EngineTx {
     },
     async instanceDetails(id) {
       const r = (await selectInstanceDetails(ctx, conn, '', { id })).rows[0];
-      return r ? toFlowInstance(r) : null;
+      return r ? (await resolveInstances(ctx, conn, [r]))[0] : null;
     },
     async tasks(ids) {
       const byId = new Map<string, TaskRow>();

@@ -6,12 +6,18 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { applyTransitions } from './transitions.js';
 import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
-import type { FlowInstance, TriggerKind } from '../domain/types.js';
+import { applyOverrides } from '../domain/instances.js';
+import type { FlowInstance, Param, TriggerKind } from '../domain/types.js';
+import { snapshotOf, versionHash, type FlowSnapshot, type FlowVersion, type FlowVersionRef } from '../domain/versions.js';
+import { ensureVersion, versionsByIds } from './versions.js';
 import type { InstanceSearch, NewFlowInstance } from './store.js';
 import { CLAIMABLE, locking, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { lockRefusal } from './flowGuards.js';
 
-export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance {
+/** A flow_instances row with the version it references (see resolveInstances). */
+export function toFlowInstance(r: Selectable<FlowInstancesTable>, v: FlowVersion): FlowInstance {
+  const overrides = parseJson<Param[]>(r.overrides);
+  const { snapshot, ...version } = v;
   return {
     id: r.id,
     flowId: num(r.flow_id),
@@ -23,14 +29,23 @@ export function toFlowInstance(r: Selectable<FlowInstancesTable>): FlowInstance 
     dueAt: num(r.due_at),
     status: r.status as FlowInstanceStatus,
     owner: r.owner,
-    parameters: parseJson(r.parameters),
-    overrides: parseJson(r.overrides),
-    snapshot: parseJson(r.snapshot),
+    // Derived, not stored: the version's global parameters with the instance's overrides applied.
+    parameters: applyOverrides(snapshot.flow.parameters, overrides),
+    overrides,
+    snapshot,
+    version,
     createdAt: num(r.created_at),
     startedAt: numOrNull(r.started_at),
     endedAt: numOrNull(r.ended_at),
     reason: r.reason,
   };
+}
+
+/** Rows to instances, their versions read in one query (and cached: versions never change). */
+export async function resolveInstances(ctx: Ctx, runner: QueryRunner, rows: Array<Selectable<FlowInstancesTable>>): Promise<FlowInstance[]> {
+  if (rows.length === 0) return [];
+  const versions = await versionsByIds(ctx, runner, rows.map((r) => num(r.version_id)));
+  return rows.map((r) => toFlowInstance(r, versions.get(num(r.version_id))!));
 }
 
 // ---- creation: group commit ----
@@ -114,9 +129,8 @@ const insertInstance = compiledOnce((db, v) =>
       due_at: v('dueAt'),
       status: 'WAIT',
       owner: v('owner'),
-      parameters: v('parameters'),
       overrides: v('overrides'),
-      snapshot: v('snapshot'),
+      version_id: v('versionId'),
       created_at: v('createdAt'),
       started_at: null,
       ended_at: null,
@@ -178,6 +192,8 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
   // Seqs are taken in arrival order; a duplicate's stays unused (seqs order instances, they need not be dense).
   const seqs = await ctx.dialect.allocateSeq(conn, inputs.length);
   const out: Array<FlowInstance | Error | null> = [];
+  // Creates of one batch mostly trigger the same few flow versions: each is looked up once.
+  const versions = new Map<string, FlowVersionRef>();
   for (const [k, input] of inputs.entries()) {
     const i = input.instance;
     const seq = seqs[k];
@@ -186,6 +202,9 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
       out.push(refused);
       continue;
     }
+    // Normalized here too: a caller's snapshot may still carry a flow's bookkeeping fields.
+    const snapshot = snapshotOf(i.snapshot);
+    const version = i.versionId !== undefined ? (await versionsByIds(ctx, conn, [i.versionId])).get(i.versionId)! : await versionOf(ctx, conn, i.flowId, snapshot, i, versions);
     const r = await insertInstance(ctx, conn, '', {
       id: i.id,
       flowId: i.flowId,
@@ -196,9 +215,8 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
       triggerTime: i.triggerTime,
       dueAt: i.dueAt,
       owner: i.owner,
-      parameters: JSON.stringify(i.parameters),
       overrides: JSON.stringify(i.overrides),
-      snapshot: JSON.stringify(i.snapshot),
+      versionId: version.id,
       createdAt: i.createdAt,
     });
     // No row: the id exists (committed before, or an earlier create of this batch): this create's duplicate.
@@ -207,9 +225,29 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
       continue;
     }
     await insertTaskInstances(ctx, conn, input);
-    out.push({ ...i, seq, status: 'WAIT', startedAt: null, endedAt: null, reason: null });
+    const { versionId: _v, ...created } = i;
+    out.push({ ...created, snapshot, seq, version, status: 'WAIT', startedAt: null, endedAt: null, reason: null });
   }
   return out;
+}
+
+/** The version of a snapshot given without its id: by its hash, found or made (once per batch). */
+async function versionOf(
+  ctx: Ctx,
+  conn: QueryRunner,
+  flowId: number,
+  snapshot: FlowSnapshot,
+  i: NewFlowInstance['instance'],
+  seen: Map<string, FlowVersionRef>,
+): Promise<FlowVersionRef> {
+  const hash = versionHash(snapshot);
+  const key = `${flowId}:${hash}`;
+  let version = seen.get(key);
+  if (!version) {
+    version = await ensureVersion(ctx, conn, { flowId, snapshot, hash }, i.createdAt, i.owner, false);
+    seen.set(key, version);
+  }
+  return version;
 }
 
 async function insertTaskInstances(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance): Promise<void> {
@@ -238,13 +276,13 @@ async function insertTaskInstances(ctx: Ctx, conn: QueryRunner, input: NewFlowIn
 // Reads: one flow_instances row of the org. Guard: org_id (other orgs' instances are invisible).
 export async function getFlowInstance(ctx: Ctx, orgId: string, id: string): Promise<FlowInstance | null> {
   const r = await ctx.db.selectFrom('flow_instances').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
-  return r ? toFlowInstance(r) : null;
+  return r ? (await resolveInstances(ctx, ctx.db, [r]))[0] : null;
 }
 
 // Reads: one flow_instances row in any org (engine side). Guard: none.
 export async function getFlowInstanceById(ctx: Ctx, id: string): Promise<FlowInstance | null> {
   const r = await ctx.db.selectFrom('flow_instances').selectAll().where('id', '=', id).executeTakeFirst();
-  return r ? toFlowInstance(r) : null;
+  return r ? (await resolveInstances(ctx, ctx.db, [r]))[0] : null;
 }
 
 const instanceSortColumn = {
@@ -281,7 +319,7 @@ export async function searchFlowInstances(ctx: Ctx, q: InstanceSearch): Promise<
   for (const s of q.sort) page = page.orderBy(instanceSortColumn[s.field], (ob) => (s.desc ? ob.desc() : ob.asc()).nullsLast());
   page = page.orderBy('fi.seq', q.sort[0]?.desc === false ? 'asc' : 'desc');
   const rows = await page.offset(q.offset).limit(q.limit).execute();
-  return { instances: rows.map(toFlowInstance), total: Number(count.n) };
+  return { instances: await resolveInstances(ctx, ctx.db, rows), total: Number(count.n) };
 }
 
 // Writes: one flow_instances row (-> CANCEL, reason, ended_at) and its INIT/READY/RERUN task_instances rows
@@ -305,7 +343,7 @@ export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: nu
       at,
       null,
     );
-    return toFlowInstance({ ...cur, status: 'CANCEL', reason, ended_at: at, updated_at: at });
+    return (await resolveInstances(ctx, conn, [{ ...cur, status: 'CANCEL', reason, ended_at: at, updated_at: at }]))[0];
   });
 }
 

@@ -8,15 +8,16 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { invalid, ReferencedError, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
 import type { FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
+import { ensureVersionOf } from './versions.js';
 import { lockAllows, lockRefusal, referrersOf, refusal, requireReferencedFlows, toEditLock } from './flowGuards.js';
 import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
 // ---- row mapping ----
 
-type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from' | 'version'>;
+type FlowColumns = Omit<Insertable<FlowsTable>, 'id' | 'lock_user_id' | 'lock_user_name' | 'lock_expires_at' | 'schedule_from' | 'version' | 'version_id'>;
 
 // schedule_from and version are not a caller's columns: createFlow, updateFlow and setFlowActive decide them.
-function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom' | 'version'>): FlowColumns {
+function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom' | 'version' | 'versionId'>): FlowColumns {
   return {
     org_id: f.orgId,
     dir_id: f.dirId,
@@ -82,6 +83,7 @@ export function toFlow(r: Selectable<FlowsTable>): Flow {
     updatedAt: num(r.updated_at),
     scheduleFrom: num(r.schedule_from),
     version: num(r.version),
+    versionId: num(r.version_id),
     editLock: toEditLock(r),
   };
 }
@@ -110,7 +112,7 @@ function taskColumns(t: NewTaskDef, id: number, flowId: number): Insertable<Task
   };
 }
 
-function toTask(r: Selectable<TasksTable>): TaskDef {
+export function toTask(r: Selectable<TasksTable>): TaskDef {
   return {
     id: num(r.id),
     flowId: num(r.flow_id),
@@ -135,7 +137,7 @@ function toTask(r: Selectable<TasksTable>): TaskDef {
 }
 
 /** Tasks in node order (FlowWithTasks.tasks); a task without a node (should not happen) goes last. */
-function inNodeOrder(nodes: TaskNode[], tasks: TaskDef[]): TaskDef[] {
+export function inNodeOrder(nodes: TaskNode[], tasks: TaskDef[]): TaskDef[] {
   const pos = new Map(nodes.map((n, i) => [n.taskId, i]));
   const at = (t: TaskDef) => pos.get(t.id) ?? nodes.length;
   return [...tasks].sort((a, b) => at(a) - at(b) || a.id - b.id);
@@ -160,7 +162,8 @@ async function readFlow(ctx: Ctx, runner: QueryRunner, orgId: string, flowId: nu
   return { flow, tasks: inNodeOrder(flow.nodes, tasks) };
 }
 
-// Writes: one flows row, its tasks rows, the 'flow' and 'task' counters, in one transaction.
+// Writes: one flows row, its tasks rows, its first flow_versions row, the 'flow', 'task' and
+// 'flow_version' counters, in one transaction.
 // Guard: the desired id is used only when no flows row has it; otherwise a fresh id is allocated. Every
 // flow it references exists in the org (requireReferencedFlows), else nothing is written.
 export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTasks> {
@@ -196,8 +199,16 @@ export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTask
       .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }), schedule_from: input.flow.createdAt })
       .execute();
     await insertTasks(trx, input.tasks.map(({ x: _x, y: _y, ...t }, i) => taskColumns(t, firstTaskId + i, flowId)));
-    return (await readFlow(ctx, trx, input.flow.orgId, flowId))!;
+    return withVersion(ctx, trx, (await readFlow(ctx, trx, input.flow.orgId, flowId))!, input.flow.updateUser || input.flow.creatorName);
   });
+}
+
+// Writes: flows.version_id of a flow just written (inside its transaction), and its flow_versions row if
+// the content is new. Guard: the caller's transaction wrote the flows row (so holds its lock).
+async function withVersion(ctx: Ctx, trx: Tx, fw: FlowWithTasks, by: string): Promise<FlowWithTasks> {
+  const v = await ensureVersionOf(ctx, trx, fw, by);
+  if (v.id !== fw.flow.versionId) await trx.updateTable('flows').set({ version_id: v.id }).where('id', '=', fw.flow.id).execute();
+  return { ...fw, flow: { ...fw.flow, versionId: v.id } };
 }
 
 // Reads: one flows row of the org and its tasks rows. Guard: org_id (other orgs' flows are invisible).
@@ -225,7 +236,8 @@ export async function searchFlows(ctx: Ctx, q: FlowSearch): Promise<Flow[]> {
 }
 
 // Writes: one flows row (settings, graph, version + 1, the saver's edit lock released), its tasks rows
-// (update, insert, delete) and the 'task' counter, in one transaction.
+// (update, insert, delete), the 'task' counter and, when the content changed, a new flow_versions row, in
+// one transaction.
 // Guard: one UPDATE ... WHERE id, org_id, version = guard.version and the lock is free, expired or the
 // saver's; no row -> the refusal (StaleError gone, EditLockedError, FlowChangedError). Then every flow the
 // references name exists in the org (else 'invalid'), and every updated task belongs to the flow (else
@@ -277,7 +289,8 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       if (Number(r.numUpdatedRows) === 0) throw new StaleError(`task ${t.id} is not a task of flow ${flowId}`);
     }
     await insertTasks(trx, u.newTasks.map((t, i) => taskColumns(t, firstNew + i, flowId)));
-    return (await readFlow(ctx, trx, orgId, flowId))!;
+    // A Save that changed the content makes the next version; one that changed none finds the current one.
+    return withVersion(ctx, trx, (await readFlow(ctx, trx, orgId, flowId))!, u.flow.updateUser);
   });
 }
 
@@ -328,8 +341,8 @@ export async function takeEditLock(ctx: Ctx, orgId: string, flowId: number, lock
   });
 }
 
-// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts, task_logs and
-// status_events rows, in one transaction, children first. Guards, all read inside that transaction, in
+// Writes (deletes): the flows row, its tasks, flow_instances, task_instances, attempts, task_logs,
+// status_events and flow_versions rows, in one transaction, children first. Guards, all read inside that transaction, in
 // this order: the flows row exists in the org (else StaleError); its lock is free, expired at `now` or `userId`'s (else
 // EditLockedError); no other flow of the org references it (else ReferencedError naming them: a Save
 // adding a reference either committed before, and is seen here, or runs after and finds this flow gone);
@@ -359,6 +372,7 @@ export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number, userId
     await trx.deleteFrom('attempts').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
     await trx.deleteFrom('task_instances').where('flow_id', '=', flowId).execute();
     await trx.deleteFrom('flow_instances').where('flow_id', '=', flowId).execute();
+    await trx.deleteFrom('flow_versions').where('flow_id', '=', flowId).execute();
     await trx.deleteFrom('tasks').where('flow_id', '=', flowId).execute();
     await trx.deleteFrom('flows').where('id', '=', flowId).execute();
   });

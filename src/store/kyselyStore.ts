@@ -14,6 +14,7 @@ import * as logs from './logs.js';
 import * as schedule from './schedule.js';
 import * as engines from './engines.js';
 import * as history from './history.js';
+import * as versions from './versions.js';
 import { engineTxOn } from './engineTx.js';
 import { migrate } from './migrations/index.js';
 
@@ -75,6 +76,8 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     },
     listPeriodicFlows: () => flows.listPeriodicFlows(ctx),
     getFlowById: (flowId) => schedule.getFlowById(ctx, flowId),
+    listFlowVersions: (orgId, flowId) => versions.listFlowVersions(ctx, orgId, flowId),
+    getFlowVersion: (orgId, flowId, number) => versions.getFlowVersion(ctx, orgId, flowId, number),
     lastScheduledFireTime: (flowId) => schedule.lastScheduledFireTime(ctx, flowId),
 
     async createFlowInstance(input) {

@@ -11,6 +11,7 @@
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
 import type { AccessToken, App, Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
+import type { FlowVersion, FlowVersionRef } from '../domain/versions.js';
 import type { NewFlowInstance } from '../domain/instances.js';
 import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
 
@@ -23,7 +24,7 @@ export interface NewFlow {
   /** Desired id (Import Flow). When taken or absent, the store allocates a new one. */
   id?: number;
   /** scheduleFrom and version are the store's: they start at createdAt and 1. */
-  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom' | 'version'>;
+  flow: Omit<Flow, 'id' | 'nodes' | 'editLock' | 'scheduleFrom' | 'version' | 'versionId'>;
   /** Tasks in node order, with each node's canvas position. */
   tasks: Array<NewTaskDef & { x: number; y: number }>;
   /**
@@ -39,7 +40,7 @@ export interface FlowUpdate {
    * the store's: it becomes updatedAt when freq or startDate change or active goes 0 -> 1, else it stays.
    * version is the store's too: guard.version + 1.
    */
-  flow: Omit<Flow, 'editLock' | 'scheduleFrom' | 'version'>;
+  flow: Omit<Flow, 'editLock' | 'scheduleFrom' | 'version' | 'versionId'>;
   /** Existing tasks whose definitions change (must belong to this flow). */
   updatedTasks: TaskDef[];
   /** Tasks to create; a node with `taskId` = -(index + 1) refers to newTasks[index], in nodes and relations. */
@@ -165,6 +166,10 @@ export interface Store {
    * another user's lock, ReferencedError while another flow of the org references it.
    */
   deleteFlow(orgId: string, flowId: number, userId: string, now: number): Promise<void>;
+  /** The versions of a flow of the org (without content), newest first; [] when no such flow. */
+  listFlowVersions(orgId: string, flowId: number): Promise<FlowVersionRef[]>;
+  /** One version of a flow of the org by its number, with its content; null when none. */
+  getFlowVersion(orgId: string, flowId: number, number: number): Promise<FlowVersion | null>;
   /** Periodic flows (type 1, active 1) of every org: the cron scheduler's input. */
   listPeriodicFlows(): Promise<Flow[]>;
   /** A flow with its tasks in any organization (engine side: the cron scheduler serves every org). */

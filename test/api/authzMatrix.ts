@@ -122,6 +122,22 @@ export const ENTRIES: Entry[] = [
     request: () => ({ body: {} }),
     expect: { owner: OK, visitor: OK, member: OK, otherOrg: OK, locked: OK, editLocked: OK, ...SIGNED },
   },
+  // --- /flows: versions (extensions, V2.1): reads, as Get Flow ---
+  {
+    op: 'listFlowVersions', versions: ['v2.1'], fixture: 'flow',
+    request: (fx) => ({ query: { flowId: fx.flowId } }),
+    expect: { owner: OK, visitor: OK, member: OK, otherOrg: NOT_FOUND, locked: OK, editLocked: OK, ...SIGNED },
+  },
+  {
+    op: 'getFlowVersion', versions: ['v2.1'], fixture: 'flow',
+    request: (fx) => ({ query: { flowId: fx.flowId, version: 1 } }),
+    expect: { owner: OK, visitor: OK, member: OK, otherOrg: NOT_FOUND, locked: OK, editLocked: OK, ...SIGNED },
+  },
+  {
+    op: 'compareFlowVersions', versions: ['v2.1'], fixture: 'flow',
+    request: (fx) => ({ query: { flowId: fx.flowId, from: 1, to: 1 } }),
+    expect: { owner: OK, visitor: OK, member: OK, otherOrg: NOT_FOUND, locked: OK, editLocked: OK, ...SIGNED },
+  },
   // --- /flows: Load For Edit takes the edit lock, so it is owner-only and a write (contract §2) ---
   {
     op: 'loadFlowForEdit', versions: BOTH, fixture: 'flow',

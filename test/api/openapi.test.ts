@@ -274,6 +274,10 @@ describe('the documented response schemas', () => {
       await call('triggerFlowFromTask', { body: { flowId, taskId: tasks[1].taskId, triggerTime: later(3) } });
       const { flowName: name, owner: owners, visitor: visitors, freq, cycle, alertMode, doAs, startTime, active, type } = flow;
       await call('saveFlow', { body: { id: flowId, type, name, freq, cycle, alertMode, doAs, owners, visitors, startTime, active } });
+      const versions = (await call('listFlowVersions', { query: { flowId } }))?.data as Json | undefined;
+      if (versions) expect(versions.currentVersion).toBe(1);
+      await call('getFlowVersion', { query: { flowId, version: 1 } });
+      await call('compareFlowVersions', { query: { flowId, from: 1, to: 1 } });
       const instance = (await call('getFlowInstance', { query: { flowInstId: inst } }))?.data as Json;
       const taskInstId = JSON.parse(instance.graph as string).tasks[0].taskInstId as string;
       await call('getTaskInstance', { query: { taskInstId } });

@@ -130,6 +130,14 @@ class Walk:
         }
         saved = self.op("POST", "flows", "save", body=save)
         check(int(saved["flowId"]) == flow_id, "saveFlow answered %r" % (saved,))
+        if v21:
+            # extensions: the Save changed the workflow, so it has a second version
+            vs = self.op("GET", "flows", "listVersions", query={"flowId": flow_id})
+            check(vs["currentVersion"] == 2 and [v["version"] for v in vs["versions"]] == [2, 1], "listVersions answered %r" % (vs,))
+            v2 = self.op("GET", "flows", "getVersion", query={"flowId": flow_id, "version": 2})
+            check(v2["flow"]["desc"] == "saved by every_operation.py", "getVersion answered desc %r" % v2["flow"].get("desc"))
+            diff = self.op("GET", "flows", "compareVersions", query={"flowId": flow_id, "from": 1, "to": 2})
+            check(not diff["same"] and "desc" in [c["field"] for c in diff["flow"]], "compareVersions answered %r" % (diff["flow"],))
         check(self.op("POST", "flows", "enable", body={"flowId": flow_id}) == "", "enableFlow data")
         check(self.op("POST", "flows", "disable", body={"flowId": flow_id}) == "", "disableFlow data")
 
@@ -148,6 +156,8 @@ class Walk:
         ended = [self.wait_instance(r) for r in runs]
         emit(self.version, "GET /flowInstances?action=get", 0)
         check([i["statusDesc"] for i in ended] == ["SUCCESS"] * len(runs), "instances ended %r" % [i["statusDesc"] for i in ended])
+        if v21:
+            check(all(i["flowVersion"] == 2 for i in ended), "instances ran versions %r" % [i.get("flowVersion") for i in ended])
         task_inst = {t["taskName"]: t["taskInstId"] for t in json.loads(ended[1]["graph"])["tasks"]}
         if v21:
             statuses = {t["taskName"]: t["status"] for t in json.loads(ended[2]["graph"])["tasks"]}

@@ -177,7 +177,7 @@ describe.runIf(postgresAvailable)('batchflow migrate on PostgreSQL', () => {
     await c.connect();
     try {
       const r = await c.query(`select name from ${s}.batchflow_migrations order by name`);
-      expect(r.rows.map((x) => x.name)).toEqual(['0001_init', '0002_engine', '0003_flow_version', '0004_multi_process', '0005_auth']);
+      expect(r.rows.map((x) => x.name)).toEqual(['0001_init', '0002_engine', '0003_flow_version', '0004_multi_process', '0005_auth', '0006_flow_versions']);
     } finally {
       await c.end();
     }

@@ -46,7 +46,7 @@ describe.runIf(postgresAvailable)('batchflow store copy', () => {
     const first = await runCli(['store', 'copy', '--from', dataDir, '--to', url]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout).tables).toMatchObject({ orgs: 1, directories: 1, batchflow_meta: 1, batchflow_counters: 3, flows: 0 });
+    expect(JSON.parse(first.stdout).tables).toMatchObject({ orgs: 1, directories: 1, batchflow_meta: 1, batchflow_counters: 4, flows: 0 });
 
     const second = await runCli(['store', 'copy', '--from', dataDir, '--to', url]);
     expect(second.code).toBe(2);

@@ -32,6 +32,7 @@ const TABLES: Record<string, string[]> = {
   directories: ['id'],
   flows: ['id'],
   tasks: ['id'],
+  flow_versions: ['id'],
   flow_instances: ['id'],
   task_instances: ['id'],
   attempts: ['task_instance_id', 'run_num'],

@@ -6,6 +6,7 @@ import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
+import { describeVersionsStoreContract } from './versions.contract.js';
 import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
 
 afterAll(() => dropSchemas());
@@ -16,4 +17,5 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeEngineStoreContract('postgres', factory);
   describeFlowGuardsContract('postgres', factory);
   describeAuthStoreContract('postgres', factory);
+  describeVersionsStoreContract('postgres', factory);
 });

@@ -8,6 +8,7 @@ import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describeStoreContract } from './store.contract.js';
+import { describeVersionsStoreContract } from './versions.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
 let n = 0;
@@ -18,3 +19,4 @@ describeStoreContract('sqlite', factory);
 describeEngineStoreContract('sqlite', factory);
 describeFlowGuardsContract('sqlite', factory);
 describeAuthStoreContract('sqlite', factory);
+describeVersionsStoreContract('sqlite', factory);

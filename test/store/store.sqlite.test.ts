@@ -98,6 +98,55 @@ describe('SQLite store', () => {
     await again.close();
   });
 
+  it('moves the flow copies of a database migrated before 0006 into versions: instances read as before', async () => {
+    const file = freshFile();
+    const first = await createSqliteStore({ filename: file });
+    await first.createOrg({ id: 'o', name: 'o', createdAt: T0 });
+    const f = await first.createFlow(flowOf('o', (await first.getRootDirectory('o'))!.id, 2));
+    const a = await first.createFlowInstance(instanceOf(f, T0 + 3_600_000));
+    const f2 = await first.updateFlow('o', {
+      flow: { ...f.flow, desc: 'second', parameters: [{ key: 'p', value: '1' }], updateUser: 'bob', updatedAt: T0 + 5 },
+      updatedTasks: [], newTasks: [], deletedTaskIds: [], guard: { version: f.flow.version, userId: 'u', now: T0 + 5 },
+    });
+    const b = await first.createFlowInstance({ ...instanceOf(f2, T0 + 7_200_000), instance: { ...instanceOf(f2, T0 + 7_200_000).instance, overrides: [{ key: 'p', value: '9' }] } });
+    const readA = await first.getFlowInstance('o', a.id);
+    const readB = await first.getFlowInstance('o', b.id);
+    expect(readA!.version.number).toBe(1);
+    expect(readB!.version.number).toBe(2);
+    await first.close();
+
+    // Back to the schema of a build without 0006: each instance carries its flow (with the bookkeeping
+    // fields old builds kept) and its parameters.
+    const raw = new Database(file);
+    raw.exec("alter table flow_instances add column snapshot text not null default ''; alter table flow_instances add column parameters text not null default ''");
+    const put = raw.prepare('update flow_instances set snapshot = ?, parameters = ? where id = ?');
+    put.run(JSON.stringify({ flow: f.flow, tasks: f.tasks }), JSON.stringify(f.flow.parameters), a.id);
+    put.run(JSON.stringify({ flow: f2.flow, tasks: f2.tasks }), JSON.stringify([{ key: 'p', value: '9' }]), b.id);
+    raw.exec("drop table flow_versions; delete from batchflow_counters where name = 'flow_version'; alter table flow_instances drop column version_id; alter table flows drop column version_id; delete from batchflow_migrations where name = '0006_flow_versions'");
+    raw.close();
+
+    const again = await createSqliteStore({ filename: file });
+    expect(await again.getFlowInstance('o', a.id)).toEqual(readA);
+    expect(await again.getFlowInstance('o', b.id)).toEqual(readB);
+    expect((await again.listFlowVersions('o', f.flow.id)).map((v) => [v.number, v.hash])).toEqual([
+      [2, readB!.version.hash],
+      [1, readA!.version.hash],
+    ]);
+    // The flow's current version is the one its latest content has.
+    expect((await again.getFlow('o', f.flow.id))!.flow.versionId).toBe(readB!.version.id);
+    // The next version made continues the counter and the numbering.
+    const f3 = await again.updateFlow('o', {
+      flow: { ...f2.flow, desc: 'third', updatedAt: T0 + 9 }, updatedTasks: [], newTasks: [], deletedTaskIds: [], guard: { version: f2.flow.version, userId: 'u', now: T0 + 9 },
+    });
+    const c = await again.createFlowInstance(instanceOf(f3, T0 + 10_800_000));
+    expect(c.version.number).toBe(3);
+    expect(c.version.id).toBeGreaterThan(Math.max(readA!.version.id, readB!.version.id));
+    const cols = new Database(file, { readonly: true });
+    expect(cols.prepare("select name from pragma_table_info('flow_instances')").pluck().all()).not.toContain('snapshot');
+    cols.close();
+    await again.close();
+  });
+
   it('refuses a database migrated by a newer build', async () => {
     const file = freshFile();
     await (await createSqliteStore({ filename: file })).close();

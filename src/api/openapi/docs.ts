@@ -142,6 +142,32 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     errors: [...triggerErrors, { key: 'invalidParameter', when: 'no such task in the workflow', detail: 'Invalid parameter: taskId 999 is not a task of workflow 2841' }],
     description: 'Like Trigger Flow, but runs only the given task and the nodes reachable from it through relations whose `rerun` is true; every other node is SKIP. V2.1 only.',
   },
+  listFlowVersions: {
+    params: FLOW_PARAM,
+    summary: 'List Flow Versions (extension)',
+    ref: 'extension',
+    who: ORG_READ,
+    errors: [flowNotFound],
+    description:
+      'The versions of a workflow, newest first: every import and every Save that changed its content (settings, graph, tasks; not the edit lock, Enable/Disable or a Save that changed nothing) made one, numbered 1, 2, 3. `currentVersion` is the one the workflow has now; each flow instance names the version it runs (`flowVersion`). V2.1 only.',
+  },
+  getFlowVersion: {
+    params: { ...FLOW_PARAM, version: 'the version number (1, 2, ...)' },
+    summary: 'Get Flow Version (extension)',
+    ref: 'extension',
+    who: ORG_READ,
+    errors: [flowNotFound, { key: 'invalidParameter', when: 'the workflow has no such version', detail: 'Invalid parameter: workflow 2841 has no version 9 (version)' }],
+    description: 'One version of a workflow as its instances ran it: the workflow\'s definition and its tasks. V2.1 only.',
+  },
+  compareFlowVersions: {
+    params: { ...FLOW_PARAM, from: 'the older version number', to: 'the newer version number' },
+    summary: 'Compare Flow Versions (extension)',
+    ref: 'extension',
+    who: ORG_READ,
+    errors: [flowNotFound, { key: 'invalidParameter', when: 'the workflow has no such version', detail: 'Invalid parameter: workflow 2841 has no version 9 (to)' }],
+    description:
+      'What changed from version `from` to version `to`: the workflow fields that differ (with both values), tasks added, removed and changed (field by field), relations added, removed and changed; `same` is true when the contents are equal. V2.1 only.',
+  },
   getFlowInstance: {
     params: { flowInstId: 'the flow instance, <flowId>-<yyyyMMddHHmm>00' },
     summary: 'Get Flow Instance',

@@ -31,6 +31,8 @@ export type ExampleOf = (v: VersionSpec) => OperationExample;
 export const EXAMPLE_IDENTITY = { userId: 'u-admin', orgId: 'o-default' } as const;
 
 const flowIdQuery = { flowId: FLOW_ID };
+const VERSION_1 = { version: 1, hash: '0d9f3c2b1a4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', createdBy: 'admin', createTime: '2026-11-20 09:12:40', createTimeMs: 1795180360000 };
+const VERSION_2 = { version: 2, hash: '5f0c4e1ad0a3b0c9a2cbd7c6f3e2a1908e7d6c5b4a39281706f5e4d3c2b1a098', createdBy: 'admin', createTime: '2026-11-24 16:03:11', createTimeMs: 1795536191000 };
 const newInstance = { flowInstanceId: INSTANCE_ID };
 const extras = (v: VersionSpec) => v.flowExtras === true;
 
@@ -123,6 +125,26 @@ export const EXAMPLES: Record<string, ExampleOf> = {
       { flowId: FLOW_ID, flowName: 'daily_sales_etl' },
       { flowId: 2902, flowName: 'weekly_sales_report' },
     ],
+  }),
+  listFlowVersions: () => ({
+    query: flowIdQuery,
+    data: { flowId: FLOW_ID, currentVersion: 2, versions: [VERSION_2, VERSION_1] },
+  }),
+  getFlowVersion: () => ({
+    query: { flowId: FLOW_ID, version: 2 },
+    data: { flowId: FLOW_ID, ...VERSION_2, flow: { id: FLOW_ID, name: 'daily_sales_etl', freq: '0 30 14 * * ? *', cycle: 'D' }, tasks: [{ id: TASK_IDS.extract, name: 'extract', type: 'SHELL', cmd: 'sh extract.sh' }] },
+  }),
+  compareFlowVersions: () => ({
+    query: { flowId: FLOW_ID, from: 1, to: 2 },
+    data: {
+      flowId: FLOW_ID,
+      from: VERSION_1,
+      to: VERSION_2,
+      same: false,
+      flow: [{ field: 'freq', from: '0 0 14 * * ? *', to: '0 30 14 * * ? *' }],
+      tasks: { added: [], removed: [], changed: [{ id: TASK_IDS.extract, name: 'extract', changes: [{ field: 'timeoutSec', from: 0, to: 600 }] }] },
+      relations: { added: [], removed: [], changed: [] },
+    },
   }),
   // /flowInstances
   getFlowInstance: (v) => ({ query: { flowInstId: INSTANCE_ID }, data: sampleInstance(extras(v)) }),

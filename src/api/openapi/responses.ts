@@ -14,6 +14,16 @@ const InstanceIdData = Type.Object(
   { title: 'FlowInstanceId' },
 );
 const extras = (v: VersionSpec) => v.flowExtras === true;
+const VersionRef = Type.Object(
+  {
+    version: Type.Integer({ description: 'version number, 1, 2, ... per workflow' }),
+    hash: Type.String({ description: 'SHA-256 of the version\'s content' }),
+    createdBy: Type.String({ description: 'who imported or saved it' }),
+    createTime: Type.String({ description: 'when, yyyy-MM-dd HH:mm:ss in the service time zone' }),
+    createTimeMs: Type.Integer({ description: 'when, epoch ms' }),
+  },
+  { title: 'FlowVersionRef' },
+);
 
 export const RESPONSES: Record<string, DataSchema> = {
   // /flows
@@ -45,6 +55,50 @@ export const RESPONSES: Record<string, DataSchema> = {
     Type.Array(Type.Object({ flowId: Type.Integer({ description: 'workflow id' }), flowName: Type.String({ description: 'workflow name' }) }, { title: 'PageFlow' }), {
       description: 'one page of the organization\'s workflows; no total count',
     }),
+  listFlowVersions: () =>
+    Type.Object(
+      {
+        flowId: Type.Integer({ description: 'workflow id' }),
+        currentVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'the version the workflow has now' }),
+        versions: Type.Array(VersionRef, { description: 'newest first' }),
+      },
+      { title: 'FlowVersionList' },
+    ),
+  getFlowVersion: () =>
+    Type.Object(
+      {
+        flowId: Type.Integer({ description: 'workflow id' }),
+        ...VersionRef.properties,
+        flow: Type.Object({}, { additionalProperties: true, description: 'the workflow\'s definition in this version' }),
+        tasks: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'its tasks, in node order' }),
+      },
+      { title: 'FlowVersion' },
+    ),
+  compareFlowVersions: () => {
+    const Change = Type.Object({ field: Type.String(), from: Type.Unknown(), to: Type.Unknown() }, { title: 'FieldChange' });
+    const TaskRef = Type.Object({ id: Type.Integer(), name: Type.String() });
+    const RelRef = Type.Object({ source: Type.String(), target: Type.String() });
+    return Type.Object(
+      {
+        flowId: Type.Integer({ description: 'workflow id' }),
+        from: VersionRef,
+        to: VersionRef,
+        same: Type.Boolean({ description: 'the two contents are equal' }),
+        flow: Type.Array(Change, { description: 'workflow fields that differ' }),
+        tasks: Type.Object({
+          added: Type.Array(TaskRef),
+          removed: Type.Array(TaskRef),
+          changed: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), changes: Type.Array(Change) })),
+        }),
+        relations: Type.Object({
+          added: Type.Array(RelRef),
+          removed: Type.Array(RelRef),
+          changed: Type.Array(Type.Object({ source: Type.String(), target: Type.String(), changes: Type.Array(Change) })),
+        }),
+      },
+      { title: 'FlowVersionComparison' },
+    );
+  },
   // /flowInstances
   getFlowInstance: (v) => FlowInstance(extras(v)),
   cancelFlowInstance: () => Void,

@@ -125,6 +125,8 @@ export const sampleInstance = (extras: boolean) => ({
   hasEditPri: true,
   hasReadPri: true,
   isCancelled: false,
+  flowVersion: 3,
+  flowVersionHash: '5f0c4e1ad0a3b0c9a2cbd7c6f3e2a1908e7d6c5b4a39281706f5e4d3c2b1a098',
 });
 
 export const SAMPLE_TASK_INSTANCE = {

@@ -199,6 +199,8 @@ export function FlowInstance(extras: boolean) {
       hasEditPri: B('the caller owns the workflow'),
       hasReadPri: B('always true'),
       isCancelled: B('status is CANCEL'),
+      flowVersion: I('extension: number (1, 2, ...) of the workflow version the instance runs (GET /flows?action=getVersion)'),
+      flowVersionHash: S('extension: SHA-256 of that version\'s content'),
       transitions: Type.Optional(Transitions('the instance and its task instances (Get Flow Instance only)')),
     },
     { title: 'FlowInstance' },

@@ -59,6 +59,9 @@ export function renderFlowInstance(v: InstanceView, tz: string, extras = false):
     hasEditPri: v.hasEditPri,
     hasReadPri: true,
     isCancelled: i.status === 'CANCEL',
+    // Extension: the flow version the instance runs (GET /flows?action=getVersion shows its content).
+    flowVersion: i.version.number,
+    flowVersionHash: i.version.hash,
     ...(v.history ? { transitions: v.history.map((h) => renderTransition(h, tz)) } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // Request schemas of the /flows operations (ref §6.6, 6.8, 6.14, 6.18, 6.20-6.22). Top-level shapes
 // only; src/service/flowDefinition.ts checks the inside of definitions and names nested fields.
 import { Type } from '@sinclair/typebox';
-import { AnyObject, DescText, EpochMs, Id, IntLike, JsonOr, NameText, ObjectList, PaginationInput, ParamsInput, Text } from './common.js';
+import { AnyObject, DescText, EpochMs, Id, IntLike, JsonOr, NameText, ObjectList, PaginationInput, ParamsInput, PositiveInt, Text } from './common.js';
 
 export const FlowIdQuery = Type.Object({ flowId: Id });
 
@@ -49,3 +49,9 @@ export const UpdateAndTriggerBody = Type.Object({ flowId: Id, triggerTime: Epoch
 
 export const TriggerFromTaskBody = Type.Object({ flowId: Id, taskId: Id, triggerTime: EpochMs });
 
+
+/** Get Flow Version (extension). */
+export const FlowVersionQuery = Type.Object({ flowId: Id, version: PositiveInt });
+
+/** Compare Flow Versions (extension). */
+export const CompareVersionsQuery = Type.Object({ flowId: Id, from: PositiveInt, to: PositiveInt });
