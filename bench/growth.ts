@@ -17,7 +17,7 @@ import { createSqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
 import { ID } from './harness.js';
 import { median, round } from './machine.js';
-import { createInstances, endInstances, seedInstances, type SeedPlan } from './growthSeed.js';
+import { createInstances, endInstances, seedInstances, seedMixOf, type SeedMode, type SeedPlan } from './growthSeed.js';
 import { bytesOf, delta, postgresSize, sqliteSize, type StoreSize } from './growthSize.js';
 import { drive, post, startChild, stopChild } from './triggers.js';
 
@@ -40,6 +40,8 @@ export interface GrowthOptions {
   searchRuns: number;
   /** Instances for the bytes-per-instance figures (one-task flows), measured after the last size. */
   marginal: number;
+  /** How instances are seeded (bench/growthSeed.ts): 'realistic' (default) or 'fast'. */
+  seedMode?: SeedMode;
 }
 
 export interface GrowthRound {
@@ -47,6 +49,13 @@ export interface GrowthRound {
   /** Instances in the store when the load started (seeded + the earlier rounds' triggers). */
   stored: number;
   seedSec: number;
+  /** The seeding mode that filled this round's store, and its rate over this round's instances. */
+  seedMode: SeedMode;
+  seedPerSec: number;
+  /** This round's seeding time by phase, s: creates, engine moves, cancels. */
+  seedPhasesSec: { create: number; engine: number; cancel: number };
+  /** The seeding process's CPU (user + system) over this round's seeding wall time, %. */
+  seedCpuPercent: number;
   triggersPerSec: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -91,6 +100,8 @@ async function search(base: string, body: Record<string, unknown>): Promise<{ ms
 export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, unknown>> {
   const pgBase = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
   const isPg = opts.store === 'postgres';
+  const seedMode: SeedMode = opts.seedMode ?? 'realistic';
+  const seedCacheMiB = Number(process.env.BENCH_GROWTH_SEED_CACHE_MIB) || 2048;
   const schema = `bf_growth_${process.pid}_${randomBytes(3).toString('hex')}`;
   const dbUrl = `${pgBase}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'batchflow-bench-growth-'));
@@ -99,9 +110,11 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
   const env: Record<string, string> = isPg ? { BATCHFLOW_DATABASE_URL: dbUrl } : {};
   const serve = () => startChild(['src/cli/main.ts', 'serve', '--port', String(port), '--data', dataDir], env);
   // The seeder's store (its page cache is the seeder's only: the server measured opens the store with
-  // its own settings). With SQLite's default 2 MB cache, seeding fell from ~480/s to ~160/s by 400,000.
+  // its own settings). With SQLite's default 2 MB cache, seeding fell from ~480/s to ~160/s by 400,000;
+  // fast seeding with 256 MiB fell from 1,150/s to 600/s by 128,000 (a 290 MB file): 2 GiB holds the
+  // b-trees of ~1,000,000 instances (BENCH_GROWTH_SEED_CACHE_MIB overrides).
   const openStore = (): Promise<Store> =>
-    isPg ? createPostgresStore({ connectionString: pgBase, schema, poolSize: 8, listen: false }) : createSqliteStore({ filename: sqliteFileOf(dataDir), cacheSizeKiB: 256 * 1024 });
+    isPg ? createPostgresStore({ connectionString: pgBase, schema, poolSize: 8, listen: false }) : createSqliteStore({ filename: sqliteFileOf(dataDir), cacheSizeKiB: seedCacheMiB * 1024 });
   const sizeNow = (): Promise<StoreSize> => (isPg ? postgresSize(pgBase, schema) : Promise.resolve(sqliteSize(sqliteFileOf(dataDir))));
   const log = (msg: string) => console.log(`[growth ${opts.store}] ${new Date().toISOString().slice(11, 19)} ${msg}`);
 
@@ -140,19 +153,29 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
       futureStart: Math.floor(now / HOUR) * HOUR + 30 * DAY,
       parallel: isPg ? 4 : 1,
       perTx: isPg ? 10 : 50,
+      mode: seedMode,
+      times: { createMs: 0, engineMs: 0, cancelMs: 0 },
     };
     let seeded = 0;
     for (const [r, size] of opts.sizes.entries()) {
       const t0 = performance.now();
+      const times = plan.times!;
+      const cpu0 = process.cpuUsage();
+      Object.assign(times, { createMs: 0, engineMs: 0, cancelMs: 0 });
       let lastLog = t0;
       await seedInstances(plan, seeded, size, (done) => {
         if (performance.now() - lastLog > 30_000) {
           lastLog = performance.now();
-          log(`seeded ${done.toLocaleString('en-US')} (${Math.round((done - seeded) / ((lastLog - t0) / 1000))}/s)`);
+          log(`seeded ${done.toLocaleString('en-US')} (${Math.round((done - seeded) / ((lastLog - t0) / 1000))}/s; create ${Math.round(times.createMs / 1000)} s, engine ${Math.round(times.engineMs / 1000)} s, cancel ${Math.round(times.cancelMs / 1000)} s)`);
         }
       });
       const seedSec = round((performance.now() - t0) / 1000, 1);
-      if (size > seeded) log(`seeded ${size.toLocaleString('en-US')} in ${seedSec} s`);
+      // The seeder's own CPU over the wall time: on a shared machine the rate follows the share it got.
+      const cpu = process.cpuUsage(cpu0);
+      const seedCpuPercent = Math.round((cpu.user + cpu.system) / 10 / Math.max(performance.now() - t0, 1));
+      const seedPerSec = size > seeded ? Math.round((size - seeded) / Math.max(seedSec, 0.1)) : 0;
+      const seedPhasesSec = { create: round(times.createMs / 1000, 1), engine: round(times.engineMs / 1000, 1), cancel: round(times.cancelMs / 1000, 1) };
+      if (size > seeded) log(`seeded ${size.toLocaleString('en-US')} in ${seedSec} s (${seedMode}: ${seedPerSec}/s at ${seedCpuPercent} % CPU; ${JSON.stringify(seedPhasesSec)} s)`);
       seeded = size;
       const stored = (await store.searchFlowInstances({ orgId: ORG, sort: [], offset: 0, limit: 1 })).total;
       await store.close();
@@ -167,9 +190,12 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
         const minute0 = Math.ceil((now + (r + 1) * DAY) / 60_000) * 60_000;
         d = await drive([port], [child.pid!], flowIds, minute0, opts.connections, opts.warmSec, opts.durationSec);
         for (const [name, q] of Object.entries(QUERIES)) {
-          await search(base, q(flowIds)); // warm
+          const warm = await search(base, q(flowIds));
+          // A query that takes seconds (the expression scans at 1,000,000) gets 3 runs, not searchRuns:
+          // its spread is small against its time, and 7 runs of 3 queries would take minutes per round.
+          const n = warm.ms > 2000 ? Math.min(3, opts.searchRuns) : opts.searchRuns;
           const runs = [];
-          for (let k = 0; k < opts.searchRuns; k++) runs.push(await search(base, q(flowIds)));
+          for (let k = 0; k < n; k++) runs.push(await search(base, q(flowIds)));
           searches[name] = { medianMs: round(median(runs.map((x) => x.ms)), 1), count: runs[0].count };
         }
       } finally {
@@ -186,6 +212,10 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
         seeded,
         stored,
         seedSec,
+        seedMode,
+        seedPerSec,
+        seedPhasesSec,
+        seedCpuPercent,
         triggersPerSec: d.perSec,
         latencyP50Ms: d.p50,
         latencyP99Ms: d.p99,
@@ -224,7 +254,9 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
     store: opts.store,
     flows: opts.flows,
     flowMix: '70 % one task, 20 % a chain of 5, 10 % a chain of 20',
-    statusMix: '85 % SUCCESS, 5 % FAIL, 9 % CANCEL, 1 % WAIT (30 days ahead)',
+    seedMode,
+    seedCacheMiB: isPg ? undefined : seedCacheMiB,
+    statusMix: seedMixOf(seedMode),
     connections: opts.connections,
     durationSec: opts.durationSec,
     emptyTriggersPerSec: first.triggersPerSec,

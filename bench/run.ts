@@ -94,11 +94,17 @@ if (runs('growth')) {
   if (sizes.some((n, i) => !Number.isInteger(n) || n < 0 || (i > 0 && n <= sizes[i - 1]))) throw new Error(`BENCH_GROWTH_SIZES: ascending instance counts, got ${process.env.BENCH_GROWTH_SIZES}`);
   for (const s of stores) {
     if (s !== 'sqlite' && s !== 'postgres') throw new Error(`BENCH_GROWTH_STORES: sqlite and/or postgres, got ${s}`);
-    const r = await benchGrowth({ store: s, sizes, flows: quick ? 100 : 1000, connections: 48, durationSec: quick ? 2 : 15, warmSec: quick ? 1 : 3, searchRuns: quick ? 3 : 7, marginal: quick ? 700 : 7000 });
-    store(`growth-${s}`, r);
+    // BENCH_GROWTH_SEED=fast seeds mostly through createFlowInstance + cancelInstance (bench/growthSeed.ts).
+    const seedMode = process.env.BENCH_GROWTH_SEED ?? 'realistic';
+    if (seedMode !== 'realistic' && seedMode !== 'fast') throw new Error(`BENCH_GROWTH_SEED: realistic or fast, got ${seedMode}`);
+    const r = await benchGrowth({ store: s, sizes, flows: quick ? 100 : 1000, connections: 48, durationSec: quick ? 2 : 10, warmSec: quick ? 1 : 3, searchRuns: quick ? 3 : 7, marginal: quick ? 700 : 7000, seedMode });
+    // Each mode's figures under their own key and file: the fast mode is the default for the large sizes,
+    // the realistic one its reference at the sizes it can reach.
+    const key = `growth-${s}${seedMode === 'fast' ? '' : '-realistic'}`;
+    store(key, r);
     // Each store's figures at once in a file of their own (a run of both stores takes an hour or more).
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(path.join(resultsDir, `growth-${s}${quick ? '-quick' : ''}.json`), JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...r }, null, 2) + '\n');
+    writeFileSync(path.join(resultsDir, `${key}${quick ? '-quick' : ''}.json`), JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...r }, null, 2) + '\n');
     const { growthSummary } = await import('./reportGrowth.js');
     console.log(growthSummary(r));
   }
