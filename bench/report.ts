@@ -2,6 +2,7 @@
 // shapes side by side (floor, batchflow, BullMQ), where each chain task's time goes (beside the previous
 // run's figures) and trigger throughput against its HTTP floor. Definitions, method and the explanation of
 // every miss are in bench/README.md. The PostgreSQL targets and sections come from bench/reportPg.ts.
+import { growthSections, growthTargetRows, logCompressionSection } from './reportGrowth.js';
 import { pgSections, pgTargetRows } from './reportPg.js';
 
 /** The day of an ISO date (the hour says nothing in a table of benchmarks). */
@@ -105,6 +106,7 @@ export function renderMarkdown(r: Record<string, any>): string {
     }
   }
   targets.push(...pgTargetRows(r));
+  targets.push(...growthTargetRows(r));
   lines.push(...targets, '');
 
   // ---- Shapes side by side ----
@@ -207,6 +209,8 @@ export function renderMarkdown(r: Record<string, any>): string {
   }
 
   lines.push(...pgSections(r));
+  lines.push(...growthSections(r));
+  lines.push(...logCompressionSection(r));
 
   lines.push(`Raw figures: \`bench/results/${r.quick ? 'quick' : 'latest'}.json\`. Definitions, method and notes on every miss: [\`bench/README.md\`](README.md).`, '');
   return lines.join('\n');

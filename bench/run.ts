@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md. `npx tsx
-// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers, pgflows, pgtriggers); the figures of the others are
+// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers, pgflows, pgtriggers, growth, logs); the figures of the others are
 // kept from latest.json (each benchmark carries its own date). `--quick` (or BENCH_QUICK=1) runs small sizes
 // (20 and 100 tasks, 2 runs, 2 s of load) to check that everything works: it writes bench/results/quick.json
 // and prints the Markdown instead of touching latest.json and RESULTS.md. BENCH_RUNS=N overrides the number
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { machine } from './machine.js';
 import { renderMarkdown } from './report.js';
 
-const NAMES = ['chain', 'fanout', 'bullmq', 'triggers', 'pgflows', 'pgtriggers'] as const;
+const NAMES = ['chain', 'fanout', 'bullmq', 'triggers', 'pgflows', 'pgtriggers', 'growth', 'logs'] as const;
 type Name = (typeof NAMES)[number];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -85,6 +85,34 @@ if (runs('pgtriggers')) {
   const { benchPgTriggers } = await import('./pgTriggers.js');
   const { withRetry } = await import('./pgCluster.js');
   for (const apis of [1, 2]) store(`pgTriggers-api${apis}`, await withRetry(`PostgreSQL triggers, ${apis} api`, () => benchPgTriggers({ ...trigger, connections: 48, apis })));
+}
+if (runs('growth')) {
+  // (g) the store as it grows: BENCH_GROWTH_STORES=sqlite,postgres, BENCH_GROWTH_SIZES=0,250000,1000000.
+  const { benchGrowth } = await import('./growth.js');
+  const stores = (process.env.BENCH_GROWTH_STORES ?? 'sqlite,postgres').split(',');
+  const sizes = process.env.BENCH_GROWTH_SIZES ? process.env.BENCH_GROWTH_SIZES.split(',').map(Number) : quick ? [0, 2000, 5000] : [0, 250_000, 1_000_000];
+  if (sizes.some((n, i) => !Number.isInteger(n) || n < 0 || (i > 0 && n <= sizes[i - 1]))) throw new Error(`BENCH_GROWTH_SIZES: ascending instance counts, got ${process.env.BENCH_GROWTH_SIZES}`);
+  for (const s of stores) {
+    if (s !== 'sqlite' && s !== 'postgres') throw new Error(`BENCH_GROWTH_STORES: sqlite and/or postgres, got ${s}`);
+    // BENCH_GROWTH_SEED=fast seeds mostly through createFlowInstance + cancelInstance (bench/growthSeed.ts).
+    const seedMode = process.env.BENCH_GROWTH_SEED ?? 'realistic';
+    if (seedMode !== 'realistic' && seedMode !== 'fast') throw new Error(`BENCH_GROWTH_SEED: realistic or fast, got ${seedMode}`);
+    const r = await benchGrowth({ store: s, sizes, flows: quick ? 100 : 1000, connections: 48, durationSec: quick ? 2 : 10, warmSec: quick ? 1 : 3, searchRuns: quick ? 3 : 7, marginal: quick ? 700 : 7000, seedMode });
+    // Each mode's figures under their own key and file: the fast mode is the default for the large sizes,
+    // the realistic one its reference at the sizes it can reach.
+    const key = `growth-${s}${seedMode === 'fast' ? '' : '-realistic'}`;
+    store(key, r);
+    // Each store's figures at once in a file of their own (a run of both stores takes an hour or more).
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(path.join(resultsDir, `${key}${quick ? '-quick' : ''}.json`), JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...r }, null, 2) + '\n');
+    const { growthSummary } = await import('./reportGrowth.js');
+    console.log(growthSummary(r));
+  }
+}
+if (runs('logs')) {
+  // Logs at rest: plain text against compressed rows (size on disk, append and read times).
+  const { benchLogCompression } = await import('./logCompression.js');
+  store('logCompression', await benchLogCompression());
 }
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

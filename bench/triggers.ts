@@ -66,13 +66,13 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-export async function startChild(args: string[]): Promise<ChildProcess> {
+export async function startChild(args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
   // BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], {
     cwd: path.resolve(import.meta.dirname, '..'),
     // Unsigned (the original's trusted-gateway mode), as the previous figures were measured.
-    env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn', BATCHFLOW_AUTH: 'false' },
+    env: { ...process.env, BATCHFLOW_LOG_LEVEL: 'warn', BATCHFLOW_AUTH: 'false', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

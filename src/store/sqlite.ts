@@ -34,7 +34,14 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a writer waits for another process's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** Page cache of the connection, KiB (PRAGMA cache_size = -N); default DEFAULT_CACHE_KIB. */
+  cacheSizeKiB?: number;
+  /** Memory-mapped I/O, bytes (PRAGMA mmap_size); default 0 (off, SQLite's default). */
+  mmapSizeBytes?: number;
 }
+
+/** SQLite's own default page cache (2,000 KiB). */
+export const DEFAULT_CACHE_KIB = 2000;
 
 class ImmediateSqliteDriver extends SqliteDriver {
   /** Told after every committed transaction (feeds the background checkpointer). */
@@ -118,6 +125,8 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     if (opts.filename !== ':memory:') switchToWal(raw, opts.busyTimeoutMs ?? 5000);
     raw.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     raw.pragma('foreign_keys = ON');
+    raw.pragma(`cache_size = -${Math.max(0, Math.floor(opts.cacheSizeKiB ?? DEFAULT_CACHE_KIB))}`);
+    if (opts.mmapSizeBytes) raw.pragma(`mmap_size = ${Math.max(0, Math.floor(opts.mmapSizeBytes))}`);
   } catch (err) {
     raw.close();
     throw err;
