@@ -9,6 +9,7 @@ import * as identity from './identity.js';
 import * as directories from './directories.js';
 import * as flows from './flows.js';
 import * as instances from './flowInstances.js';
+import * as instanceSearch from './instanceSearch.js';
 import * as taskInstances from './taskInstances.js';
 import * as logs from './logs.js';
 import * as schedule from './schedule.js';
@@ -87,7 +88,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     listTaskInstancesOf: (flowInstanceIds) => taskInstances.listTaskInstancesOf(ctx, flowInstanceIds),
     getTaskInstance: (orgId, id) => taskInstances.getTaskInstance(ctx, orgId, id),
     listAttempts: (taskInstanceId) => taskInstances.listAttempts(ctx, taskInstanceId),
-    searchFlowInstances: (q) => instances.searchFlowInstances(ctx, q),
+    searchFlowInstances: (q) => instanceSearch.searchFlowInstances(ctx, q),
     async cancelInstance(orgId, id, at, reason, userId) {
       const inst = await instances.cancelInstance(ctx, orgId, id, at, reason, userId);
       emit({ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id });
