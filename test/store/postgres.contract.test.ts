@@ -5,6 +5,7 @@ import { afterAll, describe } from 'vitest';
 import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
+import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
 
@@ -16,4 +17,5 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeEngineStoreContract('postgres', factory);
   describeFlowGuardsContract('postgres', factory);
   describeAuthStoreContract('postgres', factory);
+  describeInstanceSearchContract('postgres', factory);
 });

@@ -7,6 +7,7 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
+import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
@@ -18,3 +19,4 @@ describeStoreContract('sqlite', factory);
 describeEngineStoreContract('sqlite', factory);
 describeFlowGuardsContract('sqlite', factory);
 describeAuthStoreContract('sqlite', factory);
+describeInstanceSearchContract('sqlite', factory);
