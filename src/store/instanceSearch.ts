@@ -161,8 +161,11 @@ async function walkPage(ctx: Ctx, q: InstanceSearch, plan: Plan, total: number, 
   const rowsEstimate = num(span.hi ?? 0) - num(span.lo ?? 0) + 1;
   // Expected rows walked: (offset + page) spread over the store at the matches' density.
   if (((q.offset + q.limit) * rowsEstimate) / total > total) return null;
-  let inner = ctx.db.selectFrom('flow_instances as fi').selectAll('fi').where('fi.org_id', '=', q.orgId);
+  // The seq walk has no WHERE at all (the org follows from the flows the rows are checked against): any
+  // condition here would let the planner prefer its index and sort the whole org instead of walking.
+  let inner = ctx.db.selectFrom('flow_instances as fi').selectAll('fi');
   if (lead === 'triggerTime') {
+    inner = inner.where('fi.org_id', '=', q.orgId);
     if (q.fromTriggerTime !== undefined) inner = inner.where('fi.trigger_time', '>=', q.fromTriggerTime);
     if (q.toTriggerTime !== undefined) inner = inner.where('fi.trigger_time', '<=', q.toTriggerTime);
   }

@@ -1,7 +1,7 @@
 // The dialect-neutral Store over Kysely<DB>: wires the per-aggregate query files to the Store interface
 // and publishes events strictly after the write committed. Backend adapters (sqlite.ts, later pg.ts)
 // only build the Kysely instance and the StoreDialect; they never write queries of their own.
-import type { Kysely } from 'kysely';
+import type { Kysely, KyselyConfig } from 'kysely';
 import type { Store, StoreEvent } from './store.js';
 import type { Ctx, DB, StoreDialect } from './db.js';
 import * as auth from './auth.js';
@@ -59,6 +59,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     },
     getFlow: (orgId, flowId) => flows.getFlow(ctx, orgId, flowId),
     listFlows: (orgId) => flows.listFlows(ctx, orgId),
+    listFlowHeads: (orgId, user) => flows.listFlowHeads(ctx, orgId, user),
     searchFlows: (q) => flows.searchFlows(ctx, q),
     async updateFlow(orgId, update) {
       const updated = await flows.updateFlow(ctx, orgId, update);
@@ -135,5 +136,13 @@ export function localEvents(): Pick<StoreDialect, 'publish' | 'subscribe'> {
       listeners.add(wrapped);
       return () => listeners.delete(wrapped);
     },
+  };
+}
+
+/** Kysely's `log` hook for an adapter's onQuery option (undefined: no hook, no cost). */
+export function queryLog(onQuery?: (sql: string, parameters: readonly unknown[]) => void): KyselyConfig['log'] {
+  if (!onQuery) return undefined;
+  return (e) => {
+    if (e.level === 'query') onQuery(e.query.sql, e.query.parameters);
   };
 }

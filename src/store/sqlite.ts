@@ -23,7 +23,7 @@ import {
 } from 'kysely';
 import type { Store } from './store.js';
 import { allocateOn, driverTransaction, type DB, type StoreDialect } from './db.js';
-import { createKyselyStore, localEvents } from './kyselyStore.js';
+import { createKyselyStore, localEvents, queryLog } from './kyselyStore.js';
 import { startCheckpointer, type Checkpointer } from './sqliteCheckpointer.js';
 
 export interface SqliteStoreOptions {
@@ -33,6 +33,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a writer waits for another process's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** Told every statement run through Kysely (tests: the query plans of API reads). */
+  onQuery?: (sql: string, parameters: readonly unknown[]) => void;
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
@@ -120,7 +122,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     throw err;
   }
   const sqliteDialect = new ImmediateSqliteDialect({ database: cachingDatabase(raw) });
-  const db = new Kysely<DB>({ dialect: sqliteDialect });
+  const db = new Kysely<DB>({ dialect: sqliteDialect, log: queryLog(opts.onQuery) });
   const checkpoints = opts.filename === ':memory:' ? null : lazyCheckpointer(path.resolve(opts.filename), opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL');
   const dialect: StoreDialect = {
     kind: 'sqlite',

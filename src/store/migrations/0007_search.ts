@@ -5,7 +5,8 @@
 // - instance_minutes: one row per (id suffix after the dash, trigger minute) ever created, kept by a
 //   trigger on insert: an instance-id fragment is matched against these few rows, and the minutes found
 //   lead to the instances through the trigger-time index (no index over a million ids).
-// - flows_search_idx: the columns the flow-side filters read, so they scan the org's flows in an index.
+// - flows_search_idx: the columns the flow-side filters and Search Flow read, so that they scan the org's
+//   flows in an index (10,000 flows: a few hundred KB) instead of its wide rows.
 import { sql, type Kysely } from 'kysely';
 
 export const name = '0007_search';
@@ -14,7 +15,8 @@ export const name = '0007_search';
 export async function up(db: Kysely<any>, kind: 'sqlite' | 'postgres'): Promise<void> {
   const s = db.schema;
   await s.createIndex('flow_instances_search_idx').on('flow_instances').columns(['flow_id', 'status', 'trigger_time', 'owner']).execute();
-  await s.createIndex('flows_search_idx').on('flows').columns(['org_id', 'type', 'id', 'creator_name', 'name']).execute();
+  // The flow-side filters and Search Flow's sort keys: both read the org's flows in this index alone.
+  await s.createIndex('flows_search_idx').on('flows').columns(['org_id', 'type', 'id', 'creator_name', 'name', 'created_at', 'updated_at', 'start_date']).execute();
 
   // `minute` is trigger_time div 60000; `stamp` is the id after its first dash (`yyyyMMddHHmm00` in the
   // zone the instance was made in): recording the pair, not deriving one from the other, keeps a
