@@ -33,8 +33,12 @@ interface Plan {
   whole: number[];
   /** Flows whose instances match only when their id does (through a stamp of instance_minutes). */
   byStamp: number[];
-  /** The stamp pattern (digits) of byStamp, and its prefix when it is one (a range of the key). */
-  stamp: { like: string; prefix: string | null } | null;
+  /**
+   * The stamp pattern (digits) of byStamp, its prefix when it is one (a range of the key), and how its
+   * rows are found: through the minutes of matching stamps, or, when byStamp is a small part of the
+   * flows (a fragment "A-B" keeps only flows ending in A), through those flows' index entries.
+   */
+  stamp: { like: string; prefix: string | null; byFlows: boolean } | null;
   /** With an owner filter: flows created by that owner (their scheduler fires have owner ""). */
   creatorOf: number[];
   /** The expression as a LIKE pattern (lowercased, escaped), for the rows read through a stamp. */
@@ -55,15 +59,18 @@ async function planOf(ctx: Ctx, q: InstanceSearch): Promise<Plan> {
   if (q.flowType !== undefined) query = query.where('type', '=', q.flowType);
   const readable = q.flowIds ? new Set(q.flowIds) : null;
   const ids = expression === null ? null : idMatch(expression);
-  const plan: Plan = { whole: [], byStamp: [], stamp: ids?.stamp ?? null, creatorOf: [], pattern };
+  const plan: Plan = { whole: [], byStamp: [], stamp: ids?.stamp ? { like: ids.stamp.like, prefix: ids.stamp.prefix, byFlows: false } : null, creatorOf: [], pattern };
+  let flows = 0;
   for (const r of await query.execute()) {
     const id = num(r.id);
     if (readable && !readable.has(id)) continue;
+    flows++;
     if (q.owner && num(r.mine) === 1) plan.creatorOf.push(id);
     if (num(r.named) === 1 || ids?.wholeFlow(id)) plan.whole.push(id);
     else if (ids?.stamp?.flow(id)) plan.byStamp.push(id);
   }
   if (plan.byStamp.length === 0) plan.stamp = null;
+  else if (plan.byStamp.length * 10 <= flows) plan.stamp!.byFlows = true;
   return plan;
 }
 
@@ -99,6 +106,10 @@ function wholeArm(ctx: Ctx, q: InstanceSearch, plan: Plan) {
  */
 function stampArm(ctx: Ctx, q: InstanceSearch, plan: Plan) {
   const st = plan.stamp!;
+  const idLike = sql<SqlBool>`lower(fi.id) like ${plan.pattern} escape '\\'`;
+  if (st.byFlows) {
+    return ctx.db.selectFrom('flow_instances as fi').where((eb) => eb.and([inIds(ctx, eb.ref('fi.flow_id'), plan.byStamp), idLike, ...rowFilters(ctx, q, plan, eb)]));
+  }
   const fromMin = Math.floor((q.fromTriggerTime ?? 0) / MINUTE_MS);
   const toMin = q.toTriggerTime === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(q.toTriggerTime / MINUTE_MS);
   // A prefix is a range of the key; any other fragment reads the (small) table once.
