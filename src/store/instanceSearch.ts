@@ -80,11 +80,14 @@ function inIds(ctx: Ctx, col: Expression<unknown>, ids: number[]): Expression<Sq
 }
 
 /** The conditions every match meets besides its flow: status, trigger time range, owner. */
-function rowFilters(ctx: Ctx, q: InstanceSearch, plan: Plan, eb: FiEb): Expression<SqlBool>[] {
+function rowFilters(ctx: Ctx, q: InstanceSearch, plan: Plan, eb: FiEb, rangeOffIndex = false): Expression<SqlBool>[] {
   // All statuses rather than none: the index is then probed per (flow, status) instead of scanned.
   const out: Expression<SqlBool>[] = [eb('fi.status', 'in', q.statuses && q.statuses.length > 0 ? q.statuses : ALL_STATUSES)];
-  if (q.fromTriggerTime !== undefined) out.push(eb('fi.trigger_time', '>=', q.fromTriggerTime));
-  if (q.toTriggerTime !== undefined) out.push(eb('fi.trigger_time', '<=', q.toTriggerTime));
+  // Through the minutes, each probe's range is its minute: SQLite would take the request's (wider) range
+  // as the index range instead and read the whole range once per minute; unary plus keeps it a row check.
+  const at = rangeOffIndex && ctx.dialect.kind === 'sqlite' ? sql`+fi.trigger_time` : sql`fi.trigger_time`;
+  if (q.fromTriggerTime !== undefined) out.push(sql<SqlBool>`${at} >= ${q.fromTriggerTime}`);
+  if (q.toTriggerTime !== undefined) out.push(sql<SqlBool>`${at} <= ${q.toTriggerTime}`);
   if (q.owner) {
     // A scheduler fire has owner "": it belongs to the flow's creator (FlowInstance.owner).
     const own = eb('fi.owner', '=', q.owner);
@@ -119,8 +122,10 @@ function stampArm(ctx: Ctx, q: InstanceSearch, plan: Plan) {
   const flowCol = ctx.dialect.kind === 'sqlite' ? sql`+fi.flow_id` : sql`fi.flow_id`;
   return ctx.db
     .selectFrom(minutes.as('m'))
-    .innerJoin('flow_instances as fi', (j) => j.on(sql<SqlBool>`fi.org_id = ${q.orgId} and fi.trigger_time >= m.lo and fi.trigger_time < m.lo + ${MINUTE_MS}`))
-    .where((eb) => eb.and([inIds(ctx, flowCol, plan.byStamp), sql<SqlBool>`lower(fi.id) like ${plan.pattern} escape '\\'`, ...rowFilters(ctx, q, plan, eb)]));
+    // CROSS JOIN: SQLite then keeps the minutes outside (each a range probe); PostgreSQL plans it as any join.
+    .crossJoin('flow_instances as fi')
+    .where((eb) => eb.and([
+      sql<SqlBool>`fi.org_id = ${q.orgId} and fi.trigger_time >= m.lo and fi.trigger_time < m.lo + ${MINUTE_MS}`,inIds(ctx, flowCol, plan.byStamp), idLike, ...rowFilters(ctx, q, plan, eb, true)]));
 }
 
 // Reads: flows rows of the org, then flow_instances rows (and instance_minutes rows for an id fragment)
