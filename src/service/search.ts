@@ -4,6 +4,7 @@
 import { invalid, outOfRange } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { Flow } from '../domain/types.js';
+import type { FlowHead } from '../store/store.js';
 import { isOwner, splitNames } from './access.js';
 import type { Caller, Deps } from './context.js';
 import type { InstanceView } from './instances.js';
@@ -28,10 +29,12 @@ function matches(expression: string | undefined, ...values: string[]): boolean {
 }
 
 /** Flows the caller created, owns or visits, matching the expression; by id. */
-export async function getMyFlows(deps: Deps, caller: Caller, expression?: string): Promise<Array<{ flow: Flow; editable: boolean }>> {
+export async function getMyFlows(deps: Deps, caller: Caller, expression?: string): Promise<Array<{ flow: FlowHead; editable: boolean }>> {
   const { user } = caller;
   const e = expressionOf(expression);
-  const flows = await deps.store.listFlows(user.orgId);
+  // The store narrows to flows naming the user somewhere; the exact rules (and the expression's
+  // case folding) stay here.
+  const flows = await deps.store.listFlowHeads(user.orgId, user);
   return flows
     .filter((f) => isOwner(f, user) || splitNames(f.visitors).includes(user.name))
     .filter((f) => matches(e, String(f.id), f.name))

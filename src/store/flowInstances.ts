@@ -1,8 +1,8 @@
 // Flow instances: creation with their task instances (the one-minute rule is the primary key; creates of
-// one event-loop turn share a transaction), reads, search, cancel, and the engine's wake-up questions
+// one event-loop turn share a transaction), reads, cancel, and the engine's wake-up questions
 // (what is due, what stalled). Starting an instance is an engine decision (engineTx.ts + the planner).
 // Row mapping for flow instances lives here; task instance rows are mapped in taskInstances.ts.
-import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import { applyTransitions } from './transitions.js';
 import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
@@ -10,8 +10,8 @@ import { applyOverrides } from '../domain/instances.js';
 import type { FlowInstance, Param, TriggerKind } from '../domain/types.js';
 import { snapshotOf, versionHash, type FlowSnapshot, type FlowVersion, type FlowVersionRef } from '../domain/versions.js';
 import { ensureVersion, versionsByIds } from './versions.js';
-import type { InstanceSearch, NewFlowInstance } from './store.js';
-import { CLAIMABLE, locking, compiledOnce, likeContains, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
+import type { NewFlowInstance } from './store.js';
+import { CLAIMABLE, locking, compiledOnce, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { lockRefusal } from './flowGuards.js';
 
 /** A flow_instances row with the version it references (see resolveInstances). */
@@ -283,43 +283,6 @@ export async function getFlowInstance(ctx: Ctx, orgId: string, id: string): Prom
 export async function getFlowInstanceById(ctx: Ctx, id: string): Promise<FlowInstance | null> {
   const r = await ctx.db.selectFrom('flow_instances').selectAll().where('id', '=', id).executeTakeFirst();
   return r ? (await resolveInstances(ctx, ctx.db, [r]))[0] : null;
-}
-
-const instanceSortColumn = {
-  createTime: 'fi.created_at',
-  updateTime: 'fi.updated_at',
-  startTime: 'fi.started_at',
-  triggerTime: 'fi.trigger_time',
-  endTime: 'fi.ended_at',
-} as const;
-
-// Reads: flow_instances rows of the org joined to their flows row (type, name, creator), one page plus the
-// count of all matches. Guard: org_id; sort fields whitelisted; flowIds limits to readable flows.
-export async function searchFlowInstances(ctx: Ctx, q: InstanceSearch): Promise<{ instances: FlowInstance[]; total: number }> {
-  if (q.flowIds && q.flowIds.length === 0) return { instances: [], total: 0 };
-  let base = ctx.db.selectFrom('flow_instances as fi').innerJoin('flows as f', 'f.id', 'fi.flow_id').where('fi.org_id', '=', q.orgId);
-  if (q.flowType !== undefined) base = base.where('f.type', '=', q.flowType);
-  if (q.expression) {
-    const p = likeContains(q.expression);
-    base = base.where(sql<boolean>`(lower(fi.id) like ${p} escape '\\' or lower(f.name) like ${p} escape '\\')`);
-  }
-  if (q.owner) {
-    // A scheduler fire has owner "": it belongs to the flow's creator (FlowInstance.owner).
-    const owner = q.owner;
-    base = base.where((eb) => eb.or([eb('fi.owner', '=', owner), eb.and([eb('fi.owner', '=', ''), eb('f.creator_name', '=', owner)])]));
-  }
-  if (q.fromTriggerTime !== undefined) base = base.where('fi.trigger_time', '>=', q.fromTriggerTime);
-  if (q.toTriggerTime !== undefined) base = base.where('fi.trigger_time', '<=', q.toTriggerTime);
-  if (q.statuses && q.statuses.length > 0) base = base.where('fi.status', 'in', q.statuses);
-  if (q.flowIds) base = base.where('fi.flow_id', 'in', q.flowIds);
-
-  const count = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-  let page = base.selectAll('fi');
-  // Explicit NULLS LAST: backends disagree on where NULL sorts (unstarted instances have no startTime).
-  for (const s of q.sort) page = page.orderBy(instanceSortColumn[s.field], (ob) => (s.desc ? ob.desc() : ob.asc()).nullsLast());
-  page = page.orderBy('fi.seq', q.sort[0]?.desc === false ? 'asc' : 'desc');
-  const rows = await page.offset(q.offset).limit(q.limit).execute();
-  return { instances: await resolveInstances(ctx, ctx.db, rows), total: Number(count.n) };
 }
 
 // Writes: one flow_instances row (-> CANCEL, reason, ended_at) and its INIT/READY/RERUN task_instances rows

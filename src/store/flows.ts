@@ -7,7 +7,7 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import { invalid, ReferencedError, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
-import type { FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
+import type { FlowHead, FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
 import { ensureVersionOf } from './versions.js';
 import { lockAllows, lockRefusal, referrersOf, refusal, requireReferencedFlows, toEditLock } from './flowGuards.js';
 import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
@@ -221,18 +221,39 @@ export async function listFlows(ctx: Ctx, orgId: string): Promise<Flow[]> {
   return (await ctx.db.selectFrom('flows').selectAll().where('org_id', '=', orgId).orderBy('id').execute()).map(toFlow);
 }
 
+// Reads: the flows rows of the org `user` may be related to (created, or named in owners or visitors: a
+// substring test, a superset the service narrows to exact names), only the columns Get My Flow shows or
+// decides by (no JSON parsed). Guard: org_id.
+export async function listFlowHeads(ctx: Ctx, orgId: string, user: { id: string; name: string }): Promise<FlowHead[]> {
+  const has = (col: 'owners' | 'visitors') => (ctx.dialect.kind === 'postgres' ? sql<boolean>`strpos(${sql.ref(col)}, ${user.name}) > 0` : sql<boolean>`instr(${sql.ref(col)}, ${user.name}) > 0`);
+  const rows = await ctx.db
+    .selectFrom('flows')
+    .select(['id', 'name', 'cycle', 'creator_id', 'owners', 'visitors'])
+    .where('org_id', '=', orgId)
+    .where((eb) => eb.or([eb('creator_id', '=', user.id), has('owners'), has('visitors')]))
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ id: num(r.id), name: r.name, cycle: r.cycle, creatorId: r.creator_id, owners: r.owners, visitors: r.visitors }));
+}
+
 const flowSortColumn = { createTime: 'created_at', updateTime: 'updated_at', startTime: 'start_date' } as const;
 
 // Reads: one page of flows rows of the org matching the expression. Guard: org_id; sort fields whitelisted.
+// The match and the order are decided in flows_search_idx alone (id, name and the sort keys); only the
+// page's rows are read whole.
 export async function searchFlows(ctx: Ctx, q: FlowSearch): Promise<Flow[]> {
-  let query = ctx.db.selectFrom('flows').selectAll().where('org_id', '=', q.orgId);
+  const order = <Q extends { orderBy: (c: 'id' | 'created_at' | 'updated_at' | 'start_date', d: 'asc' | 'desc') => Q }>(query: Q): Q => {
+    let out = query;
+    for (const s of q.sort) out = out.orderBy(flowSortColumn[s.field], s.desc ? 'desc' : 'asc');
+    return out.orderBy('id', q.sort[0]?.desc === false ? 'asc' : 'desc');
+  };
+  let ids = ctx.db.selectFrom('flows').select('id').where('org_id', '=', q.orgId);
   if (q.expression) {
     const p = likeContains(q.expression);
-    query = query.where(sql<boolean>`(cast(id as text) like ${p} escape '\\' or lower(name) like ${p} escape '\\')`);
+    ids = ids.where(sql<boolean>`(cast(id as text) like ${p} escape '\\' or lower(name) like ${p} escape '\\')`);
   }
-  for (const s of q.sort) query = query.orderBy(flowSortColumn[s.field], s.desc ? 'desc' : 'asc');
-  query = query.orderBy('id', q.sort[0]?.desc === false ? 'asc' : 'desc');
-  return (await query.offset(q.offset).limit(q.limit).execute()).map(toFlow);
+  const page = order(ids).offset(q.offset).limit(q.limit);
+  return (await order(ctx.db.selectFrom('flows').selectAll().where('id', 'in', page)).execute()).map(toFlow);
 }
 
 // Writes: one flows row (settings, graph, version + 1, the saver's edit lock released), its tasks rows

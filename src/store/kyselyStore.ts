@@ -1,7 +1,7 @@
 // The dialect-neutral Store over Kysely<DB>: wires the per-aggregate query files to the Store interface
 // and publishes events strictly after the write committed. Backend adapters (sqlite.ts, later pg.ts)
 // only build the Kysely instance and the StoreDialect; they never write queries of their own.
-import type { Kysely } from 'kysely';
+import type { Kysely, KyselyConfig } from 'kysely';
 import type { Store, StoreEvent } from './store.js';
 import type { Ctx, DB, StoreDialect } from './db.js';
 import * as auth from './auth.js';
@@ -9,6 +9,7 @@ import * as identity from './identity.js';
 import * as directories from './directories.js';
 import * as flows from './flows.js';
 import * as instances from './flowInstances.js';
+import * as instanceSearch from './instanceSearch.js';
 import * as taskInstances from './taskInstances.js';
 import * as logs from './logs.js';
 import * as schedule from './schedule.js';
@@ -60,6 +61,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     },
     getFlow: (orgId, flowId) => flows.getFlow(ctx, orgId, flowId),
     listFlows: (orgId) => flows.listFlows(ctx, orgId),
+    listFlowHeads: (orgId, user) => flows.listFlowHeads(ctx, orgId, user),
     searchFlows: (q) => flows.searchFlows(ctx, q),
     async updateFlow(orgId, update) {
       const updated = await flows.updateFlow(ctx, orgId, update);
@@ -91,7 +93,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     listTaskInstancesOf: (flowInstanceIds) => taskInstances.listTaskInstancesOf(ctx, flowInstanceIds),
     getTaskInstance: (orgId, id) => taskInstances.getTaskInstance(ctx, orgId, id),
     listAttempts: (taskInstanceId) => taskInstances.listAttempts(ctx, taskInstanceId),
-    searchFlowInstances: (q) => instances.searchFlowInstances(ctx, q),
+    searchFlowInstances: (q) => instanceSearch.searchFlowInstances(ctx, q),
     async cancelInstance(orgId, id, at, reason, userId) {
       const inst = await instances.cancelInstance(ctx, orgId, id, at, reason, userId);
       emit({ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id });
@@ -141,5 +143,13 @@ export function localEvents(): Pick<StoreDialect, 'publish' | 'subscribe'> {
       listeners.add(wrapped);
       return () => listeners.delete(wrapped);
     },
+  };
+}
+
+/** Kysely's `log` hook for an adapter's onQuery option (undefined: no hook, no cost). */
+export function queryLog(onQuery?: (sql: string, parameters: readonly unknown[]) => void): KyselyConfig['log'] {
+  if (!onQuery) return undefined;
+  return (e) => {
+    if (e.level === 'query') onQuery(e.query.sql, e.query.parameters);
   };
 }

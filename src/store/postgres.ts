@@ -9,7 +9,7 @@ import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type Driver, type PostgresDialectConfig } from 'kysely';
 import type { Store } from './store.js';
 import { compiledTexts, driverTransaction, type DB, type QueryRunner, type StoreDialect } from './db.js';
-import { createKyselyStore, localEvents } from './kyselyStore.js';
+import { createKyselyStore, localEvents, queryLog } from './kyselyStore.js';
 import { postgresEvents } from './postgresEvents.js';
 import { poolConfig, schemaOfUrl } from './postgresPool.js';
 
@@ -36,6 +36,8 @@ export interface PostgresStoreOptions {
    * before 1.21, or without max_prepared_statements).
    */
   preparedStatements?: boolean;
+  /** Told every statement run through Kysely (tests: the query plans of API reads). */
+  onQuery?: (sql: string, parameters: readonly unknown[]) => void;
 }
 
 /** Statement names of compiled texts, the same in every connection of the process. */
@@ -95,7 +97,7 @@ export async function createPostgresStore(input: PostgresStoreOptions): Promise<
   pool.on('connect', (client) => client.on('error', () => {}));
   if (opts.preparedStatements !== false) pool.on('connect', prepareCompiled);
   const pgDialect = new PostgresStoreDialect({ pool });
-  const db = new Kysely<DB>({ dialect: pgDialect });
+  const db = new Kysely<DB>({ dialect: pgDialect, log: queryLog(opts.onQuery) });
   const events = opts.listen === false ? null : postgresEvents({ connectionString: opts.connectionString, schema: opts.schema, onReconnect: opts.onReconnect });
   // This process's own events at once, in-process; other processes' through LISTEN.
   const local = localEvents();

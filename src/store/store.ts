@@ -76,6 +76,9 @@ export interface InstanceSearch {
   limit: number;
 }
 
+/** What Get My Flow shows of a flow and decides by. */
+export type FlowHead = Pick<Flow, 'id' | 'name' | 'cycle' | 'creatorId' | 'owners' | 'visitors'>;
+
 export interface FlowSearch {
   orgId: string;
   expression?: string;
@@ -201,6 +204,8 @@ export interface Store {
   getFlow(orgId: string, flowId: number): Promise<FlowWithTasks | null>;
   /** Flow ids and names in a directory tree listing: every flow of the org (id, name, dirId, owners, visitors). */
   listFlows(orgId: string): Promise<Flow[]>;
+  /** Heads of the org's flows `user` created or whose owners or visitors contain its name (a superset of those naming it), by id. */
+  listFlowHeads(orgId: string, user: { id: string; name: string }): Promise<FlowHead[]>;
   searchFlows(q: FlowSearch): Promise<Flow[]>;
   /**
    * Applies a Save Flow under `update.guard`: StaleError when the flow is gone, FlowChangedError when its

@@ -6,6 +6,7 @@ import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describePurgeContract } from './purge.contract.js';
+import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
@@ -20,4 +21,5 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeAuthStoreContract('postgres', factory);
   describeVersionsStoreContract('postgres', factory);
   describePurgeContract('postgres', factory);
+  describeInstanceSearchContract('postgres', factory);
 });

@@ -8,6 +8,7 @@ import { describeAuthStoreContract } from './auth.contract.js';
 import { describeEngineStoreContract } from './engine.contract.js';
 import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describePurgeContract } from './purge.contract.js';
+import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 
@@ -22,3 +23,4 @@ describeFlowGuardsContract('sqlite', factory);
 describeAuthStoreContract('sqlite', factory);
 describeVersionsStoreContract('sqlite', factory);
 describePurgeContract('sqlite', factory);
+describeInstanceSearchContract('sqlite', factory);

@@ -73,7 +73,7 @@ export function renderFlow(v: FlowView, tz: string, extras = false): Record<stri
 }
 
 /** Get My Flow's FlowSimpInfo (ref §5.8): flowId is a String there. */
-export function renderMyFlow(f: Flow, editable: boolean): Record<string, unknown> {
+export function renderMyFlow(f: Pick<Flow, 'id' | 'name' | 'cycle'>, editable: boolean): Record<string, unknown> {
   return { flowId: String(f.id), editable, flowName: f.name, cycle: f.cycle };
 }
 

@@ -9,6 +9,7 @@ import * as m0003 from './0003_flow_version.js';
 import * as m0004 from './0004_multi_process.js';
 import * as m0005 from './0005_auth.js';
 import * as m0006 from './0006_flow_versions.js';
+import * as m0007 from './0007_search.js';
 import * as m0008 from './0008_retention.js';
 
 interface Migration {
@@ -17,7 +18,7 @@ interface Migration {
   up(db: Kysely<any>, kind: StoreDialect['kind']): Promise<void>;
 }
 
-export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0008];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];
 
 // Reads and writes: batchflow_migrations (ledger) and whatever each pending migration touches.
 // Guard: dialect.lockMigrations inside the transaction; the ledger is re-read under that lock.
