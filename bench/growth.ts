@@ -42,6 +42,44 @@ export interface GrowthOptions {
   marginal: number;
   /** How instances are seeded (bench/growthSeed.ts): 'realistic' (default) or 'fast'. */
   seedMode?: SeedMode;
+  /** Server settings to compare at each size (BENCH_GROWTH_VARIANTS), against the defaults, interleaved. */
+  variants?: GrowthVariant[];
+  /** Rounds of the interleaving (BENCH_GROWTH_VARIANT_REPS, default 2). */
+  variantReps?: number;
+}
+
+/** A named set of server environment settings, e.g. cache64: BATCHFLOW_SQLITE_CACHE_MIB=64. */
+export interface GrowthVariant {
+  name: string;
+  env: Record<string, string>;
+}
+
+/** One variant's Trigger Flow drives at one size: every rep, and their medians. */
+export interface VariantResult {
+  name: string;
+  env: Record<string, string>;
+  triggersPerSec: number[];
+  latencyP99Ms: number[];
+  serverCpuPercent: number[];
+  medianPerSec: number;
+  medianP99Ms: number;
+}
+
+/** BENCH_GROWTH_VARIANTS: `name:ENV=V,ENV=V;name:ENV=V` (the defaults are always measured beside them). */
+export function parseVariants(spec: string | undefined): GrowthVariant[] {
+  if (!spec) return [];
+  return spec.split(';').filter(Boolean).map((part) => {
+    const m = /^(\w[\w-]*):(.+)$/.exec(part.trim());
+    if (!m) throw new Error(`BENCH_GROWTH_VARIANTS: "name:ENV=VALUE,..." separated by ";", got ${part}`);
+    const env = Object.fromEntries(
+      m[2].split(',').map((kv) => {
+        const [k, v] = kv.split('=');
+        if (!/^BATCHFLOW_\w+$/.test(k ?? '') || v === undefined) throw new Error(`BENCH_GROWTH_VARIANTS: ${kv} is not BATCHFLOW_NAME=VALUE`);
+        return [k, v];
+      }),
+    );
+    return { name: m[1], env };
+  });
 }
 
 export interface GrowthRound {
@@ -65,6 +103,8 @@ export interface GrowthRound {
   loadAvg: [number, number];
   /** List Flow Instances, median ms over searchRuns, with the count it answered. */
   searches: Record<string, { medianMs: number; count: number }>;
+  /** With variants: the defaults ("default") and each variant, driven in turn after the searches. */
+  variants?: VariantResult[];
   totalBytes: number;
   /** Bytes per stored instance, all tables of the instance (and their indexes) together and by table. */
   bytesPerInstance: number;
@@ -109,7 +149,7 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
   const port = 17080 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}/batch-processing-service/v2.1`;
   const env: Record<string, string> = isPg ? { BATCHFLOW_DATABASE_URL: dbUrl } : {};
-  const serve = () => startChild(['src/cli/main.ts', 'serve', '--port', String(port), '--data', dataDir], env);
+  const serve = (extra: Record<string, string> = {}) => startChild(['src/cli/main.ts', 'serve', '--port', String(port), '--data', dataDir], { ...env, ...extra });
   // The seeder's store (its page cache is the seeder's only: the server measured opens the store with
   // its own settings). With SQLite's default 2 MB cache, seeding fell from ~480/s to ~160/s by 400,000;
   // fast seeding with 256 MiB fell from 1,150/s to 600/s by 128,000 (a 290 MB file): 2 GiB holds the
@@ -157,6 +197,31 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
       mode: seedMode,
       times: { createMs: 0, engineMs: 0, cancelMs: 0 },
     };
+    // The defaults and each variant in turn, reps times, each drive its own server start (a cold page
+    // cache, as the main round's) and its own trigger minutes: 2 hours apart within the round's day.
+    const compareVariants = async (r: number): Promise<VariantResult[]> => {
+      const all: GrowthVariant[] = [{ name: 'default', env: {} }, ...opts.variants!];
+      const out: VariantResult[] = all.map((v) => ({ ...v, triggersPerSec: [], latencyP99Ms: [], serverCpuPercent: [], medianPerSec: 0, medianP99Ms: 0 }));
+      let k = 1;
+      for (let rep = 0; rep < (opts.variantReps ?? 2); rep++) {
+        for (const [i, v] of all.entries()) {
+          const c = await serve(v.env);
+          try {
+            const minute0 = Math.ceil((now + (r + 1) * DAY + k++ * 2 * HOUR) / 60_000) * 60_000;
+            const d = await drive([port], [c.pid!], flowIds, minute0, opts.connections, opts.warmSec, opts.durationSec);
+            if (d.nonZero > 0) throw new Error(`variant ${v.name}: ${d.nonZero} answers with a non-zero code`);
+            out[i].triggersPerSec.push(d.perSec);
+            out[i].latencyP99Ms.push(d.p99);
+            out[i].serverCpuPercent.push(d.serverCpuPercent);
+          } finally {
+            await stopChild(c);
+          }
+        }
+      }
+      for (const o of out) Object.assign(o, { medianPerSec: Math.round(median(o.triggersPerSec)), medianP99Ms: round(median(o.latencyP99Ms), 1) });
+      log(`variants: ${out.map((o) => `${o.name} ${o.triggersPerSec.join('/')}/s p99 ${o.latencyP99Ms.join('/')} ms`).join('; ')}`);
+      return out;
+    };
     let seeded = 0;
     for (const [r, size] of opts.sizes.entries()) {
       const t0 = performance.now();
@@ -202,6 +267,7 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
       } finally {
         await stopChild(child);
       }
+      const variants = opts.variants?.length ? await compareVariants(r) : undefined;
       const perTable: Record<string, number> = {};
       const indexBytes: Record<string, number> = {};
       for (const [name, t] of Object.entries(sizes.tables)) {
@@ -225,6 +291,7 @@ export async function benchGrowth(opts: GrowthOptions): Promise<Record<string, u
         serverCpuPercent: d.serverCpuPercent,
         loadAvg: [round(load0, 2), round(os.loadavg()[0], 2)],
         searches,
+        variants,
         totalBytes: sizes.totalBytes,
         bytesPerInstance: stored ? Math.round(instBytes / stored) : 0,
         bytesPerInstanceByTable: Object.fromEntries(INSTANCE_TABLES.map((t) => [t, stored ? Math.round(bytesOf(sizes.tables[t]) / stored) : 0])),

@@ -51,6 +51,7 @@ export function growthSections(r: Record<string, any>): string[] {
       );
       prevSeeded = x.seeded;
     }
+    out.push(...variantTable(g));
     const last = g.rounds[g.rounds.length - 1];
     const tables = Object.entries(last.tableBytes as Record<string, number>).sort((p, q) => q[1] - p[1]).slice(0, 6);
     out.push(
@@ -83,12 +84,32 @@ export function logCompressionSection(r: Record<string, any>): string[] {
   out.push('');
   return out;
 }
+/** With BENCH_GROWTH_VARIANTS: the server settings compared at each size, their medians (every drive). */
+function variantTable(g: Record<string, any>): string[] {
+  const withV = g.rounds.filter((x: any) => x.variants?.length);
+  if (!withV.length) return [];
+  const names: string[] = withV[0].variants.map((v: any) => v.name);
+  const env = withV[0].variants.map((v: any) => `${v.name} ${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(' ') || '(the defaults)'}`).join('; ');
+  const base = Object.fromEntries(withV[0].variants.map((v: any) => [v.name, v]));
+  return [
+    '',
+    `Server settings compared at each size (${env}): each drive its own server start, the settings in turn, ${withV[0].variants[0].triggersPerSec.length} times; median triggers/s (vs the same settings at ${int(withV[0].stored)}) and p99, every drive's figure in brackets.`,
+    '',
+    `| stored | ${names.join(' | ')} |`,
+    `| --- | ${names.map(() => '---').join(' | ')} |`,
+    ...withV.map(
+      (x: any) =>
+        `| ${int(x.stored)} | ${x.variants.map((v: any) => `${int(v.medianPerSec)}/s (${fmt(v.medianPerSec / base[v.name].medianPerSec)} x), p99 ${v.medianP99Ms} ms (${fmt(v.medianP99Ms / base[v.name].medianP99Ms)} x) [${v.triggersPerSec.map(int).join(', ')}]`).join(' | ')} |`,
+    ),
+  ];
+}
 
 /** A few lines for the terminal after each store's run. */
 export function growthSummary(g: Record<string, any>): string {
   const lines = [`growth ${g.store} (${modeOf(g)}): ${g.flows} flows, ${g.connections} connections, ${g.durationSec} s rounds`];
   for (const x of g.rounds) {
     const s = Object.entries(x.searches as Record<string, { medianMs: number }>).map(([q, v]) => `${q} ${fmt(v.medianMs, 1)}`).join(' ');
+    if (x.variants?.length) lines.push(`  ${int(x.stored).padStart(9)} stored, settings: ${x.variants.map((v: any) => `${v.name} ${int(v.medianPerSec)}/s p99 ${v.medianP99Ms} ms`).join('; ')}`);
     lines.push(`  ${int(x.stored).padStart(9)} stored (seeded at ${int(x.seedPerSec)}/s): ${int(x.triggersPerSec).padStart(6)}/s p99 ${String(x.latencyP99Ms).padStart(4)} ms | search ms: ${s} | ${int(x.bytesPerInstance)} B/instance, ${mib(x.totalBytes)}`);
   }
   lines.push(

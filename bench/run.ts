@@ -88,7 +88,7 @@ if (runs('pgtriggers')) {
 }
 if (runs('growth')) {
   // (g) the store as it grows: BENCH_GROWTH_STORES=sqlite,postgres, BENCH_GROWTH_SIZES=0,250000,1000000.
-  const { benchGrowth } = await import('./growth.js');
+  const { benchGrowth, parseVariants } = await import('./growth.js');
   const stores = (process.env.BENCH_GROWTH_STORES ?? 'sqlite,postgres').split(',');
   const sizes = process.env.BENCH_GROWTH_SIZES ? process.env.BENCH_GROWTH_SIZES.split(',').map(Number) : quick ? [0, 2000, 5000] : [0, 250_000, 1_000_000];
   if (sizes.some((n, i) => !Number.isInteger(n) || n < 0 || (i > 0 && n <= sizes[i - 1]))) throw new Error(`BENCH_GROWTH_SIZES: ascending instance counts, got ${process.env.BENCH_GROWTH_SIZES}`);
@@ -97,7 +97,7 @@ if (runs('growth')) {
     // BENCH_GROWTH_SEED=fast seeds mostly through createFlowInstance + cancelInstance (bench/growthSeed.ts).
     const seedMode = process.env.BENCH_GROWTH_SEED ?? 'realistic';
     if (seedMode !== 'realistic' && seedMode !== 'fast') throw new Error(`BENCH_GROWTH_SEED: realistic or fast, got ${seedMode}`);
-    const r = await benchGrowth({ store: s, sizes, flows: quick ? 100 : 1000, connections: 48, durationSec: quick ? 2 : 10, warmSec: quick ? 1 : 3, searchRuns: quick ? 3 : 7, marginal: quick ? 700 : 7000, seedMode });
+    const r = await benchGrowth({ store: s, sizes, flows: quick ? 100 : 1000, connections: 48, durationSec: quick ? 2 : 10, warmSec: quick ? 1 : 3, searchRuns: quick ? 3 : 7, marginal: quick ? 700 : 7000, seedMode, variants: parseVariants(process.env.BENCH_GROWTH_VARIANTS), variantReps: Number(process.env.BENCH_GROWTH_VARIANT_REPS) || 2 });
     // Each mode's figures under their own key and file: the fast mode is the default for the large sizes,
     // the realistic one its reference at the sizes it can reach.
     const key = `growth-${s}${seedMode === 'fast' ? '' : '-realistic'}`;

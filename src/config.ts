@@ -43,6 +43,10 @@ export interface Config {
   keepWorkDirs: boolean;
   /** SQLite synchronous mode: NORMAL (crash-safe against process death) or FULL (also power loss). */
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** SQLite page cache, MiB: large enough for the b-tree leaves that inserts touch keeps a big store fast. */
+  sqliteCacheMiB: number;
+  /** SQLite memory-mapped reads, MiB (0 = off). */
+  sqliteMmapMiB: number;
   logLevel: string;
   hostName: string;
   /** How often an engine renews its lease in the store. */
@@ -116,6 +120,8 @@ export const defaults: Config = {
   editLockMinutes: 30,
   keepWorkDirs: false,
   sqliteSynchronous: 'NORMAL',
+  sqliteCacheMiB: 2,
+  sqliteMmapMiB: 0,
   logLevel: 'info',
   hostName: hostname(),
   engineHeartbeatMs: 2_000,
@@ -244,6 +250,8 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   editLockMinutes: ['BATCHFLOW_EDIT_LOCK_MINUTES', int(1)],
   keepWorkDirs: ['BATCHFLOW_KEEP_WORK_DIRS', bool],
   sqliteSynchronous: ['BATCHFLOW_SQLITE_SYNCHRONOUS', sync],
+  sqliteCacheMiB: ['BATCHFLOW_SQLITE_CACHE_MIB', int(1, 65_536)],
+  sqliteMmapMiB: ['BATCHFLOW_SQLITE_MMAP_MIB', int(0, 1_048_576)],
   logLevel: ['BATCHFLOW_LOG_LEVEL', logLevel],
   hostName: ['BATCHFLOW_HOST_NAME', str],
   engineHeartbeatMs: ['BATCHFLOW_ENGINE_HEARTBEAT_MS', int(10, 3_600_000)],

@@ -117,6 +117,14 @@ function switchToWal(raw: Database.Database, timeoutMs: number): void {
   }
 }
 
+/** The connection's settings from the options (exported for its test). */
+export function applyPragmas(raw: Database.Database, opts: Pick<SqliteStoreOptions, 'synchronous' | 'cacheSizeKiB' | 'mmapSizeBytes'>): void {
+  raw.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  raw.pragma('foreign_keys = ON');
+  raw.pragma(`cache_size = -${Math.max(0, Math.floor(opts.cacheSizeKiB ?? DEFAULT_CACHE_KIB))}`);
+  if (opts.mmapSizeBytes) raw.pragma(`mmap_size = ${Math.max(0, Math.floor(opts.mmapSizeBytes))}`);
+}
+
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   if (opts.filename !== ':memory:') mkdirSync(path.dirname(path.resolve(opts.filename)), { recursive: true });
   const raw = new Database(opts.filename);
@@ -125,10 +133,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     // Before anything creates a table (WAL, migrate): a new file then frees space incrementally (retention).
     preferIncrementalVacuum(raw);
     if (opts.filename !== ':memory:') switchToWal(raw, opts.busyTimeoutMs ?? 5000);
-    raw.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-    raw.pragma('foreign_keys = ON');
-    raw.pragma(`cache_size = -${Math.max(0, Math.floor(opts.cacheSizeKiB ?? DEFAULT_CACHE_KIB))}`);
-    if (opts.mmapSizeBytes) raw.pragma(`mmap_size = ${Math.max(0, Math.floor(opts.mmapSizeBytes))}`);
+    applyPragmas(raw, opts);
   } catch (err) {
     raw.close();
     throw err;
