@@ -89,12 +89,14 @@ const selectNextInstance = compiledOnce((db, v) =>
     .selectFrom('flow_instances as w')
     .select(['w.id', 'w.flow_id', 'w.status'])
     .where('w.flow_id', '=', v('flowId'))
-    .where('w.status', '=', 'WAIT')
+    // Statuses as literals: each condition is the one of a partial index (0009: flow_instances_wait_idx,
+    // flow_instances_one_running_uq, task_instances_running_idx), which SQLite uses only when repeated.
+    .where(sql<boolean>`w.status = 'WAIT'`)
     .where('w.due_at', '<=', v('now'))
     .where((eb) =>
       eb.and([
-        eb.not(eb.exists(eb.selectFrom('flow_instances as r').select('r.id').where('r.flow_id', '=', v('flowId')).where('r.status', '=', 'RUNNING'))),
-        eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').where('t.flow_id', '=', v('flowId')).where('t.status', '=', 'RUNNING'))),
+        eb.not(eb.exists(eb.selectFrom('flow_instances as r').select('r.id').where('r.flow_id', '=', v('flowId')).where(sql<boolean>`r.status = 'RUNNING'`))),
+        eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').where('t.flow_id', '=', v('flowId')).where(sql<boolean>`t.status = 'RUNNING'`))),
       ]),
     )
     .orderBy('w.due_at')

@@ -2,7 +2,7 @@
 // one event-loop turn share a transaction), reads, cancel, and the engine's wake-up questions
 // (what is due, what stalled). Starting an instance is an engine decision (engineTx.ts + the planner).
 // Row mapping for flow instances lives here; task instance rows are mapped in taskInstances.ts.
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import { applyTransitions } from './transitions.js';
 import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
@@ -312,9 +312,13 @@ export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: nu
 
 const selectOwnInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')).where('org_id', '=', v('orgId')));
 
-// Reads: flow_instances rows WAIT with due_at <= now (distinct flow ids). Guard: none.
+/** The condition of the partial indexes of waiting instances (0009), as the literal they need. */
+const WAITING = sql<boolean>`status = 'WAIT'`;
+
+// Reads: flow_instances rows WAIT with due_at <= now (distinct flow ids), in the partial index
+// flow_instances_due_idx (its condition repeated as a literal). Guard: none.
 export async function listFlowsWithDueInstances(ctx: Ctx, now: number): Promise<number[]> {
-  const rows = await ctx.db.selectFrom('flow_instances').select('flow_id').distinct().where('status', '=', 'WAIT').where('due_at', '<=', now).execute();
+  const rows = await ctx.db.selectFrom('flow_instances').select('flow_id').distinct().where(WAITING).where('due_at', '<=', now).execute();
   return rows.map((r) => num(r.flow_id));
 }
 
@@ -324,7 +328,7 @@ export async function nextWakeAt(ctx: Ctx, now: number): Promise<number | null> 
   const inst = await ctx.db
     .selectFrom('flow_instances')
     .select((eb) => eb.fn.min('due_at').as('m'))
-    .where('status', '=', 'WAIT')
+    .where(WAITING)
     .where('due_at', '>', now)
     .executeTakeFirst();
   const retry = await ctx.db
@@ -340,16 +344,18 @@ export async function nextWakeAt(ctx: Ctx, now: number): Promise<number | null> 
   return times.length === 0 ? null : Math.min(...times);
 }
 
-// Reads: RUNNING flow_instances rows with no READY, RUNNING or RERUN task_instances row. Guard: none.
+// Reads: RUNNING flow_instances rows (the partial index flow_instances_one_running_uq) with no READY,
+// RUNNING or RERUN task_instances row. Guard: none.
 export async function listStalledInstances(ctx: Ctx, limit: number): Promise<string[]> {
   const rows = await ctx.db
     .selectFrom('flow_instances as fi')
     .select('fi.id')
-    .where('fi.status', '=', 'RUNNING')
+    .where(sql<boolean>`fi.status = 'RUNNING'`)
     .where((eb) =>
       eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').whereRef('t.flow_instance_id', '=', 'fi.id').where('t.status', 'in', ['READY', 'RUNNING', 'RERUN']))),
     )
-    .orderBy('fi.seq')
+    // `+seq`: sort the few RUNNING rows; a plain `seq` makes SQLite walk every instance in seq order instead.
+    .orderBy(sql`+fi.seq`)
     .limit(limit)
     .execute();
   return rows.map((r) => r.id);

@@ -61,7 +61,7 @@ async function candidates(ctx: Ctx, before: number, cursor: Cursor | null, limit
 }
 
 // Reads: the batch's flow_instances rows that may go, probing task_instances (task_instances_status_idx),
-// attempts (primary key) and a newer scheduled fire of the same flow (flow_instances_schedule_idx).
+// attempts (primary key) and a newer scheduled fire of the same flow (flow_instances_fires_idx).
 // Guard: the rule itself. An instance goes only when terminal, ended before the cut-off, with no open task
 // instance or attempt (a FAIL or CANCEL instance may still have a task running until the engine stops it),
 // and, for a scheduled fire, when a newer fire of its flow exists: the newest is the cron scheduler's memory
@@ -109,7 +109,8 @@ export function purgeableQuery(db: Kysely<DB> | Tx, kind: Ctx['dialect']['kind']
             .selectFrom('flow_instances as n')
             .select('n.id')
             .whereRef('n.flow_id', '=', 'fi.flow_id')
-            .where('n.kind', '=', SCHEDULED)
+            // A literal: the condition of the partial index flow_instances_fires_idx (0009).
+            .where(sql<boolean>`n.kind = 'schedule'`)
             .whereRef('n.trigger_time', '>', 'fi.trigger_time'),
         ),
       ]),
