@@ -3,8 +3,8 @@
 // file kept by the growth benchmark (BENCH_GROWTH_KEEP=1), with the page cache, mmap and indexes varied.
 // Reports the time per create and what the process read and wrote through system calls per create
 // (/proc/self/io: pages SQLite fetched from the OS, WAL and checkpoint traffic).
-//   npx tsx bench/growthProfile.ts FILE [--cache KiB] [--mmap BYTES] [--drop idx1,idx2] [--rounds N]
-// --drop changes the file: give it a copy.
+//   npx tsx bench/growthProfile.ts FILE [--cache KiB] [--mmap BYTES] [--drop idx1,idx2] [--exec SQL] [--rounds N]
+// --drop and --exec change the file: give them a copy.
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { buildFlowInstance } from '../src/domain/instances.js';
@@ -20,6 +20,14 @@ const opt = (name: string) => {
 const file = args[0];
 if (!file || file.startsWith('--')) throw new Error('usage: growthProfile.ts FILE [--cache KiB] [--mmap BYTES] [--drop idx,...] [--rounds N]');
 const drop = opt('drop')?.split(',').filter(Boolean) ?? [];
+// --exec "SQL; SQL": statements run on the file first (e.g. re-creating the indexes 0009 replaced, to
+// measure their share on a copy of the same store).
+const exec = opt('exec');
+if (exec) {
+  const raw = new Database(file);
+  raw.exec(exec);
+  raw.close();
+}
 if (drop.length) {
   const raw = new Database(file);
   for (const idx of drop) {
@@ -66,6 +74,7 @@ console.log(
     cacheKiB: opt('cache') ?? 'default',
     mmap: opt('mmap') ?? 0,
     dropped: drop,
+    exec: exec ?? null,
     creates: measured,
     usPerCreateMedian: round(median(perCreateUs), 1),
     usPerCreateRounds: perCreateUs.map((x) => round(x, 0)),
