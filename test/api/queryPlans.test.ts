@@ -6,8 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { OPERATIONS } from '../../src/api/operations/index.js';
@@ -19,6 +17,7 @@ import type { Store } from '../../src/store/store.js';
 import { call, V21 } from '../helpers/api.js';
 import { fakeClock } from '../helpers/clock.js';
 import { flowJson } from '../helpers/flows.js';
+import { postgresSeqScans, sqliteScans, type Recorded } from '../helpers/plans.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 
 /** Tables that grow with use: a full read of one is what the plans must never need. */
@@ -29,7 +28,6 @@ const SEQ_INDEX = 'sqlite_autoindex_flow_instances_2';
 
 const SCANNING = 'select count(*) from "flow_instances" as "fi" where lower(fi.id) like ?';
 
-type Recorded = Array<{ sql: string; parameters: readonly unknown[] }>;
 
 /** Calls every read operation of V2.1 at least once, searches in every plan shape; returns the ops called. */
 async function walk(store: Store, dataDir: string): Promise<Set<string>> {
@@ -80,54 +78,9 @@ async function walk(store: Store, dataDir: string): Promise<Set<string>> {
   return called;
 }
 
-function sqliteOffenders(filename: string, recorded: Recorded): string[] {
-  const raw = new Database(filename, { readonly: true });
-  const out: string[] = [];
-  try {
-    for (const { sql, parameters } of recorded) {
-      const rows = raw.prepare(`explain query plan ${sql}`).all(...(parameters as unknown[])) as Array<{ detail: string }>;
-      const subqueries = new Set(rows.map((r) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(r.detail)?.[1]).filter(Boolean));
-      for (const { detail } of rows) {
-        const m = /^SCAN (\S+)(?: AS (\S+))?/.exec(detail);
-        // A SCAN reads a whole table or index; only the seq walk (under its LIMIT) may (instanceSearch.ts).
-        if (!m || subqueries.has(m[1]) || detail.includes(`USING INDEX ${SEQ_INDEX}`)) continue;
-        if (GROWING.includes(m[1]) || GROWING.some((t) => sql.includes(`"${t}" as "${m[1]}"`))) out.push(`${detail}\n  in: ${sql}`);
-      }
-    }
-  } finally {
-    raw.close();
-  }
-  return out;
-}
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-async function postgresOffenders(schema: string, recorded: Recorded): Promise<string[]> {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
-  await c.connect();
-  const out: string[] = [];
-  try {
-    await c.query('analyze');
-    await c.query('set enable_seqscan = off');
-    for (const { sql, parameters } of recorded) {
-      const r = await c.query(`explain (format json) ${sql}`, parameters as unknown[]);
-      const visit = (n: PlanNode): void => {
-        // Seq Scans only: on tables of a few rows PostgreSQL prefers whole-index walks that it never
-        // takes at size, so the stricter whole-index check is SQLite's (its plans ignore table sizes).
-        if (n['Node Type'] === 'Seq Scan' && GROWING.includes(n['Relation Name'] ?? '')) out.push(`Seq Scan on ${n['Relation Name']}\n  in: ${sql}`);
-        n.Plans?.forEach(visit);
-      };
-      visit((r.rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan);
-    }
-  } finally {
-    await c.end();
-  }
-  return out;
-}
+// A SCAN reads a whole table or index; only the seq walk (under its LIMIT) may (instanceSearch.ts).
+const sqliteOffenders = (filename: string, recorded: Recorded) => sqliteScans(filename, recorded, GROWING, (detail) => detail.includes(`USING INDEX ${SEQ_INDEX}`));
+const postgresOffenders = (schema: string, recorded: Recorded) => postgresSeqScans(schema, recorded, GROWING);
 
 const READS = OPERATIONS.filter((o) => o.access === 'read' && (!o.versions || o.versions.includes('v2.1'))).map((o) => o.name);
 

@@ -6,19 +6,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { partialIndexes, postgresSeqScans, sqliteScans, type Recorded } from '../helpers/plans.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { flowOf, instanceOf } from './store.contract.js';
 
 const GROWING = ['flow_instances', 'task_instances', 'status_events', 'task_logs', 'attempts'];
-type Recorded = Array<{ sql: string; parameters: readonly unknown[] }>;
 const STATEMENT = /^\s*(select|update|delete)\b/i;
 
 async function exercise(store: Store, dataDir: string): Promise<void> {
@@ -52,59 +50,12 @@ async function exercise(store: Store, dataDir: string): Promise<void> {
   }
 }
 
-/** Names of the partial indexes (CREATE INDEX ... WHERE): scanning one reads only the rows it keeps. */
-function partialIndexes(raw: Database.Database): Set<string> {
-  const rows = raw.prepare(`select name from sqlite_master where type = 'index' and sql like '% where %'`).all() as Array<{ name: string }>;
-  return new Set(rows.map((r) => r.name));
-}
-
-function sqliteOffenders(filename: string, recorded: Recorded): string[] {
-  const raw = new Database(filename, { readonly: true });
-  const out: string[] = [];
-  try {
-    const partial = partialIndexes(raw);
-    for (const { sql, parameters } of recorded) {
-      const rows = raw.prepare(`explain query plan ${sql}`).all(...(parameters as unknown[])) as Array<{ detail: string }>;
-      for (const { detail } of rows) {
-        const m = /^SCAN (\S+)(?: AS (\S+))?/.exec(detail);
-        if (!m) continue;
-        const index = /USING (?:COVERING )?INDEX (\S+)/.exec(detail)?.[1];
-        if (index && partial.has(index)) continue;
-        if (GROWING.includes(m[1]) || GROWING.some((t) => sql.includes(`"${t}" as "${m[1]}"`))) out.push(`${detail}\n  in: ${sql}`);
-      }
-    }
-  } finally {
-    raw.close();
-  }
-  return out;
-}
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-async function postgresOffenders(schema: string, recorded: Recorded): Promise<string[]> {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
-  await c.connect();
-  const out: string[] = [];
-  try {
-    await c.query('analyze');
-    await c.query('set enable_seqscan = off');
-    for (const { sql, parameters } of recorded) {
-      const r = await c.query(`explain (format json) ${sql}`, parameters as unknown[]);
-      const visit = (n: PlanNode): void => {
-        if (n['Node Type'] === 'Seq Scan' && GROWING.includes(n['Relation Name'] ?? '')) out.push(`Seq Scan on ${n['Relation Name']}\n  in: ${sql}`);
-        n.Plans?.forEach(visit);
-      };
-      visit((r.rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan);
-    }
-  } finally {
-    await c.end();
-  }
-  return out;
-}
+// A SCAN of a partial index reads only the WAIT, RUNNING or scheduled rows it keeps.
+const sqliteOffenders = (filename: string, recorded: Recorded) => {
+  const partial = partialIndexes(filename);
+  return sqliteScans(filename, recorded, GROWING, (_detail, index) => index !== undefined && partial.has(index));
+};
+const postgresOffenders = (schema: string, recorded: Recorded) => postgresSeqScans(schema, recorded, GROWING);
 
 /** The recorded statements, each SQL text once (its first parameters). */
 const distinct = (recorded: Recorded): Recorded => [...new Map(recorded.map((r) => [r.sql, r])).values()];
