@@ -27,6 +27,15 @@ export function growthTargetRows(r: Record<string, any>): string[] {
       `| | bytes on disk of a fresh one-task instance, indexes included (${int(g.marginalInstances)} added to the full store) | ${int(g.freshOneTaskBytes)} B | < 500 B | ${verdict(g.freshOneTaskBytes < 500)} |`,
     );
   }
+  // bench/purgeImpact.ts, stored as purgeImpact-<store> (the purge of a kept growth store).
+  for (const store of ['sqlite', 'postgres']) {
+    const p = r[`purgeImpact-${store}`];
+    if (!p) continue;
+    rows.push(
+      `| ${storeName(store)} retention: Trigger Flow during the server's purge (BATCHFLOW_RETENTION_DAYS=${p.retentionDays}) on a store of ${int(p.instancesBefore)}, 48 connections, ${p.during.length} drives of 10 s (${day(p.date)}) | p99, median of the drives during / without | ${fmt(p.p99Ratio)} x | <= 1.5 x | ${verdict(p.p99Ratio <= 1.5)}${p.finished ? '' : ` (for the ${int(p.purged)} purged meanwhile, ${int(p.purgePerSec)}/s; ${int(p.remainingBeforeCutoff)} left)`} |`,
+      `| | throughput during / without | ${fmt(p.throughputRatio)} x | (for reference) | - |`,
+    );
+  }
   return rows;
 }
 
