@@ -202,9 +202,16 @@ async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInsta
       out.push(refused);
       continue;
     }
-    // Normalized here too: a caller's snapshot may still carry a flow's bookkeeping fields.
-    const snapshot = snapshotOf(i.snapshot);
-    const version = i.versionId !== undefined ? (await versionsByIds(ctx, conn, [i.versionId])).get(i.versionId)! : await versionOf(ctx, conn, i.flowId, snapshot, i, versions);
+    // With the version's id (every create of the service's) its cached content is the snapshot, shared
+    // as toFlowInstance shares it; without, the caller's is normalized (it may carry bookkeeping fields).
+    let snapshot: FlowSnapshot;
+    let version: FlowVersionRef;
+    if (i.versionId !== undefined) {
+      ({ snapshot, ...version } = (await versionsByIds(ctx, conn, [i.versionId])).get(i.versionId)!);
+    } else {
+      snapshot = snapshotOf(i.snapshot);
+      version = await versionOf(ctx, conn, i.flowId, snapshot, i, versions);
+    }
     const r = await insertInstance(ctx, conn, '', {
       id: i.id,
       flowId: i.flowId,
