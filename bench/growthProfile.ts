@@ -18,22 +18,16 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const file = args[0];
-if (!file || file.startsWith('--')) throw new Error('usage: growthProfile.ts FILE [--cache KiB] [--mmap BYTES] [--drop idx,...] [--rounds N]');
+if (!file || file.startsWith('--')) throw new Error('usage: growthProfile.ts FILE [--cache KiB] [--mmap BYTES] [--drop idx,...] [--exec SQL] [--rounds N]');
 const drop = opt('drop')?.split(',').filter(Boolean) ?? [];
 // --exec "SQL; SQL": statements run on the file first (e.g. re-creating the indexes 0009 replaced, to
 // measure their share on a copy of the same store).
 const exec = opt('exec');
-if (exec) {
+for (const idx of drop) if (!/^\w+$/.test(idx)) throw new Error(`--drop: ${idx} is not an index name`);
+if (exec || drop.length) {
   const raw = new Database(file);
-  raw.exec(exec);
-  raw.close();
-}
-if (drop.length) {
-  const raw = new Database(file);
-  for (const idx of drop) {
-    if (!/^\w+$/.test(idx)) throw new Error(`--drop: ${idx} is not an index name`);
-    raw.exec(`drop index if exists ${idx}`);
-  }
+  if (exec) raw.exec(exec);
+  for (const idx of drop) raw.exec(`drop index if exists ${idx}`);
   raw.close();
 }
 const io = () => {

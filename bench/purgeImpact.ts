@@ -2,14 +2,16 @@
 // growth benchmark: 48 connections, future trigger times) against `batchflow serve` on a store kept by
 // the growth benchmark (BENCH_GROWTH_KEEP=1), first without a purge (twice), then with the server's own
 // retention job purging (BATCHFLOW_RETENTION_DAYS chosen so that about `target` instances ended before
-// the cut-off) while the load runs, one drive after another until the purge is through. Reports p99 and
+// the cut-off) while the load runs, one drive after another until the purge is through (at most 30 drives). Reports p99 and
 // throughput during the purge against without, the purge's rate, and the instances left. Destructive: it
-// purges the store it is given.
+// purges the store it is given. Writes bench/results/purge-impact-sqlite.json and the key purgeImpact-sqlite
+// of latest.json (RESULTS.md's retention row).
 //   npx tsx bench/purgeImpact.ts DATA_DIR [target instances, default 500000]
 import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { machine, median, round } from './machine.js';
+import { renderMarkdown } from './report.js';
 import { drive, startChild, stopChild } from './triggers.js';
 
 const [dataDir, targetText = '500000'] = process.argv.slice(2);
@@ -81,7 +83,10 @@ const p99Without = median(without.map((d) => d.p99));
 const perSecWithout = median(without.map((d) => d.perSec));
 const p99During = median(during.map((d) => d.p99));
 const perSecDuring = median(during.map((d) => d.perSec));
-const purged = Number((done as { tables?: { flow_instances?: number } } | null)?.tables?.flow_instances ?? before.n - left);
+// The job's own count (it logs also when the server's stop ends it); without its line, from the store:
+// what was there plus what the drives created, less what is left.
+const triggered = [...without, ...during].reduce((n, d) => n + d.requests, 0);
+const purged = Number((done as { tables?: { flow_instances?: number } } | null)?.tables?.flow_instances ?? before.n + triggered - left);
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
@@ -103,3 +108,9 @@ log(`purged ${purged.toLocaleString('en-US')} (${remainingBeforeCutoff.toLocaleS
 const out = path.join(import.meta.dirname, 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, 'purge-impact-sqlite.json'), JSON.stringify(result, null, 2) + '\n');
+// And into latest.json (key purgeImpact-sqlite) with RESULTS.md rendered again, as bench/run.ts does.
+const latestFile = path.join(out, 'latest.json');
+const latest = existsSync(latestFile) ? JSON.parse(readFileSync(latestFile, 'utf8')) : {};
+latest['purgeImpact-sqlite'] = result;
+writeFileSync(latestFile, JSON.stringify(latest, null, 2) + '\n');
+writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), renderMarkdown(latest));

@@ -43,7 +43,7 @@ export interface Config {
   keepWorkDirs: boolean;
   /** SQLite synchronous mode: NORMAL (crash-safe against process death) or FULL (also power loss). */
   sqliteSynchronous: 'NORMAL' | 'FULL';
-  /** SQLite page cache, MiB: large enough for the b-tree leaves that inserts touch keeps a big store fast. */
+  /** SQLite page cache per connection, MiB (measured on a 1.25M-instance store: 128 MiB no faster than 2). */
   sqliteCacheMiB: number;
   /** SQLite memory-mapped reads, MiB (0 = off). */
   sqliteMmapMiB: number;

@@ -22,7 +22,7 @@ import { lockDataDir } from './startup/dataDirLock.js';
 import { checkMasterKey, loadMasterKey } from './startup/masterKey.js';
 import { causeOf, isOperational, redactUrl, StartupError } from './startup/errors.js';
 import { checkPortFree, listenError } from './startup/portCheck.js';
-import { createSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
+import { createSqliteStore, type SqliteConnectionSettings } from './store/sqlite.js';
 import { createPostgresStore } from './store/postgres.js';
 import type { Store } from './store/store.js';
 import path from 'node:path';
@@ -42,15 +42,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The embedded store's connection settings from the configuration. */
+export function sqliteSettings(config: Config): SqliteConnectionSettings {
+  return { synchronous: config.sqliteSynchronous, cacheSizeKiB: config.sqliteCacheMiB * 1024, mmapSizeBytes: config.sqliteMmapMiB * 1024 * 1024 };
+}
+
 /**
  * Opens and migrates the store: PostgreSQL when a database URL is set, else SQLite in the data directory.
  * An operational failure (a file it cannot open, a full disk, a database that refuses) is a StartupError.
  */
-/** The embedded store's connection settings from the configuration. */
-export function sqliteSettings(config: Config): Pick<SqliteStoreOptions, 'synchronous' | 'cacheSizeKiB' | 'mmapSizeBytes'> {
-  return { synchronous: config.sqliteSynchronous, cacheSizeKiB: config.sqliteCacheMiB * 1024, mmapSizeBytes: config.sqliteMmapMiB * 1024 * 1024 };
-}
-
 export async function openStore(config: Config, opts: { onReconnect?: () => void } = {}): Promise<Store> {
   if (config.databaseUrl) {
     try {

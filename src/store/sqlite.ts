@@ -117,8 +117,11 @@ function switchToWal(raw: Database.Database, timeoutMs: number): void {
   }
 }
 
+/** The options that are settings of the connection (the server takes them from its configuration). */
+export type SqliteConnectionSettings = Pick<SqliteStoreOptions, 'synchronous' | 'cacheSizeKiB' | 'mmapSizeBytes'>;
+
 /** The connection's settings from the options (exported for its test). */
-export function applyPragmas(raw: Database.Database, opts: Pick<SqliteStoreOptions, 'synchronous' | 'cacheSizeKiB' | 'mmapSizeBytes'>): void {
+export function applyPragmas(raw: Database.Database, opts: SqliteConnectionSettings): void {
   raw.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
   raw.pragma('foreign_keys = ON');
   raw.pragma(`cache_size = -${Math.max(0, Math.floor(opts.cacheSizeKiB ?? DEFAULT_CACHE_KIB))}`);

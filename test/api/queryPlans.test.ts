@@ -17,7 +17,7 @@ import type { Store } from '../../src/store/store.js';
 import { call, V21 } from '../helpers/api.js';
 import { fakeClock } from '../helpers/clock.js';
 import { flowJson } from '../helpers/flows.js';
-import { postgresSeqScans, sqliteScans, type Recorded } from '../helpers/plans.js';
+import { postgresSeqScans, recorder, sqliteScans, type Recorded } from '../helpers/plans.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 
 /** Tables that grow with use: a full read of one is what the plans must never need. */
@@ -26,6 +26,7 @@ const HOUR = 3_600_000;
 /** flow_instances' unique index on seq (SQLite's name for it): the default order's walk. */
 const SEQ_INDEX = 'sqlite_autoindex_flow_instances_2';
 
+const SELECT = /^\s*select/i;
 const SCANNING = 'select count(*) from "flow_instances" as "fi" where lower(fi.id) like ?';
 
 
@@ -92,12 +93,10 @@ describe('query plans of API reads', () => {
   });
 
   it('SQLite: every SELECT of a walk through every read operation searches by an index', async () => {
-    const recorded: Recorded = [];
+    const { recorded, onQuery, start } = recorder(SELECT);
     const filename = path.join(dir, 'batchflow.db');
-    // Recorded from the walk only: the migrations' one-off reads of old columns are not API reads.
-    let walking = false;
-    const store = await createSqliteStore({ filename, onQuery: (sql, parameters) => void (walking && /^\s*select/i.test(sql) && recorded.push({ sql, parameters })) });
-    walking = true;
+    const store = await createSqliteStore({ filename, onQuery });
+    start();
     const called = await walk(store, dir).finally(() => store.close());
     expect([...called]).toEqual(expect.arrayContaining(READS));
     expect(recorded.length).toBeGreaterThan(100);
@@ -107,11 +106,10 @@ describe('query plans of API reads', () => {
   });
 
   it.runIf(postgresAvailable)('PostgreSQL: every SELECT of the same walk plans no Seq Scan on a growing table', async () => {
-    const recorded: Recorded = [];
+    const { recorded, onQuery, start } = recorder(SELECT);
     const schema = newSchema('bf_plans');
-    let walking = false;
-    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, listen: false, onQuery: (sql, parameters) => void (walking && /^\s*select/i.test(sql) && recorded.push({ sql, parameters })) });
-    walking = true;
+    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, listen: false, onQuery });
+    start();
     const called = await walk(store, dir).finally(() => store.close());
     expect([...called]).toEqual(expect.arrayContaining(READS));
     expect(await postgresOffenders(schema, recorded)).toEqual([]);

@@ -7,6 +7,20 @@ import { TEST_DATABASE_URL } from './postgres.js';
 
 export type Recorded = Array<{ sql: string; parameters: readonly unknown[] }>;
 
+/**
+ * Records the statements matching `statement` given to a store's onQuery, from start() on: the store's
+ * own start (its migrations' one-off reads of old columns) is not what a plan test checks.
+ */
+export function recorder(statement: RegExp): { recorded: Recorded; onQuery: (sql: string, parameters: readonly unknown[]) => void; start(): void } {
+  const recorded: Recorded = [];
+  let on = false;
+  return {
+    recorded,
+    onQuery: (sql, parameters) => void (on && statement.test(sql) && recorded.push({ sql, parameters })),
+    start: () => void (on = true),
+  };
+}
+
 /** Names of the partial indexes (CREATE INDEX ... WHERE): scanning one reads only the rows it keeps. */
 export function partialIndexes(filename: string): Set<string> {
   const raw = new Database(filename, { readonly: true });

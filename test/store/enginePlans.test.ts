@@ -12,7 +12,7 @@ import { startServer } from '../../src/server.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
-import { partialIndexes, postgresSeqScans, sqliteScans, type Recorded } from '../helpers/plans.js';
+import { partialIndexes, postgresSeqScans, recorder, sqliteScans, type Recorded } from '../helpers/plans.js';
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { flowOf, instanceOf } from './store.contract.js';
 
@@ -68,11 +68,10 @@ describe('query plans of the engine, the scheduler, Delete Flow and purge', () =
   });
 
   it('SQLite: every statement searches by an index (or reads a partial one)', async () => {
-    const recorded: Recorded = [];
+    const { recorded, onQuery, start } = recorder(STATEMENT);
     const filename = path.join(dir, 'batchflow.db');
-    let on = false;
-    const store = await createSqliteStore({ filename, onQuery: (sql, parameters) => void (on && STATEMENT.test(sql) && recorded.push({ sql, parameters })) });
-    on = true;
+    const store = await createSqliteStore({ filename, onQuery });
+    start();
     await exercise(store, path.join(dir, 'sqlite-data')).finally(() => store.close());
     const statements = distinct(recorded);
     expect(statements.length).toBeGreaterThan(20);
@@ -83,11 +82,10 @@ describe('query plans of the engine, the scheduler, Delete Flow and purge', () =
   });
 
   it.runIf(postgresAvailable)('PostgreSQL: no statement plans a Seq Scan on a growing table', async () => {
-    const recorded: Recorded = [];
+    const { recorded, onQuery, start } = recorder(STATEMENT);
     const schema = newSchema('bf_eplans');
-    let on = false;
-    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, listen: false, onQuery: (sql, parameters) => void (on && STATEMENT.test(sql) && recorded.push({ sql, parameters })) });
-    on = true;
+    const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, listen: false, onQuery });
+    start();
     await exercise(store, path.join(dir, 'pg-data')).finally(() => store.close());
     const statements = distinct(recorded);
     expect(statements.length).toBeGreaterThan(20);
