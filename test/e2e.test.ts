@@ -117,6 +117,17 @@ async function walk(v: Wire, tag: string): Promise<void> {
   const loadInst = JSON.parse(ended[1].graph).tasks.find((t: any) => t.taskName === 'load').taskInstId;
   expect((await api(v, 'GET', 'taskInstances', 'getLog', { query: { taskInstId: loadInst } })).log).toContain('load override');
   if (hasV21Only) expect(await api(v, 'GET', 'taskInstances', 'get', { query: { taskInstId: loadInst } })).toMatchObject({ instanceId: loadInst, stsDesc: 'SUCCESS', runNum: 1 });
+  if (hasV21Only) {
+    // The live log stream of an ended task: its status, its whole log, then `end`.
+    const q = new URLSearchParams({ action: 'streamLog', ...ID, taskInstId: loadInst });
+    const res = await fetch(`${h.server.url}${v.prefix}/taskInstances?${q}`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    expect(text).toMatch(/event: status\n/);
+    expect(text).toContain('load override');
+    expect(text).toMatch(/event: end\ndata: \{"status":"SUCCESS"\}/);
+    called.add(`${v.prefix} GET /taskInstances streamLog`);
+  }
   const listed = await api(v, 'POST', 'flowInstances', 'search', {
     body: { type: 0, expression: `walk-${tag}`, owner: '', status: '1,8', fromTriggerTime: now - 86_400_000, toTriggerTime: now + 86_400_000, pagination: { pageNo: v.firstPage, pageSize: 10, sorters: [{ field: 'triggerTime', order: 'ASC' }] } },
   });

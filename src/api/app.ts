@@ -19,6 +19,7 @@ import { failure } from './envelope.js';
 import { apiError, toApiError, type ApiError } from './errors.js';
 import { actionConstraint, mountVersion, sendNoSuchPath } from './mount.js';
 import { openApiPlugin } from './openapi/plugin.js';
+import { installStreamShutdown } from './sse.js';
 import type { VersionSpec } from './operation.js';
 import { OPERATIONS } from './operations/index.js';
 import { API_VERSIONS, V2_1 } from './versions.js';
@@ -151,6 +152,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));
 
+  installStreamShutdown(app);
   for (const v of versions) await mountVersion(app, v, deps, OPERATIONS, auth);
   if (auth && opts.secrets) await mountTokenService(app, deps, opts.secrets);
   await app.register(openApiPlugin); // GET /openapi.json and Swagger UI at /docs

@@ -11,7 +11,8 @@ import { camelKeys, show } from '../service/input.js';
 import { failure, success } from './envelope.js';
 import type { Authenticator } from './auth.js';
 import { apiError } from './errors.js';
-import type { AnyOperation, VersionSpec } from './operation.js';
+import type { AnyOperation, OpContext, VersionSpec } from './operation.js';
+import { sendEventStream, streamSignal, type StreamEvent } from './sse.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -85,6 +86,17 @@ async function decideTrust(deps: Deps, auth: Authenticator | null, req: FastifyR
   req.caller = caller;
 }
 
+/** An event-stream operation: its checks throw before the first byte (an envelope), then its events stream. */
+async function streamOperation(app: FastifyInstance, op: AnyOperation, ctx: OpContext<unknown, unknown>, reply: FastifyReply, requestId: string): Promise<void> {
+  const { signal, done } = streamSignal(app, reply);
+  try {
+    const events = (await op.handler({ ...ctx, signal })) as AsyncIterable<StreamEvent>;
+    await sendEventStream(reply, events, signal, requestId);
+  } finally {
+    done();
+  }
+}
+
 export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps: Deps, ops: AnyOperation[], auth: Authenticator | null = null): Promise<void> {
   const mine = ops.filter((op) => !op.versions || op.versions.includes(spec.name));
   await app.register(
@@ -104,6 +116,7 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
           schema: { ...(op.schema.querystring ? { querystring: op.schema.querystring } : {}), ...(op.schema.body ? { body: op.schema.body } : {}) },
           config: { op, version: spec },
           handler: async (req, reply) => {
+            if (op.stream) return streamOperation(scope, op, { deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec }, reply, req.id);
             const data = await op.handler({ deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec });
             return reply.send(success(spec.envelope, data === undefined ? '' : data, req.id));
           },

@@ -29,6 +29,8 @@ export interface OpContext<Q, B> {
   query: Q;
   body: B;
   version: VersionSpec;
+  /** Event-stream operations: aborted when the client leaves or the server closes. */
+  signal?: AbortSignal;
 }
 
 export interface Operation<Q extends TSchema = TSchema, B extends TSchema = TSchema> {
@@ -40,6 +42,8 @@ export interface Operation<Q extends TSchema = TSchema, B extends TSchema = TSch
   /** Versions that have it (all when absent). */
   versions?: string[];
   schema: { querystring?: Q; body?: B };
+  /** The handler returns an AsyncIterable of StreamEvent (src/api/sse.ts), sent as text/event-stream. */
+  stream?: boolean;
   /** Returns the `data` of the envelope; undefined means a void operation (`data: ""`). */
   handler(ctx: OpContext<Static<Q>, Static<B>>): Promise<unknown>;
 }
@@ -48,6 +52,19 @@ export interface Operation<Q extends TSchema = TSchema, B extends TSchema = TSch
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOperation = Operation<any, any>;
 
-export function defineOp<Q extends TSchema, B extends TSchema>(op: Operation<Q, B>): AnyOperation {
-  return op as AnyOperation;
+/** The schemas an operation declares; kept in its type so the typed client (src/client) reads them. */
+export interface OpSchemas {
+  querystring?: TSchema;
+  body?: TSchema;
+}
+type QueryOf<S> = S extends { querystring: infer Q extends TSchema } ? Q : TSchema;
+type BodyOf<S> = S extends { body: infer B extends TSchema } ? B : TSchema;
+
+/** An operation as declared: its literal name and schema types survive into the registry's type. */
+export type TypedOperation<N extends string, S extends OpSchemas> = AnyOperation & { name: N; readonly declared?: { schema: S } };
+
+export function defineOp<const N extends string, S extends OpSchemas>(
+  op: Omit<Operation<QueryOf<S>, BodyOf<S>>, 'name' | 'schema'> & { name: N; schema: S },
+): TypedOperation<N, S> {
+  return op as AnyOperation as TypedOperation<N, S>;
 }

@@ -4,7 +4,7 @@
 import { invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { isCancellable } from '../domain/status.js';
 import type { FlowDefinition } from '../domain/versions.js';
-import type { FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
+import type { Attempt, FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { show } from './input.js';
@@ -15,6 +15,8 @@ export interface InstanceView {
   hasEditPri: boolean;
   /** Every status change of the instance and its task instances (Get Flow Instance only). */
   history?: TransitionRecord[];
+  /** Every attempt of its task instances (Get Flow Instance only: the decoded `tasks` extension). */
+  attempts?: Attempt[];
 }
 
 export async function loadInstance(deps: Deps, caller: Caller, id: string): Promise<FlowInstance> {
@@ -27,7 +29,8 @@ export async function getFlowInstance(deps: Deps, caller: Caller, id: string): P
   const instance = await loadInstance(deps, caller, id);
   const tasks = await deps.store.listTaskInstances(instance.id);
   const history = await deps.store.listHistory(instance.id);
-  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history };
+  const attempts = await deps.store.listAttemptsOfInstance(instance.id);
+  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history, attempts };
 }
 
 export interface TaskInstanceView {

@@ -93,6 +93,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     listTaskInstancesOf: (flowInstanceIds) => taskInstances.listTaskInstancesOf(ctx, flowInstanceIds),
     getTaskInstance: (orgId, id) => taskInstances.getTaskInstance(ctx, orgId, id),
     listAttempts: (taskInstanceId) => taskInstances.listAttempts(ctx, taskInstanceId),
+    listAttemptsOfInstance: (flowInstanceId) => taskInstances.listAttemptsOfInstance(ctx, flowInstanceId),
     searchFlowInstances: (q) => instanceSearch.searchFlowInstances(ctx, q),
     async cancelInstance(orgId, id, at, reason, userId) {
       const inst = await instances.cancelInstance(ctx, orgId, id, at, reason, userId);
@@ -100,6 +101,8 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       return inst;
     },
     getLogTail: (taskInstanceId, maxChars) => logs.getLogTail(ctx, taskInstanceId, maxChars),
+    readLogTail: (taskInstanceId, maxChars) => logs.readLogTail(ctx, taskInstanceId, maxChars),
+    readLogAfter: (taskInstanceId, after, limit) => logs.readLogAfter(ctx, taskInstanceId, after, limit),
 
     storeId: () => engines.storeId(ctx),
     engineTx: (fn) => dialect.transaction((conn) => fn(engineTxOn(ctx, conn))),

@@ -75,3 +75,68 @@ export async function getLogTail(ctx: Ctx, taskInstanceId: string, maxChars: num
   const first = tail.charCodeAt(0);
   return first >= 0xdc00 && first <= 0xdfff ? tail.slice(1) : tail;
 }
+
+/** One stored chunk of an attempt's log, with its place: (runNum, seq) orders every chunk of a task instance. */
+export interface LogChunk {
+  runNum: number;
+  seq: number;
+  text: string;
+}
+
+// Reads: task_logs rows of one task instance after the (runNum, seq) cursor, in order, at most `limit`
+// (the live stream's next page). Guard: none; the primary key's order is the log's order.
+export async function readLogAfter(ctx: Ctx, taskInstanceId: string, after: { runNum: number; seq: number }, limit: number): Promise<LogChunk[]> {
+  const rows = await ctx.db
+    .selectFrom('task_logs')
+    .select(['run_num', 'seq', 'text'])
+    .where('task_instance_id', '=', taskInstanceId)
+    .where((eb) => eb.or([eb('run_num', '>', after.runNum), eb.and([eb('run_num', '=', after.runNum), eb('seq', '>', after.seq)])]))
+    .orderBy('run_num')
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ runNum: Number(r.run_num), seq: Number(r.seq), text: r.text }));
+}
+
+// Reads: the newest task_logs rows of one task instance whose text adds up to `maxChars` (newest-first in
+// batches, as getLogTail), returned oldest-first; `truncated` when older chunks (or the start of the oldest
+// one returned) were left out. Guard: none.
+export async function readLogTail(ctx: Ctx, taskInstanceId: string, maxChars: number): Promise<{ chunks: LogChunk[]; truncated: boolean }> {
+  const out: LogChunk[] = [];
+  let have = 0;
+  let truncated = false;
+  let cursor: { run: number; seq: number } | null = null;
+  for (;;) {
+    let q = ctx.db
+      .selectFrom('task_logs')
+      .select(['run_num', 'seq', 'text'])
+      .where('task_instance_id', '=', taskInstanceId)
+      .orderBy('run_num', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(TAIL_BATCH);
+    if (cursor) {
+      const c = cursor;
+      q = q.where((eb) => eb.or([eb('run_num', '<', c.run), eb.and([eb('run_num', '=', c.run), eb('seq', '<', c.seq)])]));
+    }
+    const rows = await q.execute();
+    for (const r of rows) {
+      if (have >= maxChars) {
+        truncated = true;
+        break;
+      }
+      let text = r.text;
+      if (have + text.length > maxChars) {
+        text = text.slice(text.length - (maxChars - have));
+        const first = text.charCodeAt(0);
+        if (first >= 0xdc00 && first <= 0xdfff) text = text.slice(1);
+        truncated = true;
+      }
+      out.push({ runNum: Number(r.run_num), seq: Number(r.seq), text });
+      have += text.length;
+    }
+    if (truncated || rows.length < TAIL_BATCH) break;
+    const last = rows[rows.length - 1];
+    cursor = { run: Number(last.run_num), seq: Number(last.seq) };
+  }
+  return { chunks: out.reverse(), truncated };
+}

@@ -14,6 +14,8 @@ import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowVersion, FlowVersionRef } from '../domain/versions.js';
 import type { NewFlowInstance } from '../domain/instances.js';
 import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
+import type { LogChunk } from './logs.js';
+export type { LogChunk };
 
 export type { EngineRecord, EngineTx, OpenAttempt };
 
@@ -252,6 +254,8 @@ export interface Store {
   listTaskInstancesOf(flowInstanceIds: string[]): Promise<Map<string, TaskInstance[]>>; // one query; each id a key, in node order
   getTaskInstance(orgId: string, id: string): Promise<TaskInstance | null>;
   listAttempts(taskInstanceId: string): Promise<Attempt[]>;
+  /** The attempts of every task instance of one flow instance, by task instance id and run number. */
+  listAttemptsOfInstance(flowInstanceId: string): Promise<Attempt[]>;
   searchFlowInstances(q: InstanceSearch): Promise<{ instances: FlowInstance[]; total: number }>;
   /**
    * Guarded cancel: WAIT/RUNNING -> CANCEL; its INIT/READY/RERUN task instances -> CANCEL in the same
@@ -262,6 +266,10 @@ export interface Store {
   cancelInstance(orgId: string, id: string, at: number, reason: string, userId: string): Promise<FlowInstance>;
   /** The last `maxChars` characters of the log of every attempt, in run order; null when no attempt ran. */
   getLogTail(taskInstanceId: string, maxChars: number): Promise<string | null>;
+  /** The newest chunks of a task instance's log adding up to at most `maxChars`, oldest first (the live stream's start). */
+  readLogTail(taskInstanceId: string, maxChars: number): Promise<{ chunks: LogChunk[]; truncated: boolean }>;
+  /** The chunks after a (runNum, seq) cursor, in order, at most `limit` (the live stream's next page). */
+  readLogAfter(taskInstanceId: string, after: { runNum: number; seq: number }, limit: number): Promise<LogChunk[]>;
 
   // engine side
   /** This store's id, made at its first migration: every task process's marker names it. */

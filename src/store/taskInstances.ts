@@ -74,6 +74,20 @@ export async function listAttempts(ctx: Ctx, taskInstanceId: string): Promise<At
   return (await ctx.db.selectFrom('attempts').selectAll().where('task_instance_id', '=', taskInstanceId).orderBy('run_num').execute()).map(toAttempt);
 }
 
+// Reads: attempts rows of every task instance of one flow instance (Get Flow Instance's decoded tasks), by
+// task instance and run_num: task_instances by flow_instance_id, then the attempts primary key. Guard: none.
+export async function listAttemptsOfInstance(ctx: Ctx, flowInstanceId: string): Promise<Attempt[]> {
+  const rows = await ctx.db
+    .selectFrom('task_instances as t')
+    .innerJoin('attempts as a', 'a.task_instance_id', 't.id')
+    .selectAll('a')
+    .where('t.flow_instance_id', '=', flowInstanceId)
+    .orderBy('a.task_instance_id')
+    .orderBy('a.run_num')
+    .execute();
+  return rows.map(toAttempt);
+}
+
 const recordProcess = compiledOnce((db, v) =>
   db
     .updateTable('attempts')

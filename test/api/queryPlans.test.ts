@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { OPERATIONS } from '../../src/api/operations/index.js';
 import { testConfig } from '../../src/config.js';
-import { bootstrap } from '../../src/service/identity.js';
+import { bootstrap, resolveCaller } from '../../src/service/identity.js';
+import { openLogStream } from '../../src/service/logStream.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
@@ -61,6 +62,19 @@ async function walk(store: Store, dataDir: string): Promise<Set<string>> {
     await req('compareFlowVersions', { query: { flowId, from: 1, to: 1 } });
     await req('getTaskInstance', { query: { taskInstId } });
     await req('getTaskInstanceLog', { query: { taskInstId } });
+    // The live log stream of a task that has not run never ends by itself: its reads are walked through the
+    // service, both starts (tail, and none of the past) and one poll round each, then it is stopped.
+    called.add('streamTaskInstanceLog');
+    const caller = { user: await resolveCaller(store, 'u-admin', 'o-default'), app: null };
+    for (const tailChars of [undefined, 0]) {
+      const ac = new AbortController();
+      const events = await openLogStream({ store, config: testConfig({ dataDir }), clock }, caller, taskInstId, { tailChars, signal: ac.signal, pollMs: 0 });
+      expect((await events.next()).value).toMatchObject({ event: 'status' });
+      ac.abort();
+      expect((await events.next()).done).toBe(true);
+    }
+    const chunkAfter = await store.readLogAfter(taskInstId, { runNum: 0, seq: -1 }, 10);
+    expect(chunkAfter).toEqual([]);
     for (const expression of [undefined, 'etl', String(flowId), `${flowId}-`]) await req('getMyFlow', { query: expression ? { expression } : {} });
     for (const sorters of [[], [{ field: 'createTime', order: 'DESC' }], [{ field: 'updateTime', order: 'ASC' }], [{ field: 'startTime', order: 'DESC' }]]) {
       for (const expression of ['', 'etl', '1']) await req('searchFlow', { body: { expression, pagination: { pageNo: 1, pageSize: 10, sorters } } });

@@ -422,6 +422,31 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getLogTail(a, 20)).toBe(full!.slice(-20));
         expect(await store.getLogTail(a, full!.length - 3)).toBe(full!.slice(3));
       });
+
+      it('reads the log as chunks: a tail of at most N characters (oldest first), then the chunks after a cursor', async () => {
+        const { tis } = await runningInstance(1);
+        const a = tis[0].id;
+        await drive.startTask(a, T0);
+        for (let i = 0; i < 150; i++) await store.appendLog(a, 1, `line ${i}\n`);
+        const full = (await store.getLogTail(a, 1e9))!;
+        const whole = await store.readLogTail(a, 1e9);
+        expect(whole.truncated).toBe(false);
+        expect(whole.chunks.map((c) => c.text).join('')).toBe(full);
+        expect(whole.chunks.map((c) => c.seq)).toEqual(whole.chunks.map((_, i) => i));
+        // Cut inside a chunk, across the tail's batches of 64 rows.
+        for (const n of [1, 9, 700, full.length - 1]) {
+          const tail = await store.readLogTail(a, n);
+          expect(tail.truncated).toBe(true);
+          expect(tail.chunks.map((c) => c.text).join('')).toBe(full.slice(-n));
+        }
+        expect((await store.readLogTail(a, 0)).chunks).toEqual([]);
+        const after = await store.readLogAfter(a, { runNum: 1, seq: 100 }, 30);
+        expect(after.map((c) => c.seq)).toEqual(Array.from({ length: 30 }, (_, i) => 101 + i));
+        expect(await store.readLogAfter(a, { runNum: 1, seq: 150 }, 30)).toEqual([]);
+        expect((await store.readLogAfter(a, { runNum: 0, seq: -1 }, 1000)).length).toBe(151);
+        // The attempts of the whole instance, in one read.
+        expect((await store.listAttemptsOfInstance(tis[0].flowInstanceId)).map((x) => [x.taskInstanceId, x.runNum, x.status])).toEqual([[a, 1, 'RUNNING']]);
+      });
     });
 
     describe('scheduling', () => {

@@ -1,8 +1,9 @@
-// /taskInstances operations: get (V2.1 only), getLog.
+// /taskInstances operations: get (V2.1 only), getLog, and the live log stream (extension, V2.1 only).
 import { getTaskInstance, getTaskLog, parseLogMaxLength } from '../../service/instances.js';
+import { openLogStream } from '../../service/logStream.js';
 import { defineOp } from '../operation.js';
 import { renderTaskInstance } from '../render/instance.js';
-import { TaskInstIdQuery, TaskLogQuery } from '../schemas/instances.js';
+import { TaskInstIdQuery, TaskLogQuery, TaskLogStreamQuery } from '../schemas/instances.js';
 
 export const taskInstanceOperations = [
   defineOp({
@@ -15,5 +16,11 @@ export const taskInstanceOperations = [
     schema: { querystring: TaskLogQuery },
     handler: async ({ deps, caller, query }) =>
       getTaskLog(deps, caller, query.taskInstId.trim(), query.maxLength === undefined ? undefined : parseLogMaxLength(query.maxLength, deps.config.logCapBytes)),
+  }),
+  defineOp({
+    name: 'streamTaskInstanceLog', method: 'GET', resource: 'taskInstances', action: 'streamLog', access: 'read', versions: ['v2.1'], stream: true,
+    schema: { querystring: TaskLogStreamQuery },
+    handler: async ({ deps, caller, query, signal }) =>
+      openLogStream(deps, caller, query.taskInstId.trim(), { after: query.after, tailChars: query.tailChars, signal: signal ?? new AbortController().signal }),
   }),
 ];

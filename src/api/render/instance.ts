@@ -2,7 +2,7 @@
 // Status numbers come from wire.ts; the graph's task nodes carry status names.
 import type { InstanceView, TaskInstanceView } from '../../service/instances.js';
 import { javaDateString } from '../../domain/time.js';
-import type { TransitionRecord } from '../../domain/types.js';
+import type { Attempt, TransitionRecord } from '../../domain/types.js';
 import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
 import { DATE_TIME_S, calDt, stamped } from './dates.js';
 import { renderFlowRef, renderRelation } from './flow.js';
@@ -63,7 +63,48 @@ export function renderFlowInstance(v: InstanceView, tz: string, extras = false):
     flowVersion: i.version.number,
     flowVersionHash: i.version.hash,
     ...(v.history ? { transitions: v.history.map((h) => renderTransition(h, tz)) } : {}),
+    ...(v.attempts ? { tasks: decodedTasks(v, v.attempts, tz) } : {}),
   };
+}
+
+const span = (from: number | null, to: number | null): number | null => (from === null || to === null ? null : Math.max(0, to - from));
+
+/**
+ * Extension: the graph's tasks as an array (nobody parses `graph`, a JSON string): each node in graph
+ * order with its task instance's status name, attempts and times, and its upstream node ids.
+ */
+function decodedTasks(v: InstanceView, attempts: Attempt[], tz: string): Array<Record<string, unknown>> {
+  const f = v.instance.snapshot.flow;
+  const byNode = new Map(v.tasks.map((t) => [t.nodeId, t]));
+  const upstream = new Map<string, string[]>();
+  for (const r of f.relations) upstream.set(r.target, [...(upstream.get(r.target) ?? []), r.source]);
+  const attemptsOf = new Map<string, Attempt[]>();
+  for (const a of attempts) attemptsOf.set(a.taskInstanceId, [...(attemptsOf.get(a.taskInstanceId) ?? []), a]);
+  return f.nodes.map((n) => {
+    const t = byNode.get(n.nodeId);
+    return {
+      taskInstId: t?.id ?? '',
+      taskId: n.taskId,
+      taskName: n.taskName,
+      nodeId: n.nodeId,
+      status: t?.status ?? 'NONE',
+      runNum: t?.runNum ?? 0,
+      ...stamped('startTime', t?.startedAt ?? null, tz),
+      ...stamped('endTime', t?.endedAt ?? null, tz),
+      durationMs: span(t?.startedAt ?? null, t?.endedAt ?? null),
+      exitCode: t?.exitCode ?? null,
+      upstream: upstream.get(n.nodeId) ?? [],
+      attempts: (t ? (attemptsOf.get(t.id) ?? []) : []).map((a) => ({
+        runNum: a.runNum,
+        outcome: a.status,
+        startTimeMs: a.startedAt,
+        endTimeMs: a.endedAt,
+        durationMs: span(a.startedAt, a.endedAt),
+        exitCode: a.exitCode,
+        signal: a.signal,
+      })),
+    };
+  });
 }
 
 /** Extension: one status change, with status names (the wire numbers stay in `status`). */

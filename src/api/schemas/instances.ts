@@ -11,6 +11,13 @@ export const TaskLogQuery = Type.Object({
   maxLength: Type.Optional(Type.String({ description: 'a positive integer up to the attempt log cap (16777216 by default)' })),
 });
 
+/** The live log stream (extension): a cursor to continue after, or how much of the past to start with. */
+export const TaskLogStreamQuery = Type.Object({
+  taskInstId: NonEmptyText,
+  after: Type.Optional(Type.String({ description: 'continue after this log event id ("runNum.seq", the `id` of a `log` event)' })),
+  tailChars: Type.Optional(Type.String({ description: 'without `after`: start with at most this many characters of the newest log (default 65536; 0: none)' })),
+});
+
 /**
  * List Flow Instances (ref §6.15). The trigger-time window is required; the Java sample's spelling
  * startTriggerTime/endTriggerTime is accepted for it (the handler reports the canonical name when absent).
