@@ -125,7 +125,7 @@ async function walk(v: Wire, tag: string): Promise<void> {
     const text = await res.text();
     expect(text).toMatch(/event: status\n/);
     expect(text).toContain('load override');
-    expect(text).toMatch(/event: end\ndata: \{"status":"SUCCESS"\}/);
+    expect(text).toMatch(/event: end\ndata: \{"status":"SUCCESS","terminal":true\}/);
     called.add(`${v.prefix} GET /taskInstances streamLog`);
   }
   const listed = await api(v, 'POST', 'flowInstances', 'search', {

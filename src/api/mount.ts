@@ -1,5 +1,6 @@
 // Mounts the operation registry under one API version's prefix: one fastify route per operation,
-// selected by the `action` query parameter (a find-my-way constraint), a fallback per (method, path)
+// selected by the `action` query parameter (a find-my-way constraint), the same route again at its alias
+// path `/<resource>/<action>` (what /openapi.json documents), a fallback per (method, path)
 // answering unknown actions, input key normalisation, and the ONE hook that decides who the caller is.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,6 +22,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     op?: AnyOperation;
     version?: VersionSpec;
+    /** The route is the operation's alias path (`/<resource>/<action>`, no `action` query parameter). */
+    alias?: boolean;
   }
 }
 
@@ -106,21 +109,25 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
         if (isPlainObject(req.query)) req.query = normalize(req.query, spec.inputAliases);
         if (isPlainObject(req.body)) req.body = normalize(req.body, spec.inputAliases);
         await decideTrust(deps, auth, req);
+        if (req.routeOptions.config.alias) refuseOtherAction(req);
       });
       scope.setNotFoundHandler(async (req, reply) => sendNoSuchPath(spec, req, reply));
       for (const op of mine) {
-        scope.route({
+        // One set of route options per operation, mounted twice: the EnOS form (`/<resource>?action=`)
+        // and its alias path (`/<resource>/<action>`, what /openapi.json documents). Same handler, schemas,
+        // hooks (identity, signature over the raw query), envelope and errors.
+        const options = {
           method: op.method,
-          url: `/${op.resource}`,
-          constraints: { action: op.action },
           schema: { ...(op.schema.querystring ? { querystring: op.schema.querystring } : {}), ...(op.schema.body ? { body: op.schema.body } : {}) },
           config: { op, version: spec },
-          handler: async (req, reply) => {
+          handler: async (req: FastifyRequest, reply: FastifyReply) => {
             if (op.stream) return streamOperation(scope, op, { deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec }, reply, req.id);
             const data = await op.handler({ deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec });
             return reply.send(success(spec.envelope, data === undefined ? '' : data, req.id));
           },
-        });
+        };
+        scope.route({ ...options, url: `/${op.resource}`, constraints: { action: op.action } });
+        scope.route({ ...options, url: aliasPath(op), config: { ...options.config, alias: true } });
       }
       for (const key of new Set(mine.map((op) => `${op.method} ${op.resource}`))) {
         const [method, resource] = key.split(' ');
@@ -140,6 +147,17 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
     },
     { prefix: spec.prefix },
   );
+}
+
+/** The alias path of an operation under its version's prefix: `/<resource>/<action>` (e.g. `/flows/trigger`). */
+export const aliasPath = (op: Pick<AnyOperation, 'resource' | 'action'>): string => `/${op.resource}/${op.action}`;
+
+/** On an alias path the path names the action: an `action` query parameter may only repeat it. */
+function refuseOtherAction(req: FastifyRequest): void {
+  const op = req.routeOptions.config.op;
+  const action = isPlainObject(req.query) ? req.query.action : undefined;
+  if (!op || action === undefined || action === op.action) return;
+  throw new DomainError('invalid', `Invalid parameter: action ${show(action)} contradicts the path ${req.url.split('?')[0]} (action ${op.action}); leave it out`);
 }
 
 export function sendNoSuchPath(spec: VersionSpec, req: FastifyRequest, reply: FastifyReply): FastifyReply {

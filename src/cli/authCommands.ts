@@ -78,7 +78,7 @@ function readBody(data: string | undefined): string | undefined {
   return data;
 }
 
-function credentialsOf(opts: { accessKey?: string; secretKey?: string }, config: Config): (Credentials & { orgId?: string; userId?: string }) | null {
+export function credentialsOf(opts: { accessKey?: string; secretKey?: string }, config: Config): (Credentials & { orgId?: string; userId?: string }) | null {
   const accessKey = opts.accessKey ?? process.env.BATCHFLOW_ACCESS_KEY;
   const secretKey = opts.secretKey ?? process.env.BATCHFLOW_SECRET_KEY;
   if (accessKey || secretKey) {

@@ -2,8 +2,9 @@
 // same store as a running server and prints JSON. Every start-up failure a person can act on (bad
 // configuration, data directory or port in use, a store that cannot be opened) is a StartupError: one
 // line, exit 2, decided at the bottom of this file.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
@@ -12,6 +13,9 @@ import { redactUrl, StartupError } from '../startup/errors.js';
 import { registerAppCommands, registerCallCommand } from './authCommands.js';
 import { closeInheritedFds } from '../startup/inheritedFds.js';
 import { registerStoreCommands } from './storeCommands.js';
+import { describeFailure, EXIT } from './client/connect.js';
+import { registerFlowCommands } from './client/flowsCommands.js';
+import { registerRunCommands } from './client/runsCommands.js';
 import type { Store } from '../store/store.js';
 
 // Commands load the server, the store and their drivers only when they run (`call` needs none of it).
@@ -19,7 +23,15 @@ import type { Store } from '../store/store.js';
 process.umask(0o077);
 
 const program = new Command();
-program.name('batchflow').description('A batch workflow service speaking the EnOS Batch Processing Service API').showHelpAfterError();
+// package.json is two levels up from src/cli/ and from dist/cli/ alike.
+const { version } = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+program
+  .name('batchflow')
+  .description('A batch workflow service speaking the EnOS Batch Processing Service API')
+  .version(version)
+  .showHelpAfterError()
+  // Usage errors end with exit code 2 (decided at the bottom), not commander's 1.
+  .exitOverride();
 
 const storeOptions = (cmd: Command) =>
   cmd
@@ -152,8 +164,19 @@ for (const [verb, locked] of [
 registerAppCommands(admin, { configFrom, storeOptions, withStore });
 registerCallCommand(program);
 registerStoreCommands(program, { configFrom, storeOptions });
+registerFlowCommands(program);
+registerRunCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CommanderError) {
+    // Commander printed its message (or the help, or the version) already.
+    process.exit(['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(e.code) ? 0 : EXIT.usage);
+  }
+  const failure = describeFailure(e);
+  if (failure) {
+    console.error(failure.line);
+    process.exit(failure.code);
+  }
   if (e instanceof StartupError) {
     console.error(`batchflow: ${e.message}`);
     process.exit(2);

@@ -2,24 +2,14 @@
 // request's `encryption`, and the per-request `apim-signature` over the raw query and the raw body as
 // received. Comparison in constant time. Used by the service to verify and by the CLI to sign.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { paramsData } from './paramsData.js';
 
 /** lowercaseHex(SHA256(appKey + timestamp + appSecret)): Get Access Token's `encryption`. */
 export function tokenEncryption(appKey: string, timestamp: string | number, appSecret: string): string {
   return createHash('sha256').update(`${appKey}${timestamp}${appSecret}`, 'utf8').digest('hex');
 }
 
-/**
- * paramsData: the query's parameters sorted by key (ASCII order, by UTF-16 code unit as JavaScript
- * compares; repeated keys keep their order of arrival), each `key + value` with the values URL-decoded,
- * concatenated with no separators. `rawQuery` is what follows `?` in the request line ('' for none).
- */
-export function paramsData(rawQuery: string): string {
-  if (rawQuery === '') return '';
-  const pairs = [...new URLSearchParams(rawQuery)];
-  // A stable sort on the key alone: duplicates stay as the client sent them.
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return pairs.map(([k, v]) => k + v).join('');
-}
+export { paramsData };
 
 export interface SignedParts {
   accessToken: string;

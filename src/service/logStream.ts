@@ -1,6 +1,6 @@
 // The live log of a task instance (extension, server-sent events): its status, then its log from a tail
 // or a cursor, then every chunk as the store gets it, until the task instance is terminal and all of its
-// log was sent. The store is read, never the engine: any API process follows any task, on any worker.
+// log was sent (or, with follow=false, once the log there is now was sent). The store is read, never the engine: any API process follows any task, on any worker.
 // The events are transport-free here; src/api/sse.ts writes them as text/event-stream.
 import { invalid, notFound, outOfRange } from '../domain/errors.js';
 import { isTerminalTaskInstance, type TaskInstanceStatus } from '../domain/status.js';
@@ -10,13 +10,15 @@ import { show } from './input.js';
 export type LogStreamEvent =
   | { event: 'status'; data: { status: TaskInstanceStatus; runNum: number } }
   | { event: 'log'; id: string; data: { text: string; runNum: number; truncated: boolean } }
-  | { event: 'end'; data: { status: TaskInstanceStatus } };
+  | { event: 'end'; data: { status: TaskInstanceStatus; terminal: boolean } };
 
 export interface LogStreamOptions {
   /** A `runNum.seq` cursor from a previous stream's last `log` event id: continue after it. */
   after?: string;
   /** Without `after`: start with at most this many characters of the newest log (default 65,536). */
   tailChars?: string | number;
+  /** "false": send the log there is now, then end (without waiting for the task to end). */
+  follow?: string;
   signal: AbortSignal;
   /** How often the store is read for new chunks and status (default 200 ms). */
   pollMs?: number;
@@ -80,6 +82,10 @@ export async function openLogStream(deps: Deps, caller: Caller, id: string, opts
   const after = opts.after === undefined || opts.after === '' ? null : parseCursor(opts.after);
   const tailChars = parseTail(opts.tailChars, capChars);
   const pollMs = opts.pollMs ?? 200;
+  if (opts.follow !== undefined && opts.follow !== 'true' && opts.follow !== 'false') {
+    throw invalid('follow', `Invalid parameter: follow must be true or false, got ${show(opts.follow)}`);
+  }
+  const follow = opts.follow !== 'false';
   const { signal } = opts;
   return (async function* stream(): AsyncGenerator<LogStreamEvent> {
     let seen = { status: task.status, runNum: task.runNum };
@@ -117,8 +123,9 @@ export async function openLogStream(deps: Deps, caller: Caller, id: string, opts
         yield { event: 'status', data: seen };
       }
       // A deleted task instance (its flow deleted meanwhile) ends the stream as it last was.
-      if (!now || (isTerminalTaskInstance(status) && chunks.length < PAGE)) {
-        yield { event: 'end', data: { status } };
+      const terminal = !now || isTerminalTaskInstance(status);
+      if ((terminal || !follow) && chunks.length < PAGE) {
+        yield { event: 'end', data: { status, terminal } };
         return;
       }
       await sleep(pollMs, signal);

@@ -64,6 +64,8 @@ class Client {
   async send(version: Version, wire: { method: 'GET' | 'POST'; url: string; body: string | undefined }, headers: Record<string, string>): Promise<Answer & { data: unknown }> {
     const h = { ...headers, ...(wire.body === undefined ? {} : { 'content-type': 'application/json;charset=UTF-8' }) };
     const res = await this.w.app.inject({ method: wire.method, url: wire.url, headers: h, ...(wire.body === undefined ? {} : { payload: wire.body }) });
+    // An event stream (the live log) answered: code 0, its text as the data.
+    if (res.statusCode === 200 && String(res.headers['content-type']).startsWith('text/event-stream')) return { code: 0, msg: 'OK', data: res.body };
     const env = res.json() as Record<string, unknown>;
     // The version's envelope: V2.0 answers `status`, V2.1 `code`; the other field must be absent.
     const [field, other] = version === 'v2.0' ? ['status', 'code'] : ['code', 'status'];

@@ -213,6 +213,12 @@ export const ENTRIES: Entry[] = [
     request: (fx) => ({ query: { taskInstId: fx.taskInstIdA } }),
     expect: { owner: OK, visitor: OK, member: OK, otherOrg: NOT_FOUND, locked: OK, editLocked: OK, ...SIGNED },
   },
+  {
+    // follow=false: the log there is now, then the end (a followed stream of a running task never ends).
+    op: 'streamTaskInstanceLog', versions: ['v2.1'], fixture: 'run',
+    request: (fx) => ({ query: { taskInstId: fx.taskInstIdA, follow: 'false' } }),
+    expect: { owner: OK, visitor: OK, member: OK, otherOrg: NOT_FOUND, locked: OK, editLocked: OK, ...SIGNED },
+  },
   // --- /directories ---
   {
     op: 'listWorkFlowDirs', versions: BOTH, fixture: 'flow',

@@ -85,7 +85,7 @@ describe('streamLog', () => {
     // Followed live: the ticks came in more than one event (the task ran for about 1.5 s).
     expect(events.filter((e) => e.event === 'log' && /tick/.test(e.data.text)).length).toBeGreaterThan(1);
     expect(events.filter((e) => e.event === 'status').map((e) => e.data.status)).toContain('SUCCESS');
-    expect(events[events.length - 1]).toMatchObject({ event: 'end', data: { status: 'SUCCESS' } });
+    expect(events[events.length - 1]).toMatchObject({ event: 'end', data: { status: 'SUCCESS', terminal: true } });
     // Event ids are increasing runNum.seq cursors.
     const ids = events.filter((e) => e.event === 'log').map((e) => e.id!.split('.').map(Number));
     for (let i = 1; i < ids.length; i++) expect(ids[i][0] * 1e6 + ids[i][1]).toBeGreaterThan(ids[i - 1][0] * 1e6 + ids[i - 1][1]);
@@ -95,7 +95,7 @@ describe('streamLog', () => {
     const cut = logs[0].id!;
     const rest = await readStream(`taskInstId=${taskInstId}&after=${cut}`);
     expect(logs[0].data.text + rest.events.filter((e) => e.event === 'log').map((e) => e.data.text).join('')).toBe(text);
-    expect(rest.events[rest.events.length - 1].event).toBe('end');
+    expect(rest.events[rest.events.length - 1]).toMatchObject({ event: "end", data: { terminal: true } });
 
     // A tail: at most tailChars of the newest text, marked truncated.
     const tail = await readStream(`taskInstId=${taskInstId}&tailChars=10`);
@@ -103,6 +103,10 @@ describe('streamLog', () => {
     expect(first.data.text.length).toBeLessThanOrEqual(10);
     expect(first.data.truncated).toBe(true);
     expect(text.endsWith(first.data.text)).toBe(true);
+
+    // follow=false: the log there is now, then `end` (terminal here: the task ended).
+    const snap = await readStream(`taskInstId=${taskInstId}&follow=false`);
+    expect(snap.events[snap.events.length - 1]).toMatchObject({ event: 'end', data: { status: 'SUCCESS', terminal: true } });
 
     // The decoded tasks of Get Flow Instance.
     const got = await h.client.instance(inst);
@@ -150,6 +154,7 @@ describe('streamLog', () => {
       ['after=x', 'after'],
       ['tailChars=-1', 'tailChars'],
       ['tailChars=999999999999', 'tailChars'],
+      ['follow=maybe', 'follow'],
     ]) {
       const res = await fetch(`${h.server.url}/batch-processing-service/v2.1/taskInstances?action=streamLog&${ID}&taskInstId=${taskInstId}&${q}`);
       const env = (await res.json()) as any;
@@ -168,6 +173,8 @@ describe('streamLog', () => {
       const t = await waitFor(async () => (await other.client.instance(inst)).tasks[0]?.status === 'RUNNING' && (await other.client.instance(inst)).tasks[0].taskInstId, 20_000, 'sleepy to run');
       const res = await fetch(`${other.server.url}/batch-processing-service/v2.1/taskInstances?action=streamLog&${ID}&taskInstId=${t}`);
       const body = res.text();
+      const snap = await (await fetch(`${other.server.url}/batch-processing-service/v2.1/taskInstances?action=streamLog&${ID}&taskInstId=${t}&follow=false`)).text();
+      expect(snap).toMatch(/event: end\ndata: \{"status":"RUNNING","terminal":false\}/);
       // The server closes while the stream is open: the stream ends instead of holding the close.
       await other.close();
       const text = await body;

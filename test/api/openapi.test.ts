@@ -1,5 +1,6 @@
 // The OpenAPI document (GET /openapi.json) and Swagger UI (/docs): every route fastify registers under
-// the API prefixes is documented; the document is valid OpenAPI 3.1; every operation has its texts,
+// the API prefixes is documented (each operation at its alias path `<prefix>/<resource>/<action>`, its
+// EnOS `?action=` form in x-enos-action); the document is valid OpenAPI 3.1; every operation has its texts,
 // examples and response schema; examples pass the real request schemas; the documented response
 // schemas hold for what the service really answers; the UI and its assets are served locally.
 import { channel } from 'node:diagnostics_channel';
@@ -54,6 +55,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await w.close();
 });
+
+/** The data schema of a streaming operation's text/event-stream, else undefined. */
+const streamOf = (o: Json): Json | undefined => o.responses['200'].content['text/event-stream'];
 
 /** [pathKey, method, Operation Object] of every operation in the document. */
 function operations(d: Json): Array<[string, string, Json]> {
@@ -128,22 +132,29 @@ describe('the OpenAPI document', () => {
   it('documents every (method, path, action) route registered under the API prefixes', () => {
     const api = routes.filter((r) => API_VERSIONS.some((v) => r.url.startsWith(`${v.prefix}/`)) && r.method !== 'HEAD');
     expect(api.length).toBeGreaterThan(0);
-    const documented = new Set(operations(doc).map(([, m, o]) => `${m.toUpperCase()} ${o['x-batchflow-route'].path} ${o['x-batchflow-route'].action}`));
-    const paths = new Set(operations(doc).map(([, m, o]) => `${m.toUpperCase()} ${o['x-batchflow-route'].path}`));
-    // A route without an action is the unknown-action fallback of a documented (method, path).
-    const missing = api.filter((r) => (r.action === undefined ? !paths.has(`${r.method} ${r.url}`) : !documented.has(`${r.method} ${r.url} ${r.action}`)));
+    const documented = new Set(operations(doc).map(([, m, o]) => `${m.toUpperCase()} ${o['x-enos-action'].path} ${o['x-enos-action'].action}`));
+    const paths = new Set(operations(doc).map(([, m, o]) => `${m.toUpperCase()} ${o['x-enos-action'].path}`));
+    const aliases = new Set(operations(doc).map(([key, m]) => `${m.toUpperCase()} ${key}`));
+    // A route without an action is an alias path (the document's key) or the unknown-action fallback of a documented (method, path).
+    const missing = api.filter((r) => (r.action === undefined ? !paths.has(`${r.method} ${r.url}`) && !aliases.has(`${r.method} ${r.url}`) : !documented.has(`${r.method} ${r.url} ${r.action}`)));
     expect(missing.map((r) => `${r.method} ${r.url}${r.action ? `?action=${r.action}` : ''}`), 'routes missing from /openapi.json').toEqual([]);
     const registered = new Set(api.map((r) => `${r.method} ${r.url} ${r.action}`));
-    expect([...documented].filter((d) => !registered.has(d)), 'documented operations with no route').toEqual([]);
+    expect([...documented].filter((d) => !registered.has(d)), 'documented EnOS forms with no route').toEqual([]);
+    expect([...aliases].filter((a) => !registered.has(`${a} undefined`)), 'documented alias paths with no route').toEqual([]);
   });
 
-  it('has one operation per registry operation per version, keyed <path>?action=<action>', () => {
+  it('has one path item per registry operation per version, keyed by its alias path <prefix>/<resource>/<action>', () => {
     for (const v of API_VERSIONS) {
       for (const op of mounted(v)) {
-        const key = `${v.prefix}/${op.resource}?action=${op.action}`;
-        expect(doc.paths[key]?.[op.method.toLowerCase()]?.['x-batchflow-route']?.operation, key).toBe(op.name);
+        const key = `${v.prefix}/${op.resource}/${op.action}`;
+        const o = doc.paths[key]?.[op.method.toLowerCase()];
+        expect(o?.['x-batchflow-route']?.operation, key).toBe(op.name);
+        expect(Object.keys(doc.paths[key]).filter((m) => METHODS.includes(m)), key).toEqual([op.method.toLowerCase()]);
+        expect(o['x-enos-action'], key).toEqual({ method: op.method, path: `${v.prefix}/${op.resource}`, action: op.action, url: `${v.prefix}/${op.resource}?action=${op.action}` });
+        expect(o.operationId, key).toBe(v.name === 'v2.1' ? op.name : `${op.name}_${v.name.replace(/\W/g, '_')}`);
       }
     }
+    expect(Object.keys(doc.paths).filter((k) => k.includes('?')), 'no query in a path key').toEqual([]);
     expect(operations(doc)).toHaveLength(API_VERSIONS.reduce((n, v) => n + mounted(v).length, 0));
   });
 
@@ -167,16 +178,21 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('gives every operation a summary, description, tag, action parameter, examples and responses', () => {
+  it('gives every operation a summary, description, tag, its EnOS form, security, examples and responses', () => {
     for (const [key, , o] of operations(doc)) {
       const route = o['x-batchflow-route'];
       expect(o.summary, key).toBeTruthy();
       expect(o.description, key).toMatch(/Who may call it/);
+      expect(o.description, key).toContain(`${route.method} ${o['x-enos-action'].url}`);
       expect(o.tags, key).toEqual([`${route.version} ${route.path.split('/').pop()}`]);
-      const action = (o.parameters as Json[]).find((p) => p.name === 'action');
-      expect(action?.schema.enum, key).toEqual([route.action]);
+      expect((o.parameters as Json[]).find((p) => p.name === 'action'), `${key}: the alias path needs no action parameter`).toBeUndefined();
+      const op = OPERATIONS.find((x) => x.name === route.operation);
+      expect(o.security, key).toEqual(op?.access === 'public' ? [] : [{ apimAccessToken: [], apimTimestamp: [], apimSignature: [] }]);
       const ok = o.responses['200'].content['application/json'];
-      expect(Object.keys(ok.examples).sort(), key).toEqual(['error', 'success']);
+      if (streamOf(o)) {
+        expect(streamOf(o)?.example, key).toMatch(/^event: /m);
+        expect(Object.keys(ok.examples), key).toEqual(['error']);
+      } else expect(Object.keys(ok.examples).sort(), key).toEqual(['error', 'success']);
       if (o.requestBody) expect(o.requestBody.content['application/json'].examples?.example?.value, key).toBeDefined();
       expect(o.responses['404'], key).toBeDefined();
     }
@@ -217,6 +233,11 @@ describe('the examples', () => {
     for (const [key, , o] of operations(doc)) {
       const content = o.responses['200'].content['application/json'];
       for (const [name, ex] of Object.entries(content.examples as Json)) checkResponse(content.schema, ex.value, `${key} ${name}`);
+      const stream = streamOf(o);
+      if (stream) {
+        checkResponse(stream.schema, stream.example, `${key} event stream`);
+        continue;
+      }
       // Again for `data` alone: that walk also reaches the JSON texts (graph, parameters) inside it.
       checkResponse(dataSchema(o), content.examples.success.value.data, `${key} success data`);
     }
@@ -291,9 +312,34 @@ describe('the documented response schemas', () => {
       const doomed = (await call('importFlow', { body: { ...importBody, dirId, flowName: `doomed_${v.name}` } }))?.data.flowId as number;
       await call('deleteFlow', { query: { flowId: doomed } });
     }
-    // A world without an engine has no task log to show; every other operation must be called above.
-    const unchecked = OPERATIONS.map((op) => op.name).filter((n) => !checked.has(n) && n !== 'getTaskInstanceLog');
+    // A world without an engine has no task log to show (nor a stream that ends); every other operation must be called above.
+    const unchecked = OPERATIONS.map((op) => op.name).filter((n) => !checked.has(n) && n !== 'getTaskInstanceLog' && n !== 'streamTaskInstanceLog');
     expect(unchecked, 'operations with no live call in this test: add one').toEqual([]);
+  });
+});
+
+describe('the alias paths', () => {
+  it('answer as the EnOS ?action= form does, with no action parameter; a contradicting action is refused', async () => {
+    for (const v of API_VERSIONS) {
+      const codeKey = v.envelope === 'v2.0' ? 'status' : 'code';
+      const who = { userId: 'u-admin', orgId: 'o-default' };
+      const zone = await w.app.inject({ method: 'GET', url: `${v.prefix}/time/getTimeZone` });
+      expect(zone.json(), v.name).toMatchObject({ [codeKey]: 0, data: { timezone: expect.any(String) } });
+      const viaEnos = await w.app.inject({ method: 'GET', url: `${v.prefix}/directories`, query: { action: 'listWorkFlowDirs', ...who } });
+      const viaAlias = await w.app.inject({ method: 'GET', url: `${v.prefix}/directories/listWorkFlowDirs`, query: who });
+      expect(viaAlias.statusCode).toBe(200);
+      expect({ ...viaAlias.json(), requestId: '' }).toEqual({ ...viaEnos.json(), requestId: '' });
+      const same = await w.app.inject({ method: 'GET', url: `${v.prefix}/directories/listWorkFlowDirs`, query: { action: 'listWorkFlowDirs', ...who } });
+      expect(same.json()).toMatchObject({ [codeKey]: 0 });
+      const other = await w.app.inject({ method: 'GET', url: `${v.prefix}/directories/listWorkFlowDirs`, query: { action: 'create', ...who } });
+      expect(other.json()).toMatchObject({ [codeKey]: 62102, data: null, msg: expect.stringContaining('contradicts the path') });
+      // Same validation and identity checks as the EnOS form.
+      expect((await w.app.inject({ method: 'GET', url: `${v.prefix}/flows/get`, query: who })).json()).toMatchObject({ [codeKey]: 62102, msg: 'Missing parameter: flowId' });
+      expect((await w.app.inject({ method: 'GET', url: `${v.prefix}/flows/get`, query: { flowId: '1' } })).json()).toMatchObject({ [codeKey]: 62101 });
+      // Only the operation's own method; an unknown action is no path.
+      expect((await w.app.inject({ method: 'POST', url: `${v.prefix}/flows/get`, query: who, payload: {} })).statusCode).toBe(404);
+      expect((await w.app.inject({ method: 'GET', url: `${v.prefix}/flows/nothing`, query: who })).statusCode).toBe(404);
+    }
   });
 });
 

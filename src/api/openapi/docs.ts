@@ -207,6 +207,22 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     errors: [{ key: 'invalidParameter', when: 'no such task instance, or it has not started yet (no log)', detail: 'Invalid taskInstId or it has no log: 108580-20261125143000' }],
     description: 'Returns the last `maxLength` characters (default 1,048,576) of a task instance\'s log: per attempt, a banner (run number, instance, command line after substitution, submitter, time) and the output. Readable while the task runs.',
   },
+  streamTaskInstanceLog: {
+    params: {
+      taskInstId: 'the task instance, <taskId>-<14 digits of its flow instance>',
+      after: 'resume after this log event id (`runNum.seq`)',
+      tailChars: 'without `after`: how much of the newest log to send first',
+    },
+    summary: 'Stream Task Instance Log (extension)',
+    ref: '6.12',
+    who: 'Any member of the task instance\'s organization.',
+    errors: [
+      { key: 'notFound', when: 'no such task instance in the caller\'s organization', detail: 'Task instance 108580-20261125143000 not found' },
+      { key: 'invalidParameter', when: '`after` is not a `runNum.seq` cursor or `tailChars` not an integer', detail: 'Invalid parameter: after must be a log event id "runNum.seq" (e.g. "1.4"), got "x"' },
+    ],
+    description:
+      'Extension (V2.1 only): follows a task instance\'s log live as server-sent events (`text/event-stream`): its status, then the newest `tailChars` of its log (or everything after the `after` cursor), then every chunk as it is written, then `end` once the task instance is terminal. Any API process can serve it (the store is read, not the engine). Errors found before the first event are answered as the usual envelope.',
+  },
   listWorkFlowDirs: {
     summary: 'List Workflow Directories',
     ref: '6.16',

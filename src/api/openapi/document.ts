@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document of the API, generated from the operation registry and API_VERSIONS: one
-// Operation Object per operation per version that mounts it. Pure: no fastify. `gaps` lists operations
+// path item per operation per version that mounts it, at its alias path (`<prefix>/<resource>/<action>`,
+// served next to the EnOS `?action=` form; see operationObject.ts). Pure: no fastify. `gaps` lists operations
 // lacking docs, examples or response schemas (the OpenAPI test fails on any; the service still starts).
 import { failure } from '../envelope.js';
 import { ERRORS, apiError } from '../errors.js';
@@ -9,7 +10,7 @@ import { API_VERSIONS } from '../versions.js';
 import { EXAMPLE_REQUEST_ID, errorCatalogueTable, errorEnvelope, nonOkStatuses } from './envelopes.js';
 import { EXAMPLE_IDENTITY } from './examples.js';
 import { infoDescription } from './intro.js';
-import { buildOperation, componentName, pathKey, plain, statusResponseName, tagName, type Json } from './operationObject.js';
+import { SECURITY_SCHEME_NAMES, buildOperation, componentName, pathKey, plain, statusResponseName, tagName, type Json } from './operationObject.js';
 import { WorkFlowDir } from './structs.js';
 
 export interface OpenApiBuild {
@@ -49,7 +50,21 @@ function components(versions: readonly VersionSpec[]): Json {
       };
     }
   }
-  return { schemas, parameters: { userId: identityParameter('userId'), orgId: identityParameter('orgId') }, responses };
+  return { schemas, parameters: { userId: identityParameter('userId'), orgId: identityParameter('orgId') }, responses, securitySchemes: securitySchemes() };
+}
+
+/** The gateway's signature headers (contract §9): all three on every signed request. */
+function securitySchemes(): Json {
+  const header = (name: string, description: string): Json => ({ type: 'apiKey', in: 'header', name, description });
+  const [token, timestamp, signature] = SECURITY_SCHEME_NAMES;
+  return {
+    [token]: header('apim-accesstoken', 'the access token from `POST /apim-token-service/v2.0/token/get` `{appKey, encryption, timestamp}`'),
+    [timestamp]: header('apim-timestamp', 'epoch milliseconds of this request, never repeated'),
+    [signature]: header(
+      'apim-signature',
+      'lowercase hex SHA-256 of accessToken + the query\'s key+value pairs sorted by key (values URL-decoded) + the body as sent + timestamp + appSecret; computed per request, so Swagger UI cannot send it (use a service started with --no-auth)',
+    ),
+  };
 }
 
 export function buildOpenApiDocument(ops: readonly AnyOperation[] = OPERATIONS, versions: readonly VersionSpec[] = API_VERSIONS): OpenApiBuild {
@@ -75,7 +90,9 @@ export function buildOpenApiDocument(ops: readonly AnyOperation[] = OPERATIONS, 
       title: 'batchflow: EnOS Batch Processing Service API (V2.1 and V2.0)',
       version: versions.map((v) => v.name).join(', '),
       description: `${infoDescription(versions)}\n\n## Error catalogue\n\n${errorCatalogueTable()}`,
+      license: { name: 'MIT', identifier: 'MIT' },
     },
+    servers: [{ url: '/', description: 'this service (the paths carry the API version prefixes)' }],
     tags,
     paths,
     components: components(versions),

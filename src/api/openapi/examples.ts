@@ -164,6 +164,14 @@ export const EXAMPLES: Record<string, ExampleOf> = {
   // /taskInstances
   getTaskInstance: () => ({ query: { taskInstId: TASK_INSTANCE_ID }, data: SAMPLE_TASK_INSTANCE }),
   getTaskInstanceLog: () => ({ query: { taskInstId: TASK_INSTANCE_ID, maxLength: '65536' }, data: { log: SAMPLE_LOG } }),
+  streamTaskInstanceLog: () => ({
+    query: { taskInstId: TASK_INSTANCE_ID, tailChars: '65536' },
+    data:
+      ': stream open\n\n' +
+      'event: status\ndata: {"status":"RUNNING","runNum":1}\n\n' +
+      'event: log\nid: 1.3\ndata: {"text":"extracting 2026-11-25 ...\\n","runNum":1,"truncated":false}\n\n' +
+      'event: end\ndata: {"status":"SUCCESS"}\n\n',
+  }),
   // /directories
   listWorkFlowDirs: () => ({ data: SAMPLE_DIR_TREE }),
   createDirectory: () => ({ body: { parentId: ROOT_DIR_ID, dirName: 'reports' }, data: { dirId: REPORTS_DIR_ID } }),

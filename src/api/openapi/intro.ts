@@ -1,5 +1,5 @@
-// The document's info.description: how to read this OpenAPI document (the path-key convention for
-// action-routed operations), the envelopes, HTTP statuses, identity and input conventions
+// The document's info.description: how to read this OpenAPI document (the alias paths that stand for
+// the action-routed operations), the envelopes, HTTP statuses, identity and input conventions
 // (contract §1, §2, §7; ref §2, §10). The error catalogue table is appended by document.ts.
 import type { VersionSpec } from '../operation.js';
 
@@ -9,18 +9,20 @@ export function infoDescription(versions: readonly VersionSpec[]): string {
 
 ${prefixes}
 
-## How operations are keyed here
+## How operations are keyed here: alias paths (extension)
 
-The API is RPC-style: an operation is chosen by **(method, path, \`action\` query parameter)**, and several
-operations share one method and path (\`GET /flows\` is get, export, delete, getMyFlow, loadForEdit).
-OpenAPI keys operations by path and method only, so in this document **each path key carries its action**:
-\`/batch-processing-service/v2.1/flows?action=get\`. The real path is the part before \`?\`. \`action\` is
-also declared as a required query parameter whose only value is that action. Swagger UI ("Try it out")
-splits the key at \`?\`, drops the keys it sends itself and appends the other query parameters with \`&\`,
-so it calls \`GET /batch-processing-service/v2.1/flows?action=get&userId=u-admin&orgId=o-default&flowId=2841\`.
-Tools that treat a path key as a pure path should strip \`?action=...\` from it: every operation also
-carries \`x-batchflow-route\` \`{version, method, path, action, operation}\`. operationIds are
-\`<operation>_<version>\` (e.g. \`getFlow_v2_1\`), tags are \`<version> <resource>\`.
+The EnOS API is RPC-style: an operation is chosen by **(method, path, \`action\` query parameter)**, and
+several operations share one method and path (\`GET /flows\` is get, export, delete, getMyFlow,
+loadForEdit). That **\`?action=\` form is the primary one** and works unchanged:
+\`GET /batch-processing-service/v2.1/flows?action=get&userId=u-admin&orgId=o-default&flowId=2841\`.
+OpenAPI keys operations by path and method only, so this document describes the **alias path** the
+service also serves for every operation, \`<prefix>/<resource>/<action>\`:
+\`GET /batch-processing-service/v2.1/flows/get?userId=u-admin&orgId=o-default&flowId=2841\`. Same
+handler, inputs, signature (over the query, which has no \`action\` on an alias path), envelope and
+errors; an \`action\` query parameter on an alias path may only repeat the path's. Every operation names
+its EnOS form in \`x-enos-action\` \`{method, path, action, url}\` (and \`x-batchflow-route\`).
+operationIds are the operation names in V2.1 (\`getFlow\`) and \`<operation>_v2_0\` in V2.0; tags are
+\`<version> <resource>\`. Generated clients (openapi-typescript + openapi-fetch, ...) call the alias paths.
 
 ## Envelope and HTTP status (contract §1)
 

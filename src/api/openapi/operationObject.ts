@@ -1,9 +1,11 @@
-// One OpenAPI Operation Object for one operation in one API version: parameters (action, identity,
-// the querystring schema's properties), request body (the TypeBox schema itself), the 200 response
+// One OpenAPI Operation Object for one operation in one API version, keyed by its alias path
+// `<prefix>/<resource>/<action>` (served by mount.ts next to the EnOS `?action=` form, which each
+// operation names in `x-enos-action`): parameters (identity, the querystring schema's properties), request body (the TypeBox schema itself), the 200 response
 // (success or error envelope, with examples) and the non-200 ones. Gaps in docs/examples/responses
 // are reported to the caller, never thrown: a missing entry must not stop the service from starting.
 import type { TSchema } from '@sinclair/typebox';
 import { ERRORS } from '../errors.js';
+import { aliasPath } from '../mount.js';
 import type { AnyOperation, VersionSpec } from '../operation.js';
 import { OPERATION_DOCS, type OperationError } from './docs.js';
 import { errorExample, nonOkStatuses, successEnvelope, successExample } from './envelopes.js';
@@ -15,9 +17,15 @@ export type Json = Record<string, unknown>;
 /** TypeBox schemas carry symbols and are shared: the document gets plain copies. */
 export const plain = (s: unknown): Json => JSON.parse(JSON.stringify(s)) as Json;
 
-export const operationId = (op: AnyOperation, v: VersionSpec) => `${op.name}_${v.name.replace(/\W/g, '_')}`;
+/** The primary version's operations are named as the registry names them; older versions get a suffix. */
+export const operationId = (op: AnyOperation, v: VersionSpec) => (v.name === PRIMARY_VERSION ? op.name : `${op.name}_${v.name.replace(/\W/g, '_')}`);
+export const PRIMARY_VERSION = 'v2.1';
 export const tagName = (v: VersionSpec, resource: string) => `${v.name} ${resource}`;
-export const pathKey = (op: AnyOperation, v: VersionSpec) => `${v.prefix}/${op.resource}?action=${op.action}`;
+/** The documented path: the alias path mount.ts serves (`/flows/get`), a plain path without a query. */
+export const pathKey = (op: AnyOperation, v: VersionSpec) => `${v.prefix}${aliasPath(op)}`;
+/** The EnOS form of the same call, as the reference writes it. */
+export const enosUrl = (op: AnyOperation, v: VersionSpec) => `${v.prefix}/${op.resource}?action=${op.action}`;
+export const SECURITY_SCHEME_NAMES = ['apimAccessToken', 'apimTimestamp', 'apimSignature'] as const;
 export const componentName = (v: VersionSpec, what: string) => `${v.name}.${what}`;
 export const statusResponseName = (v: VersionSpec, status: number) => componentName(v, `http${status}`);
 
@@ -49,16 +57,8 @@ function errorList(errors: OperationError[]): string {
 }
 
 function parameters(op: AnyOperation, v: VersionSpec, ex: OperationExample | undefined, meaning: Record<string, string> = {}): Json[] {
-  const params: Json[] = [
-    {
-      name: 'action',
-      in: 'query',
-      required: true,
-      description: `Selects the operation on \`${op.method} /${op.resource}\`: always \`${op.action}\` here (also part of the path key).`,
-      schema: { type: 'string', enum: [op.action], default: op.action },
-      example: op.action,
-    },
-  ];
+  // No `action` parameter: the alias path names the operation (x-enos-action gives the EnOS form).
+  const params: Json[] = [];
   if (op.access !== 'public') {
     params.push({ $ref: `#/components/parameters/userId` }, { $ref: `#/components/parameters/orgId` });
   }
@@ -116,11 +116,36 @@ export function buildOperation(op: AnyOperation, v: VersionSpec): BuiltOperation
     if (status === 413 && op.method !== 'POST') continue;
     non200[String(status)] = { $ref: `#/components/responses/${statusResponseName(v, status)}` };
   }
+  const errorRef = { $ref: `#/components/schemas/${componentName(v, 'ErrorEnvelope')}` };
+  const errorEx = { summary: `Error ${ERRORS[shown.key].code}: ${shown.when}`, value: errorExample(v, shown.key, shown.detail) };
+  const ok: Json = op.stream
+    ? {
+        description: 'A stream of server-sent events (`text/event-stream`) once the request is accepted; a request refused before the first event gets the error envelope (`application/json`, HTTP 200) instead.',
+        content: {
+          'text/event-stream': { schema: plain(data ?? { type: 'string' }), ...(typeof ex?.data === 'string' ? { example: ex.data } : {}) },
+          'application/json': { schema: errorRef, examples: { error: errorEx } },
+        },
+      }
+    : {
+        description: 'The envelope: success (`data` below) or a business error (non-zero code, `data` null).',
+        content: {
+          'application/json': {
+            schema: { oneOf: [plain(successSchema), errorRef] },
+            examples: {
+              ...(ex ? { success: { summary: 'Success', value: successExample(v, ex.data) } } : {}),
+              error: errorEx,
+            },
+          },
+        },
+      };
+  const enos = enosUrl(op, v);
   const operation: Json = {
     operationId: operationId(op, v),
     summary: doc?.summary ?? op.name,
-    description,
+    description: `${description}\n\n**EnOS form** (primary, what the reference documents): \`${op.method} ${enos}\`, with the same other parameters and body.`,
     tags: [tagName(v, op.resource)],
+    // Public operations (the /time ones) are not signed; every other one needs the three apim-* headers.
+    security: op.access === 'public' ? [] : [Object.fromEntries(SECURITY_SCHEME_NAMES.map((n) => [n, []]))],
     parameters: parameters(op, v, ex, doc?.params),
     ...(op.schema.body
       ? {
@@ -130,22 +155,9 @@ export function buildOperation(op: AnyOperation, v: VersionSpec): BuiltOperation
           },
         }
       : {}),
-    responses: {
-      '200': {
-        description: 'The envelope: success (`data` below) or a business error (non-zero code, `data` null).',
-        content: {
-          'application/json': {
-            schema: { oneOf: [plain(successSchema), { $ref: `#/components/schemas/${componentName(v, 'ErrorEnvelope')}` }] },
-            examples: {
-              ...(ex ? { success: { summary: 'Success', value: successExample(v, ex.data) } } : {}),
-              error: { summary: `Error ${ERRORS[shown.key].code}: ${shown.when}`, value: errorExample(v, shown.key, shown.detail) },
-            },
-          },
-        },
-      },
-      ...non200,
-    },
-    'x-batchflow-route': { version: v.name, method: op.method, path: `${v.prefix}/${op.resource}`, action: op.action, operation: op.name },
+    responses: { '200': ok, ...non200 },
+    'x-enos-action': { method: op.method, path: `${v.prefix}/${op.resource}`, action: op.action, url: enos },
+    'x-batchflow-route': { version: v.name, method: op.method, path: `${v.prefix}/${op.resource}`, action: op.action, alias: pathKey(op, v), operation: op.name },
   };
   return { operation, gaps };
 }

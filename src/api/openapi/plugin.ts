@@ -13,8 +13,8 @@ export const DOCS_PREFIX = '/docs';
 let cached: ReturnType<typeof buildOpenApiDocument>['document'] | undefined;
 
 export async function openApiPlugin(app: FastifyInstance): Promise<void> {
-  // Static mode: the document comes from the operation registry (document.ts). Dynamic mode would
-  // merge the action-constrained routes that share a URL into one path item.
+  // Static mode: the document comes from the operation registry (document.ts), one path item per
+  // operation at its alias path; dynamic mode would also list the action-constrained EnOS routes.
   const document = (cached ??= buildOpenApiDocument().document);
   await app.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
   await app.register(fastifySwaggerUi, {

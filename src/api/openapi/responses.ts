@@ -25,7 +25,8 @@ const VersionRef = Type.Object(
   { title: 'FlowVersionRef' },
 );
 
-export const RESPONSES: Record<string, DataSchema> = {
+/** Each entry keeps its own schema type (the SDK's answer types are Static of these). */
+export const RESPONSE_SCHEMAS = {
   // /flows
   getFlow: (v) => Flow(extras(v)),
   loadFlowForEdit: (v) => Flow(extras(v)),
@@ -114,10 +115,21 @@ export const RESPONSES: Record<string, DataSchema> = {
   getTaskInstance: () => TaskInstance,
   getTaskInstanceLog: () =>
     Type.Object({ log: Type.String({ description: 'the last maxLength characters of the log: one banner and output section per attempt' }) }, { title: 'InstanceLog' }),
+  // Extension, V2.1: server-sent events, not an envelope (errors before the first event are envelopes).
+  streamTaskInstanceLog: () =>
+    Type.String({
+      contentMediaType: 'text/event-stream',
+      description:
+        'server-sent events, each `event:` name, `id:` (log events only) and one JSON `data:` line: `status` {status, runNum} first; ' +
+        '`log` {text, runNum, truncated} with id `runNum.seq` (pass it as `after` to resume); `end` {status} when the task instance is terminal and all of its log was sent. ' +
+        'Comment lines (`: keepalive`) every 15 s.',
+    }),
   // /directories
   listWorkFlowDirs: () => Type.Array(Type.Unsafe({ $ref: WORKFLOW_DIR_REF }), { description: 'the root Workflow directory with its tree' }),
   createDirectory: () => Type.Object({ dirId: Type.String({ description: 'the new directory id, 32 lowercase hex' }) }, { title: 'DirectoryId' }),
   // /time
   getCurrentTime: () => Type.Integer({ description: 'the service clock, epoch milliseconds' }),
   getTimeZone: () => Type.Object({ timezone: Type.String({ description: 'GMT+N, GMT-N or GMT+H:MM from the current offset of the service zone' }) }, { title: 'TimeZone' }),
-};
+} satisfies Record<string, DataSchema>;
+
+export const RESPONSES: Record<string, DataSchema> = RESPONSE_SCHEMAS;

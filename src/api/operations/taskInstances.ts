@@ -21,6 +21,6 @@ export const taskInstanceOperations = [
     name: 'streamTaskInstanceLog', method: 'GET', resource: 'taskInstances', action: 'streamLog', access: 'read', versions: ['v2.1'], stream: true,
     schema: { querystring: TaskLogStreamQuery },
     handler: async ({ deps, caller, query, signal }) =>
-      openLogStream(deps, caller, query.taskInstId.trim(), { after: query.after, tailChars: query.tailChars, signal: signal ?? new AbortController().signal }),
+      openLogStream(deps, caller, query.taskInstId.trim(), { after: query.after, tailChars: query.tailChars, follow: query.follow, signal: signal ?? new AbortController().signal }),
   }),
 ];

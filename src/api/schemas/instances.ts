@@ -16,6 +16,7 @@ export const TaskLogStreamQuery = Type.Object({
   taskInstId: NonEmptyText,
   after: Type.Optional(Type.String({ description: 'continue after this log event id ("runNum.seq", the `id` of a `log` event)' })),
   tailChars: Type.Optional(Type.String({ description: 'without `after`: start with at most this many characters of the newest log (default 65536; 0: none)' })),
+  follow: Type.Optional(Type.String({ description: '"false": send the log there is now and end (default "true": until the task instance is terminal)' })),
 });
 
 /**
