@@ -206,6 +206,39 @@ class BatchflowClient:
                 return status, env
             self._token = None
 
+    def stream_log(self, task_inst_id, follow=True, after=None):
+        """The live log stream (V2.1 extension, server-sent events): a list of (event, data) until `end`.
+
+        With follow=False the service sends the log there is now and ends; with follow=True it ends when
+        the task instance is terminal. `after` resumes after a log event id ("runNum.seq").
+        """
+        params = [("action", "streamLog"), ("userId", self.user_id), ("orgId", self.org_id), ("taskInstId", task_inst_id)]
+        if not follow:
+            params.append(("follow", "false"))
+        if after:
+            params.append(("after", after))
+        path_and_query = VERSIONS["v2.1"]["prefix"] + "/taskInstances?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+        request = urllib.request.Request(self.base_url + path_and_query, method="GET", headers=self.sign(params, b""))
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                kind, text = response.headers.get("Content-Type", ""), response.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            kind, text = e.headers.get("Content-Type", ""), e.read().decode("utf-8")
+        if not kind.startswith("text/event-stream"):
+            env = json.loads(text)
+            raise BatchflowError("v2.1 GET /taskInstances?action=streamLog", env.get("code"), env.get("msg"), None, env)
+        events = []
+        for block in text.split("\n\n"):
+            name, data = None, None
+            for line in block.split("\n"):
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+            if name:
+                events.append((name, data))
+        return events
+
     def call(self, version, method, resource, action, query=None, body=None, public=False):
         """An operation of API `version` ("v2.1" or "v2.0"); returns the envelope's `data`.
 

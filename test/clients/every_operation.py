@@ -166,6 +166,11 @@ class Walk:
             check(ti["instanceId"] == task_inst["load"] and ti["stsDesc"] == "SUCCESS", "getTaskInstance answered %r" % (ti,))
         log = self.op("GET", "taskInstances", "getLog", query={"taskInstId": task_inst["extract"], "maxLength": 100000})["log"]
         check("extracting ap-south ☀" in log, "getLog of extract lacks the override: %r" % log[-300:])
+        if v21:
+            events = self.client.stream_log(task_inst["extract"], follow=False)
+            streamed = "".join(d["text"] for e, d in events if e == "log")
+            check(events[-1] == ("end", {"status": "SUCCESS", "terminal": True}) and "extracting ap-south ☀" in streamed, "streamLog answered %r" % events[-2:])
+            emit(self.version, "GET /taskInstances?action=streamLog", 0)
 
         listed = self.op("POST", "flowInstances", "search", body={
             "type": 0, "expression": flow_name, "owner": "", "status": "1,5,8",
