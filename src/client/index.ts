@@ -65,7 +65,7 @@ export interface DecodedTask {
   attempts: Array<{ runNum: number; outcome: string; startTimeMs: number; endTimeMs: number | null; durationMs: number | null; exitCode: number | null; signal: string | null }>;
 }
 
-export type FlowInstanceView = OutputOf<'getFlowInstance'> & { tasks?: DecodedTask[] };
+export type FlowInstanceView = Omit<OutputOf<'getFlowInstance'>, 'tasks'> & { tasks?: DecodedTask[] };
 
 const PREFIX = '/batch-processing-service/v2.1';
 
@@ -127,7 +127,7 @@ export class BatchflowClient {
 
   // The calls people make most, by name.
   getFlowInstance(flowInstId: string): Promise<FlowInstanceView> {
-    return this.call('getFlowInstance', { flowInstId });
+    return this.call('getFlowInstance', { flowInstId }) as Promise<FlowInstanceView>;
   }
   triggerFlow(flowId: number, triggerTime: number = Date.now()): Promise<OutputOf<'triggerFlow'>> {
     return this.call('triggerFlow', { flowId, triggerTime });

@@ -8,7 +8,7 @@ const S = (description: string) => Type.String({ description });
 const I = (description: string) => Type.Integer({ description });
 const B = (description: string) => Type.Boolean({ description });
 const N = (description: string) => Type.Number({ description });
-const Nullable = (s: TSchema, description: string) => Type.Union([s, Type.Null()], { description });
+const Nullable = <T extends TSchema>(s: T, description: string) => Type.Union([s, Type.Null()], { description });
 
 /** A JSON value carried as a string (ref §2.5): `contentSchema` says what the text holds. */
 function JsonText(description: string, content: TSchema) {
@@ -173,6 +173,38 @@ const Transition = Type.Object(
 );
 const Transitions = (what: string) => Type.Array(Transition, { description: `extension: every status change of ${what}, in the order committed` });
 
+const NullableInt = (description: string) => Nullable(Type.Integer(), description);
+
+/** Extension: one task of Get Flow Instance's decoded `tasks` (render/instance.ts decodedTasks). */
+const DecodedTask = Type.Object(
+  {
+    taskInstId: S('task instance id (empty for a node with none)'),
+    taskId: I('task id'),
+    taskName: S('task name'),
+    nodeId: S('graph node id'),
+    status: S('task instance status name (NONE for a node with no task instance)'),
+    runNum: I('attempts started'),
+    ...stamped('startTime', 'start of its first attempt', 'yyyy-MM-dd HH:mm:ss', true),
+    ...stamped('endTime', 'its end', 'yyyy-MM-dd HH:mm:ss', true),
+    durationMs: NullableInt('end - start, ms; null until it ends'),
+    exitCode: NullableInt('exit code of its last attempt'),
+    upstream: Type.Array(Type.String(), { description: 'node ids of its upstream tasks' }),
+    attempts: Type.Array(
+      Type.Object({
+        runNum: I('attempt number'),
+        outcome: S('RUNNING, SUCCESS, FAIL, TIMEOUT, LOST, CANCELLED ...'),
+        startTimeMs: I('start, epoch ms'),
+        endTimeMs: NullableInt('end, epoch ms'),
+        durationMs: NullableInt('ms'),
+        exitCode: NullableInt('exit code'),
+        signal: Nullable(Type.String(), 'the signal that ended it'),
+      }),
+      { description: 'every attempt, in order' },
+    ),
+  },
+  { title: 'DecodedTask' },
+);
+
 /** ref §5.4: Get Flow Instance and the elements of List Flow Instances (renderFlowInstance). */
 export function FlowInstance(extras: boolean) {
   return Type.Object(
@@ -202,6 +234,7 @@ export function FlowInstance(extras: boolean) {
       flowVersion: I('extension: number (1, 2, ...) of the workflow version the instance runs (GET /flows?action=getVersion)'),
       flowVersionHash: S('extension: SHA-256 of that version\'s content'),
       transitions: Type.Optional(Transitions('the instance and its task instances (Get Flow Instance only)')),
+      tasks: Type.Optional(Type.Array(DecodedTask, { description: 'extension (Get Flow Instance only): the graph\'s tasks decoded, with status names, attempts and upstream node ids' })),
     },
     { title: 'FlowInstance' },
   );
