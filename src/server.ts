@@ -118,7 +118,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     let app: FastifyInstance | null = null;
     let url = '';
     if (role.api) {
-      const api = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown, secrets });
+      const api = await buildApp({ store, config, clock, logger: logger.child({ component: 'api' }), isShuttingDown: () => shuttingDown, secrets, engine });
       app = api;
       undo.push(() => api.close());
       await api.listen({ port: config.port, host: config.host }).catch((err: unknown) => {

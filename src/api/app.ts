@@ -13,6 +13,10 @@ import type { Deps } from '../service/context.js';
 import { show } from '../service/input.js';
 import type { SecretBox } from '../service/auth/secretBox.js';
 import { installAccessLog } from './accessLog.js';
+import { consolePlugin } from './console.js';
+import type { EngineView } from '../metrics/metrics.js';
+import { HEALTH_PATHS, mountHealth } from './health.js';
+import { mountMetrics } from './metrics.js';
 import { authenticator, keepRawBodies, mountTokenService } from './auth.js';
 import { RateLimitedError } from './rateLimit.js';
 import { failure } from './envelope.js';
@@ -35,6 +39,10 @@ export interface BuildAppOptions {
   isShuttingDown?: () => boolean;
   /** The master key's box: required when config.auth is on (app secrets and tokens are sealed with it). */
   secrets?: SecretBox | null;
+  /** This process's engine, for /readyz and the engine metrics (none in a process of role api). */
+  engine?: EngineView | null;
+  /** GET /metrics and the HTTP request metrics (default on). */
+  metrics?: boolean;
 }
 
 function isLoggerInstance(l: unknown): boolean {
@@ -140,6 +148,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req), err, req.id));
     }
     if (!opts.isShuttingDown?.()) return;
+    // The health endpoints answer until the process stops: /healthz 200, /readyz 503 (draining).
+    if (HEALTH_PATHS.has(req.url.split('?')[0])) return;
     const err = apiError('shuttingDown');
     return reply.code(err.http).header('connection', 'close').send(failure(versionOf(req), err, req.id));
   });
@@ -151,9 +161,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return reply.code(err.http).send(failure(versionOf(req), err, req.id));
   });
   app.setNotFoundHandler(async (req, reply) => sendNoSuchPath(versionOf(req), req, reply));
+  // GET /healthz, /readyz and /metrics: public, outside the API prefixes (health.ts, metrics.ts).
+  mountHealth(app, { store, engine: opts.engine, isShuttingDown: opts.isShuttingDown });
+  if (opts.metrics !== false) mountMetrics(app, { store, clock, engine: opts.engine });
 
   installStreamShutdown(app);
   for (const v of versions) await mountVersion(app, v, deps, OPERATIONS, auth);
+  await consolePlugin(app); // the web console at /console/ (public; src/api/console.ts)
   if (auth && opts.secrets) await mountTokenService(app, deps, opts.secrets);
   await app.register(openApiPlugin); // GET /openapi.json and Swagger UI at /docs
   return app;

@@ -1,7 +1,8 @@
 // Every operation of the API as the SDK calls it: where it is routed (method, resource, action), and its
 // input and answer types, taken (type-only, so nothing of the server reaches a browser bundle) from the
 // TypeBox schemas the routes validate with and the response structs /openapi.json documents.
-// test/client/sdk.test.ts checks this table against the operation registry.
+// test/client/sdk.test.ts checks this table against the operation registry, and test/client/inputTypes.ts
+// (type-checked by tsc) that each input type is the schema its route declares.
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { RESPONSE_SCHEMAS } from '../api/openapi/responses.js';
 import type { CreateDirectoryBody } from '../api/schemas/directories.js';

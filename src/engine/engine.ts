@@ -23,6 +23,7 @@ import { createExecutor, type SpawnerEvent } from './spawnerExecutor.js';
 import { prepareIsolation, type Isolation } from './workDirs.js';
 import { claim, commitEnds, settleStalled, startFlow, type PendingEnd, type StepContext, type StepResult } from './steps.js';
 import { WorkLoop } from './workLoop.js';
+import { attachEngineLog } from './engineLog.js';
 
 export interface EngineDeps {
   store: Store;
@@ -62,6 +63,7 @@ export class Engine {
   private isolation: Isolation | null = null;
   private storeId = '';
   private stopping = false;
+  private started = false;
   private unsubscribe: (() => void) | null = null;
   private wakeTimer: unknown = null;
   private wakeAt = Infinity;
@@ -82,7 +84,8 @@ export class Engine {
       if (f.failures >= 5) this.log.error({ err: f.error, key: f.key, failures: f.failures }, msg);
       else this.log.warn({ err: f.error, key: f.key, failures: f.failures }, msg);
       this.events.emit('stepFailed', { where: f.key, error: f.error, failures: f.failures });
-    });
+    }, (where, ms, ok) => this.events.emit('stepDone', { where, ms, ok }));
+    attachEngineLog(this.events, this.log);
     const newId = deps.newId ?? (() => randomUUID());
     this.lease = new Lease({
       store: this.store,
@@ -146,6 +149,14 @@ export class Engine {
     this.sweep();
     this.loop.add('recover', P.recover, () => this.recoverGoneEngines());
     this.armSweep();
+    this.started = true;
+  }
+
+  /** For the readiness probe: running from the end of start() until stop(); fenced while its lease is not usable. */
+  get state(): 'starting' | 'running' | 'fenced' | 'stopped' {
+    if (this.stopping) return 'stopped';
+    if (!this.started) return 'starting';
+    return this.lease.usable ? 'running' : 'fenced';
   }
 
   /**
@@ -330,7 +341,13 @@ export class Engine {
 
   /** Acts on a committed decision: reports it, spawns what it started, asks for what it makes possible. */
   private async act(step: Promise<StepResult>): Promise<void> {
-    const r = await step;
+    // Every step is one engineTx, begun when `step` was made (just now, by the caller): its commit latency.
+    const txHr = performance.now();
+    const r = await step.catch((e: unknown) => {
+      this.events.emit('txDone', { ms: performance.now() - txHr, ok: false });
+      throw e;
+    });
+    this.events.emit('txDone', { ms: performance.now() - txHr, ok: true });
     for (const e of r.ended) {
       const key = attemptKey(e.end.taskInstanceId, e.end.runNum);
       this.pendingEnds.delete(key);
@@ -351,7 +368,6 @@ export class Engine {
     for (const c of r.started) this.attempts.launch(c, this.lease.id);
     for (const i of r.instancesEnded) {
       this.cache.drop(i.id);
-      this.log.info({ instanceId: i.id, status: i.status, reason: i.reason }, 'flow instance ended');
       this.events.emit('instanceEnded', { instanceId: i.id, flowId: i.flowId, status: i.status, reason: i.reason, at: this.clock.now(), hr: performance.now() });
     }
     for (const e of [...r.ended, ...r.stale]) e.end.cleanUp?.();

@@ -25,6 +25,10 @@ export interface EngineEvents {
    * store's state. Not named 'error' on purpose: an EventEmitter throws an 'error' nobody listens to.
    */
   stepFailed: [{ where: string; error: unknown; failures: number }];
+  /** A work-loop item ran (`where`: its key, as in stepFailed), failed or not, for `ms` of wall-clock time. */
+  stepDone: [{ where: string; ms: number; ok: boolean }];
+  /** A decision's store transaction (one engineTx) committed (`ok`) or failed, after `ms` from its start. */
+  txDone: [{ ms: number; ok: boolean }];
   /** The engine registered in the store under this id (at start, and again after losing its lease). */
   registered: [{ engineId: string }];
   /** This engine gave up its identity: another engine took over, or it fenced itself (lease ran out unrenewed). */

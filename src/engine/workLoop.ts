@@ -42,6 +42,8 @@ export class WorkLoop {
     private readonly clock: Clock,
     private readonly timers: Timers,
     private readonly onFailure: (f: WorkFailure) => void,
+    /** Told after every run of an item, failed or not, with its wall-clock duration (the step latency metric). */
+    private readonly onDone?: (key: string, ms: number, ok: boolean) => void,
   ) {}
 
   /**
@@ -114,10 +116,13 @@ export class WorkLoop {
         if (!item) break;
         this.items.delete(item.key);
         this.running = item.key;
+        const startedHr = performance.now();
         try {
           await item.run(item.failures);
           item.failures = 0;
+          this.done(item.key, startedHr, true);
         } catch (error) {
+          this.done(item.key, startedHr, false);
           item.failures++;
           const retryInMs = backoffMs(item.failures);
           item.notBefore = this.clock.now() + retryInMs;
@@ -143,6 +148,14 @@ export class WorkLoop {
       this.draining = false;
     }
     this.armForBackoff();
+  }
+
+  private done(key: string, startedHr: number, ok: boolean): void {
+    try {
+      this.onDone?.(key, performance.now() - startedHr, ok);
+    } catch {
+      /* a failing listener must not stop the loop */
+    }
   }
 
   /** Items waiting out a backoff: wake up when the first is due. */

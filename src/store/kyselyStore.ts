@@ -17,6 +17,7 @@ import * as engines from './engines.js';
 import * as history from './history.js';
 import * as versions from './versions.js';
 import * as purge from './purge.js';
+import * as stats from './stats.js';
 import { engineTxOn } from './engineTx.js';
 import { migrate } from './migrations/index.js';
 
@@ -124,6 +125,10 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
 
     purgeInstances: (req) => purge.purgeInstances(ctx, req),
     reclaimSpace: (opts) => dialect.reclaimSpace(opts),
+
+    ping: () => stats.ping(ctx),
+    workCounts: (now) => stats.workCounts(ctx, now),
+    storeSize: () => stats.storeSize(ctx),
   };
 }
 

@@ -15,6 +15,8 @@ import type { FlowVersion, FlowVersionRef } from '../domain/versions.js';
 import type { NewFlowInstance } from '../domain/instances.js';
 import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
 import type { LogChunk } from './logs.js';
+import type { StoreSize, WorkCounts } from './stats.js';
+export type { StoreSize, WorkCounts };
 export type { LogChunk };
 
 export type { EngineRecord, EngineTx, OpenAttempt };
@@ -327,6 +329,14 @@ export interface Store {
    * and frees nothing. PostgreSQL: nothing to do here (autovacuum makes the space reusable).
    */
   reclaimSpace(opts?: { fullVacuum?: boolean; signal?: AbortSignal }): Promise<SpaceReport>;
+
+  // health and metrics (stats.ts)
+  /** A trivial query: resolves when the store answers (the readiness probe). */
+  ping(): Promise<void>;
+  /** The engine's work now, every process's: due WAIT instances, claimable tasks, running instances and attempts (index counts). */
+  workCounts(now: number): Promise<WorkCounts>;
+  /** Size on disk and rows per main table: SQLite scans (exact), PostgreSQL reads its catalog (estimates). Callers cache it. */
+  storeSize(): Promise<StoreSize>;
 }
 
 /** Parameters as stored: helper shared by both adapters' row mapping. */
