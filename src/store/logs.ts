@@ -37,43 +37,14 @@ export async function appendLog(ctx: Ctx, taskInstanceId: string, runNum: number
 
 const TAIL_BATCH = 64;
 
-// Reads: task_logs rows of one task instance newest-first, in batches, until maxChars are gathered (a
-// 16 MiB log costs only the chunks the tail needs); the attempts table answers "no attempt yet" (null).
+// Reads: the newest task_logs rows of one task instance until maxChars are gathered (readLogTail: a 16 MiB
+// log costs only the chunks the tail needs); the attempts table answers "no attempt yet" (null).
 // Guard: none; the keyset cursor ignores chunks appended during the read.
 export async function getLogTail(ctx: Ctx, taskInstanceId: string, maxChars: number): Promise<string | null> {
   const any = await ctx.db.selectFrom('attempts').select('run_num').where('task_instance_id', '=', taskInstanceId).limit(1).executeTakeFirst();
   if (!any) return null;
   if (maxChars <= 0) return '';
-  const parts: string[] = [];
-  let have = 0;
-  let cursor: { run: number; seq: number } | null = null;
-  while (have < maxChars) {
-    let q = ctx.db
-      .selectFrom('task_logs')
-      .select(['run_num', 'seq', 'text'])
-      .where('task_instance_id', '=', taskInstanceId)
-      .orderBy('run_num', 'desc')
-      .orderBy('seq', 'desc')
-      .limit(TAIL_BATCH);
-    if (cursor) {
-      const c = cursor;
-      q = q.where((eb) => eb.or([eb('run_num', '<', c.run), eb.and([eb('run_num', '=', c.run), eb('seq', '<', c.seq)])]));
-    }
-    const rows = await q.execute();
-    for (const r of rows) {
-      parts.push(r.text);
-      have += r.text.length;
-      if (have >= maxChars) break;
-    }
-    if (rows.length < TAIL_BATCH) break;
-    const last = rows[rows.length - 1];
-    cursor = { run: Number(last.run_num), seq: Number(last.seq) };
-  }
-  let tail = parts.reverse().join('');
-  if (tail.length > maxChars) tail = tail.slice(tail.length - maxChars);
-  // Do not start with half of a surrogate pair.
-  const first = tail.charCodeAt(0);
-  return first >= 0xdc00 && first <= 0xdfff ? tail.slice(1) : tail;
+  return (await readLogTail(ctx, taskInstanceId, maxChars)).chunks.map((c) => c.text).join('');
 }
 
 /** One stored chunk of an attempt's log, with its place: (runNum, seq) orders every chunk of a task instance. */

@@ -423,6 +423,21 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getLogTail(a, full!.length - 3)).toBe(full!.slice(3));
       });
 
+      it('answers the metrics: ping, work counts from the partial indexes, size and rows', async () => {
+        await store.ping();
+        const before = await store.workCounts(T0);
+        const { tis } = await runningInstance(1);
+        await drive.startTask(tis[0].id, T0);
+        const after = await store.workCounts(T0);
+        expect(after.runningInstances - before.runningInstances).toBe(1);
+        expect(after.runningAttempts - before.runningAttempts).toBe(1);
+        const size = await store.storeSize();
+        expect(size.bytes).toBeGreaterThan(0);
+        expect(Object.keys(size.rows)).toEqual(expect.arrayContaining(['flows', 'flow_instances', 'task_instances', 'attempts', 'task_logs']));
+        // Exact on SQLite; on PostgreSQL an estimate, exact for a table never analysed (as here).
+        expect(size.rows.flow_instances).toBeGreaterThanOrEqual(1);
+      });
+
       it('reads the log as chunks: a tail of at most N characters (oldest first), then the chunks after a cursor', async () => {
         const { tis } = await runningInstance(1);
         const a = tis[0].id;
