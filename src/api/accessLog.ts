@@ -23,7 +23,12 @@ function operationOf(req: FastifyRequest): string | null {
 }
 
 /** Adds the two hooks to the root instance: before any route is registered, so they cover every route. */
-export function installAccessLog(app: FastifyInstance): void {
+/**
+ * Keeps the envelope's code on the reply (`reply.envelopeCode`) for the onResponse hooks of the access log
+ * and the HTTP metrics; installed once, whichever of them asks first.
+ */
+export function keepEnvelopeCode(app: FastifyInstance): void {
+  if (app.hasReplyDecorator('envelopeCode')) return;
   app.decorateReply('envelopeCode', null);
   // Callback style: no promise per request on the hot path. The payload is still the envelope object here.
   app.addHook('preSerialization', (_req, reply, payload, done) => {
@@ -32,6 +37,10 @@ export function installAccessLog(app: FastifyInstance): void {
     reply.envelopeCode = typeof code === 'number' ? code : null;
     done(null, payload);
   });
+}
+
+export function installAccessLog(app: FastifyInstance): void {
+  keepEnvelopeCode(app);
   app.addHook('onResponse', (req, reply, done) => {
     req.log.info(
       {

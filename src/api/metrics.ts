@@ -4,6 +4,7 @@
 // envelope's code, else the HTTP status for what is not an envelope: docs, health, metrics).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createMetrics, type MetricsOptions } from '../metrics/metrics.js';
+import { keepEnvelopeCode } from './accessLog.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -15,16 +16,7 @@ function operationOf(req: FastifyRequest): string {
 export function mountMetrics(app: FastifyInstance, opts: MetricsOptions): void {
   const metrics = createMetrics(opts);
   app.addHook('onClose', async () => metrics.close());
-  // The access log (accessLog.ts) keeps the envelope's code on the reply; without it, this hook does.
-  if (!app.hasReplyDecorator('envelopeCode')) {
-    app.decorateReply('envelopeCode', null);
-    app.addHook('preSerialization', (_req, reply, payload, done) => {
-      const p = payload as { code?: unknown; status?: unknown } | null;
-      const code = p !== null && typeof p === 'object' ? (typeof p.code === 'number' ? p.code : p.status) : undefined;
-      reply.envelopeCode = typeof code === 'number' ? code : null;
-      done(null, payload);
-    });
-  }
+  keepEnvelopeCode(app);
   app.addHook('onResponse', (req, reply, done) => {
     metrics.observeHttp(operationOf(req), String(reply.envelopeCode ?? reply.statusCode), reply.elapsedTime / 1000);
     done();
