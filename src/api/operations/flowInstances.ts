@@ -4,6 +4,7 @@ import type { FlowInstanceStatus } from '../../domain/status.js';
 import { toEpochMs, oneOf } from '../../service/input.js';
 import { cancelInstance, getFlowInstance } from '../../service/instances.js';
 import { searchFlowInstances } from '../../service/search.js';
+import type { ResponseData } from '../openapi/responses.js';
 import { defineOp } from '../operation.js';
 import { renderFlowInstance } from '../render/instance.js';
 import { CancelBody, FlowInstIdQuery, SearchInstancesBody } from '../schemas/instances.js';
@@ -32,13 +33,13 @@ export const flowInstanceOperations = [
   defineOp({
     name: 'getFlowInstance', method: 'GET', resource: 'flowInstances', action: 'get', access: 'read',
     schema: { querystring: FlowInstIdQuery },
-    handler: async ({ deps, caller, query, version }) =>
+    handler: async ({ deps, caller, query, version }): Promise<ResponseData<'getFlowInstance'>> =>
       renderFlowInstance(await getFlowInstance(deps, caller, query.flowInstId.trim()), deps.config.timezone, version.flowExtras),
   }),
   defineOp({
     name: 'searchFlowInstances', method: 'POST', resource: 'flowInstances', action: 'search', access: 'read',
     schema: { body: SearchInstancesBody },
-    handler: async ({ deps, caller, body, version }) => {
+    handler: async ({ deps, caller, body, version }): Promise<ResponseData<'searchFlowInstances'>> => {
       const { views, count } = await searchFlowInstances(deps, caller, {
         flowType: oneOf(body.type, 'type', [0, 1, 2] as const),
         expression: body.expression,

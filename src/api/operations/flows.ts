@@ -8,6 +8,7 @@ import { getMyFlows, searchFlows } from '../../service/search.js';
 import { idText, toEpochMs, toInt } from '../../service/input.js';
 import { MAX_DESIRED_FLOW_ID } from '../../service/limits.js';
 import { triggerFlow } from '../../service/triggers.js';
+import type { ResponseData } from '../openapi/responses.js';
 import { defineOp } from '../operation.js';
 import { renderFlow, renderMyFlow, renderPageFlow } from '../render/flow.js';
 import {
@@ -28,24 +29,24 @@ export const flowOperations = [
   defineOp({
     name: 'getFlow', method: 'GET', resource: res, action: 'get', access: 'read',
     schema: { querystring: FlowIdQuery },
-    handler: async ({ deps, caller, query, version }) =>
+    handler: async ({ deps, caller, query, version }): Promise<ResponseData<'getFlow'>> =>
       renderFlow(await getFlow(deps, caller, toInt(query.flowId, 'flowId')), deps.config.timezone, version.flowExtras),
   }),
   defineOp({
     name: 'loadFlowForEdit', method: 'GET', resource: res, action: 'loadForEdit', access: 'write',
     schema: { querystring: FlowIdQuery },
-    handler: async ({ deps, caller, query, version }) =>
+    handler: async ({ deps, caller, query, version }): Promise<ResponseData<'loadFlowForEdit'>> =>
       renderFlow(await loadFlowForEdit(deps, caller, toInt(query.flowId, 'flowId')), deps.config.timezone, version.flowExtras),
   }),
   defineOp({
     name: 'getMyFlow', method: 'GET', resource: res, action: 'getMyFlow', access: 'read',
     schema: { querystring: GetMyFlowQuery },
-    handler: async ({ deps, caller, query }) => (await getMyFlows(deps, caller, query.expression)).map((m) => renderMyFlow(m.flow, m.editable)),
+    handler: async ({ deps, caller, query }): Promise<ResponseData<'getMyFlow'>> => (await getMyFlows(deps, caller, query.expression)).map((m) => renderMyFlow(m.flow, m.editable)),
   }),
   defineOp({
     name: 'searchFlow', method: 'POST', resource: res, action: 'search', access: 'read',
     schema: { body: SearchFlowBody },
-    handler: async ({ deps, caller, body, version }) =>
+    handler: async ({ deps, caller, body, version }): Promise<ResponseData<'searchFlow'>> =>
       (await searchFlows(deps, caller, { expression: body.expression, pagination: body.pagination, pageBase: version.pageBase })).map(renderPageFlow),
   }),
   defineOp({

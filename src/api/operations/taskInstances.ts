@@ -1,6 +1,7 @@
 // /taskInstances operations: get (V2.1 only), getLog, and the live log stream (extension, V2.1 only).
 import { getTaskInstance, getTaskLog, parseLogMaxLength } from '../../service/instances.js';
 import { openLogStream } from '../../service/logStream.js';
+import type { ResponseData } from '../openapi/responses.js';
 import { defineOp } from '../operation.js';
 import { renderTaskInstance } from '../render/instance.js';
 import { TaskInstIdQuery, TaskLogQuery, TaskLogStreamQuery } from '../schemas/instances.js';
@@ -9,7 +10,7 @@ export const taskInstanceOperations = [
   defineOp({
     name: 'getTaskInstance', method: 'GET', resource: 'taskInstances', action: 'get', access: 'read', versions: ['v2.1'],
     schema: { querystring: TaskInstIdQuery },
-    handler: async ({ deps, caller, query }) => renderTaskInstance(await getTaskInstance(deps, caller, query.taskInstId.trim()), deps.config.timezone),
+    handler: async ({ deps, caller, query }): Promise<ResponseData<'getTaskInstance'>> => renderTaskInstance(await getTaskInstance(deps, caller, query.taskInstId.trim()), deps.config.timezone),
   }),
   defineOp({
     name: 'getTaskInstanceLog', method: 'GET', resource: 'taskInstances', action: 'getLog', access: 'read',

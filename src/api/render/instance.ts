@@ -1,13 +1,24 @@
 // FlowInstance (ref §5.4) with its InstanceGraph (ref §5.5) as a JSON string, and TaskInstance (ref §5.6).
 // Status numbers come from wire.ts; the graph's task nodes carry status names.
-import type { InstanceView, TaskInstanceView } from '../../service/instances.js';
+import type { InstanceView, ReferenceState, TaskInstanceView } from '../../service/instances.js';
 import { javaDateString } from '../../domain/time.js';
 import type { Attempt, TransitionRecord } from '../../domain/types.js';
+import type {
+  DecodedAttemptWire,
+  DecodedReferenceWire,
+  DecodedTaskWire,
+  FlowInstanceWire,
+  InstanceGraphFlowWire,
+  InstanceGraphTaskWire,
+  InstanceGraphWire,
+  TaskInstanceWire,
+  TransitionWire,
+} from '../openapi/structs.js';
 import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
 import { DATE_TIME_S, calDt, stamped } from './dates.js';
 import { renderFlowRef, renderRelation } from './flow.js';
 
-function instanceGraph(v: InstanceView, extras: boolean): Record<string, unknown> {
+function instanceGraph(v: InstanceView, extras: boolean): InstanceGraphWire {
   const { instance } = v;
   const f = instance.snapshot.flow;
   const byNode = new Map(v.tasks.map((t) => [t.nodeId, t]));
@@ -19,13 +30,18 @@ function instanceGraph(v: InstanceView, extras: boolean): Record<string, unknown
     owners: f.owners,
     cycle: f.cycle,
     doAs: f.doAs,
-    flows: f.flowRefs.map((r) => ({ ...renderFlowRef(r), flowInstId: '', status: 'NONE' })),
+    flows: f.flowRefs.map((r): InstanceGraphFlowWire => {
+      // A reference with several cycleGaps shows the one that holds it up, if any.
+      const mine = (v.references ?? []).filter((x) => x.nodeId === r.nodeId);
+      const shown = mine.find((x) => x.status !== 'SUCCESS') ?? mine[0];
+      return { ...renderFlowRef(r), flowInstId: shown?.flowInstId ?? '', status: shown?.boundStatus ?? 'NONE' };
+    }),
     name: f.name,
     instId: instance.id,
     id: instance.flowId,
     relations: f.relations.map(renderRelation),
     parameters: instance.parameters,
-    tasks: f.nodes.map((n) => {
+    tasks: f.nodes.map((n): InstanceGraphTaskWire => {
       const t = byNode.get(n.nodeId);
       return { taskName: n.taskName, taskInstId: t?.id ?? '', x: n.x, y: n.y, taskId: String(n.taskId), nodeId: n.nodeId, status: t?.status ?? 'NONE' };
     }),
@@ -33,7 +49,7 @@ function instanceGraph(v: InstanceView, extras: boolean): Record<string, unknown
 }
 
 /** `extras`: V2.0's `alertTo` and `appId` in the instance graph (ref §10). */
-export function renderFlowInstance(v: InstanceView, tz: string, extras = false): Record<string, unknown> {
+export function renderFlowInstance(v: InstanceView, tz: string, extras = false): FlowInstanceWire {
   const i = v.instance;
   const f = i.snapshot.flow;
   return {
@@ -64,6 +80,21 @@ export function renderFlowInstance(v: InstanceView, tz: string, extras = false):
     flowVersionHash: i.version.hash,
     ...(v.history ? { transitions: v.history.map((h) => renderTransition(h, tz)) } : {}),
     ...(v.attempts ? { tasks: decodedTasks(v, v.attempts, tz) } : {}),
+    ...(v.references ? { references: v.references.map((r) => decodedReference(r, tz)) } : {}),
+  };
+}
+
+function decodedReference(r: ReferenceState, tz: string): DecodedReferenceWire {
+  return {
+    nodeId: r.nodeId,
+    cycleGap: r.cycleGap,
+    status: r.status,
+    flowInstId: r.flowInstId,
+    boundStatus: r.boundStatus,
+    ...stamped('windowStart', r.windowStart, tz),
+    ...stamped('windowEnd', r.windowEnd, tz),
+    ...stamped('deadline', r.deadline, tz),
+    reason: r.reason,
   };
 }
 
@@ -73,14 +104,14 @@ const span = (from: number | null, to: number | null): number | null => (from ==
  * Extension: the graph's tasks as an array (nobody parses `graph`, a JSON string): each node in graph
  * order with its task instance's status name, attempts and times, and its upstream node ids.
  */
-function decodedTasks(v: InstanceView, attempts: Attempt[], tz: string): Array<Record<string, unknown>> {
+function decodedTasks(v: InstanceView, attempts: Attempt[], tz: string): DecodedTaskWire[] {
   const f = v.instance.snapshot.flow;
   const byNode = new Map(v.tasks.map((t) => [t.nodeId, t]));
   const upstream = new Map<string, string[]>();
   for (const r of f.relations) upstream.set(r.target, [...(upstream.get(r.target) ?? []), r.source]);
   const attemptsOf = new Map<string, Attempt[]>();
   for (const a of attempts) attemptsOf.set(a.taskInstanceId, [...(attemptsOf.get(a.taskInstanceId) ?? []), a]);
-  return f.nodes.map((n) => {
+  return f.nodes.map((n): DecodedTaskWire => {
     const t = byNode.get(n.nodeId);
     return {
       taskInstId: t?.id ?? '',
@@ -94,7 +125,8 @@ function decodedTasks(v: InstanceView, attempts: Attempt[], tz: string): Array<R
       durationMs: span(t?.startedAt ?? null, t?.endedAt ?? null),
       exitCode: t?.exitCode ?? null,
       upstream: upstream.get(n.nodeId) ?? [],
-      attempts: (t ? (attemptsOf.get(t.id) ?? []) : []).map((a) => ({
+      ...(t && v.keys?.has(t.id) ? { keys: v.keys.get(t.id)! } : {}),
+      attempts: (t ? (attemptsOf.get(t.id) ?? []) : []).map((a): DecodedAttemptWire => ({
         runNum: a.runNum,
         outcome: a.status,
         startTimeMs: a.startedAt,
@@ -108,7 +140,7 @@ function decodedTasks(v: InstanceView, attempts: Attempt[], tz: string): Array<R
 }
 
 /** Extension: one status change, with status names (the wire numbers stay in `status`). */
-function renderTransition(h: TransitionRecord, tz: string): Record<string, unknown> {
+function renderTransition(h: TransitionRecord, tz: string): TransitionWire {
   return {
     seq: h.seq,
     kind: h.kind,
@@ -122,7 +154,7 @@ function renderTransition(h: TransitionRecord, tz: string): Record<string, unkno
   };
 }
 
-export function renderTaskInstance(v: TaskInstanceView, tz: string): Record<string, unknown> {
+export function renderTaskInstance(v: TaskInstanceView, tz: string): TaskInstanceWire {
   const { task: t, instance: i, def: d, flow: f } = v;
   return {
     instanceId: t.id,
@@ -157,5 +189,6 @@ export function renderTaskInstance(v: TaskInstanceView, tz: string): Record<stri
     resourceVersion: '',
     exitCode: t.exitCode,
     transitions: v.history.map((h) => renderTransition(h, tz)),
+    ...(v.keys ? { keys: v.keys } : {}),
   };
 }
