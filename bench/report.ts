@@ -105,6 +105,12 @@ export function renderMarkdown(r: Record<string, any>): string {
       );
     }
   }
+  if (r.keyed) {
+    const k = r.keyed;
+    targets.push(
+      `| taskMode 2: one task over ${int(k.keys)} keys of \`true\`, maxParallel ${k.maxParallel}, ${k.workerConcurrency} workers (${k.runs} runs, ${day(k.date)}) | attempt launched -> its end learned, median, vs ${int(k.keys)} spawns through the executor ${k.maxParallel} at a time (${ms(k.floorTotalMs)}) | ${ms(k.medianTotalMs)} = ${fmt(k.ratioToFloor)} x floor (${signed(k.overheadPerKeyMs, 4)} ms a key; log ${int(k.logBytes)} bytes) | <= 1.2 x | ${verdict(k.ratioToFloor <= 1.2)} |`,
+    );
+  }
   targets.push(...pgTargetRows(r));
   targets.push(...growthTargetRows(r));
   lines.push(...targets, '');

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and writes bench/results/latest.json and bench/RESULTS.md. `npx tsx
-// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers, pgflows, pgtriggers, growth, logs); the figures of the others are
+// bench/run.ts NAME...` runs only those (chain, fanout, bullmq, triggers, pgflows, pgtriggers, growth, logs, keyed); the figures of the others are
 // kept from latest.json (each benchmark carries its own date). `--quick` (or BENCH_QUICK=1) runs small sizes
 // (20 and 100 tasks, 2 runs, 2 s of load) to check that everything works: it writes bench/results/quick.json
 // and prints the Markdown instead of touching latest.json and RESULTS.md. BENCH_RUNS=N overrides the number
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { machine } from './machine.js';
 import { renderMarkdown } from './report.js';
 
-const NAMES = ['chain', 'fanout', 'bullmq', 'triggers', 'pgflows', 'pgtriggers', 'growth', 'logs'] as const;
+const NAMES = ['chain', 'fanout', 'bullmq', 'triggers', 'pgflows', 'pgtriggers', 'growth', 'logs', 'keyed'] as const;
 type Name = (typeof NAMES)[number];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -113,6 +113,12 @@ if (runs('logs')) {
   // Logs at rest: plain text against compressed rows (size on disk, append and read times).
   const { benchLogCompression } = await import('./logCompression.js');
   store('logCompression', await benchLogCompression());
+}
+if (runs('keyed')) {
+  // taskMode 2: one task over 10,000 keys of `true`, maxParallel 8, against 10,000 spawns through the executor 8 at a time.
+  const { benchKeyed } = await import('./keyed.js');
+  const keys = Number(process.env.BENCH_KEYS) || (quick ? 1000 : 10_000);
+  store('keyed', await benchKeyed(keys, Number(process.env.BENCH_RUNS) || (quick ? 1 : 3), 8, 8));
 }
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

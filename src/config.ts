@@ -87,6 +87,14 @@ export interface Config {
   retentionDays: number | null;
   /** How often the retention purge runs (when retentionDays is set). */
   retentionIntervalMs: number;
+  /**
+   * Tasks' runMode cpu and memory limits (src/engine/cgroups.ts): `auto` enforces them with control groups
+   * where the service can make them and else runs tasks without (one warning at start, /readyz says so);
+   * `required` refuses to start instead; `off` never makes groups.
+   */
+  resourceLimits: 'auto' | 'required' | 'off';
+  /** Where the control group hierarchies are mounted. */
+  cgroupRoot: string;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -140,6 +148,8 @@ export const defaults: Config = {
   workRoot: '',
   retentionDays: null,
   retentionIntervalMs: 3_600_000,
+  resourceLimits: 'auto',
+  cgroupRoot: '/sys/fs/cgroup',
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -177,6 +187,11 @@ const role: Parser<Role> = (raw, name) => {
 const spawnerMode: Parser<'spawner' | 'direct'> = (raw, name) => {
   const v = raw.toLowerCase();
   if (v !== 'spawner' && v !== 'direct') throw new ConfigError(`${name} must be spawner or direct, got "${raw}"`);
+  return v;
+};
+const limitsMode: Parser<'auto' | 'required' | 'off'> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (v !== 'auto' && v !== 'required' && v !== 'off') throw new ConfigError(`${name} must be auto, required or off, got "${raw}"`);
   return v;
 };
 /** pino's levels (its `levels.values`) and `silent`; a typo would otherwise make pino throw a stack trace. */
@@ -270,6 +285,8 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   workRoot: ['BATCHFLOW_WORK_ROOT', str],
   retentionDays: ['BATCHFLOW_RETENTION_DAYS', days],
   retentionIntervalMs: ['BATCHFLOW_RETENTION_INTERVAL_MS', int(60_000, 7 * 86_400_000)],
+  resourceLimits: ['BATCHFLOW_RESOURCE_LIMITS', limitsMode],
+  cgroupRoot: ['BATCHFLOW_CGROUP_ROOT', str],
 };
 
 /**
@@ -295,6 +312,7 @@ export function loadConfig(
   cfg.dataDir = path.resolve(cfg.dataDir);
   if (cfg.masterKeyFile) cfg.masterKeyFile = path.resolve(cfg.masterKeyFile);
   if (cfg.workRoot !== '') cfg.workRoot = path.resolve(cfg.workRoot);
+  cfg.cgroupRoot = path.resolve(cfg.cgroupRoot);
   if (cfg.engineLeaseMs <= cfg.engineHeartbeatMs) {
     throw new ConfigError(`BATCHFLOW_ENGINE_LEASE_MS (${cfg.engineLeaseMs}) must be longer than BATCHFLOW_ENGINE_HEARTBEAT_MS (${cfg.engineHeartbeatMs})`);
   }

@@ -63,6 +63,8 @@ export interface DecodedTask {
   exitCode: number | null;
   upstream: string[];
   attempts: Array<{ runNum: number; outcome: string; startTimeMs: number; endTimeMs: number | null; durationMs: number | null; exitCode: number | null; signal: string | null }>;
+  /** taskMode 2: its keys per status. */
+  keys?: { runNum: number; total: number; byStatus: { PENDING: number; RUNNING: number; SUCCESS: number; FAIL: number; TIMEOUT: number; CANCEL: number; INTERRUPTED: number } };
 }
 
 export type FlowInstanceView = Omit<OutputOf<'getFlowInstance'>, 'tasks'> & { tasks?: DecodedTask[] };

@@ -6,6 +6,7 @@ import type { FlowRefNode, FlowType, Param, Relation, TaskDef, TaskNode } from '
 import { invalid } from './errors.js';
 import { loaderKeyProblem, PARAM_KEY } from './params.js';
 import { validateQuartzCron } from './cron.js';
+import { parseCycleGap } from './references.js';
 
 const NODE_ID = /^t_(-?\d+)$/;
 const TASK_TYPES: ReadonlySet<string> = new Set(['SHELL', 'PYTHON']);
@@ -69,6 +70,7 @@ export function validateFlow(g: GraphInput): void {
   }
   const cycle = findCycle([...nodeIds], g.relations);
   if (cycle) throw invalid('relations', `the graph has a cycle: ${cycle.join(' -> ')}`);
+  validateReferenceNodes(g);
 
   const params: Array<[string, Param[]]> = [['workflow', g.parameters], ...g.tasks.map((t): [string, Param[]] => [`task "${t.name}"`, t.parameters])];
   for (const [owner, list] of params) {
@@ -82,6 +84,27 @@ export function validateFlow(g: GraphInput): void {
   if (g.type === 1) {
     const problem = validateQuartzCron(g.freq);
     if (problem) throw invalid('freq', `invalid cron "${g.freq}": ${problem}`);
+  }
+}
+
+/**
+ * Reference nodes (contract §10): each one a root with at least one relation, every relation from it to a
+ * task with a valid cycleGap. What the referenced workflow is (same org, periodic, the task's asLink,
+ * no cycle of references) the store checks in the writing transaction.
+ */
+function validateReferenceNodes(g: GraphInput): void {
+  const taskNodes = new Set(g.nodes.map((n) => n.nodeId));
+  for (const ref of g.flowRefs) {
+    if (taskIdOfNode(ref.nodeId) !== null) throw invalid('flows', `reference node ${ref.nodeId} has a task node's id (t_<taskId>): give it another nodeId, e.g. f_${ref.flowId}`);
+    const into = g.relations.find((r) => r.target === ref.nodeId);
+    if (into) throw invalid('relations', `reference node ${ref.nodeId} must be a root: relation ${into.source} -> ${ref.nodeId} targets it`);
+    const out = g.relations.filter((r) => r.source === ref.nodeId);
+    if (out.length === 0) throw invalid('relations', `reference node ${ref.nodeId} has no relation: join it to the task(s) that wait on it`);
+    for (const r of out) {
+      if (!taskNodes.has(r.target)) throw invalid('relations', `relation ${r.source} -> ${r.target}: a reference joins only to a task of this workflow`);
+      const gap = parseCycleGap(r.cycleGap);
+      if (!gap.ok) throw invalid('cycleGap', `relation ${r.source} -> ${r.target}: ${gap.message}`);
+    }
   }
 }
 

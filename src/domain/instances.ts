@@ -61,8 +61,9 @@ export function buildFlowInstance(r: InstanceRequest): NewFlowInstance {
   const byTask = new Map(fw.flow.nodes.map((n) => [n.taskId, n]));
   const nodeOf = (taskId: number) => byTask.get(taskId)?.nodeId ?? nodeIdOf(taskId);
   const runs = (nodeId: string) => !r.runSet || r.runSet.has(nodeId);
-  // Each node waits on its upstream task nodes that run (a SKIP upstream, outside the run set, has passed).
-  const up = upstreamMap(fw.tasks.map((t) => nodeOf(t.id)), fw.flow.relations);
+  // Each node waits on its upstream nodes that run (a SKIP upstream, outside the run set, has passed):
+  // task nodes, and reference nodes (each one a wait on another workflow, src/domain/referenceWaits.ts).
+  const up = upstreamMap([...fw.tasks.map((t) => nodeOf(t.id)), ...fw.flow.flowRefs.map((f) => f.nodeId)], fw.flow.relations);
   return {
     instance: {
       id,

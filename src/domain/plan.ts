@@ -75,20 +75,68 @@ export interface InstanceMove {
   reason: string | null;
 }
 
+/** A reference wait (src/domain/referenceWaits.ts) written at its instance's start. */
+export interface NewReferenceWait {
+  instanceId: string;
+  nodeId: string;
+  cycleGap: string;
+  /** The dependent instance's flow. */
+  flowId: number;
+  refFlowId: number;
+  refTaskId: number | null;
+  windowStart: number;
+  windowEnd: number;
+  deadline: number;
+  targets: string[];
+  /** SUCCESS: satisfied at once (its targets are unblocked by the same plan). */
+  status: 'WAITING' | 'SUCCESS';
+  boundId: string | null;
+  boundStatus: string | null;
+}
+
+/** A guarded end of a reference wait: written only while it is still WAITING. */
+export interface ReferenceMove {
+  instanceId: string;
+  nodeId: string;
+  cycleGap: string;
+  to: 'SUCCESS' | 'FAIL';
+  boundId: string | null;
+  boundStatus: string | null;
+  reason: string | null;
+}
+
 /** Everything one decision writes, applied by the store in one transaction (or not at all). */
 export interface Transitions {
   instances: InstanceMove[];
   tasks: TaskMove[];
   /** INIT task instances whose waitingOn drops by one (an upstream passed). */
   unblock: string[];
-  /** Every INIT, READY and RERUN task instance of the instance goes to `to` (the instance ended). */
+  /**
+   * Every INIT, READY and RERUN task instance of the instance goes to `to` (the instance ended); its
+   * WAITING references end too (CANCEL with a cancel, SKIP otherwise).
+   */
   pending: Array<{ instanceId: string; to: 'SKIP' | 'CANCEL'; reason: string }>;
+  /** Reference waits opened (an instance started). */
+  openReferences: NewReferenceWait[];
+  /** Reference waits ended (satisfied or timed out). */
+  references: ReferenceMove[];
 }
 
-export const noTransitions = (): Transitions => ({ instances: [], tasks: [], unblock: [], pending: [] });
+export const noTransitions = (): Transitions => ({ instances: [], tasks: [], unblock: [], pending: [], openReferences: [], references: [] });
 
 export function isEmpty(t: Transitions): boolean {
-  return t.instances.length === 0 && t.tasks.length === 0 && t.unblock.length === 0 && t.pending.length === 0;
+  return t.instances.length === 0 && t.tasks.length === 0 && t.unblock.length === 0 && t.pending.length === 0 && t.openReferences.length === 0 && t.references.length === 0;
+}
+
+/** Merges `b` into `a` (several plans applied in one transaction). */
+export function mergeInto(a: Transitions, b: Transitions): Transitions {
+  a.instances.push(...b.instances);
+  a.tasks.push(...b.tasks);
+  a.unblock.push(...b.unblock);
+  a.pending.push(...b.pending);
+  a.openReferences.push(...b.openReferences);
+  a.references.push(...b.references);
+  return a;
 }
 
 /** A few open task instances, for a reason a person can act on. */
@@ -102,6 +150,23 @@ function stuck(instance: InstanceRow, reason: string, t: Transitions): void {
   t.pending.push({ instanceId: instance.id, to: 'SKIP', reason });
 }
 
+/**
+ * Unblocks the targets of a satisfied wait: each one's waitingOn drops by one, and an INIT target whose
+ * last wait this was becomes READY (while the instance runs). `alreadyDropped`: targets whose waitingOn
+ * this same plan lowers already (several waits satisfied at once), by how much.
+ */
+export function unblockTargets(instance: InstanceRow, targets: TaskRow[], now: number, t: Transitions, alreadyDropped = new Map<string, number>()): void {
+  for (const s of targets) {
+    if (s.status !== 'INIT') continue;
+    t.unblock.push(s.id);
+    const dropped = (alreadyDropped.get(s.id) ?? 0) + 1;
+    alreadyDropped.set(s.id, dropped);
+    if (instance.status === 'RUNNING' && s.waitingOn - dropped <= 0 && !t.tasks.some((m) => m.id === s.id)) {
+      t.tasks.push({ id: s.id, instanceId: s.instanceId, from: 'INIT', to: 'READY', dueAt: now, runNum: s.runNum });
+    }
+  }
+}
+
 // ---- starting an instance -------------------------------------------------------------------------
 
 export interface StartInput {
@@ -112,15 +177,35 @@ export interface StartInput {
   anyOpen: boolean;
   /** A sample of open task instances (for the reason when nothing can run). */
   openSample: TaskRow[];
+  /**
+   * Its reference waits, each already bound (SUCCESS: satisfied now), and the rows of their targets.
+   * Absent: it has none.
+   */
+  references?: { waits: NewReferenceWait[]; targets: TaskRow[] };
 }
 
-/** WAIT -> RUNNING with its roots READY; an instance with nothing to run ends at once. */
+/**
+ * WAIT -> RUNNING with its roots READY, its reference waits opened (the targets of those satisfied
+ * already unblocked); an instance with nothing to run and nothing to wait for ends at once.
+ */
 export function planStart(i: StartInput, now: number): Transitions {
   const t = noTransitions();
   if (i.instance.status !== 'WAIT') return t;
   t.instances.push({ id: i.instance.id, flowId: i.instance.flowId, from: 'WAIT', to: 'RUNNING', reason: null });
   for (const r of i.roots) if (r.status === 'INIT') t.tasks.push({ id: r.id, instanceId: r.instanceId, from: 'INIT', to: 'READY', dueAt: now, runNum: r.runNum });
-  if (t.tasks.length > 0) return t;
+  const waits = i.references?.waits ?? [];
+  if (waits.length > 0) {
+    t.openReferences.push(...waits);
+    const rows = new Map((i.references?.targets ?? []).map((r) => [r.id, r]));
+    const running: InstanceRow = { ...i.instance, status: 'RUNNING' };
+    const dropped = new Map<string, number>();
+    for (const w of waits) {
+      if (w.status !== 'SUCCESS') continue;
+      const targets = w.targets.map((id) => rows.get(id)).filter((r): r is TaskRow => r !== undefined);
+      unblockTargets(running, targets, now, t, dropped);
+    }
+  }
+  if (t.tasks.length > 0 || waits.some((w) => w.status === 'WAITING')) return t;
   if (!i.anyOpen) t.instances.push({ id: i.instance.id, flowId: i.instance.flowId, from: 'RUNNING', to: 'SUCCESS', reason: null });
   else stuck(i.instance, describeOpen(i.openSample, false), t);
   return t;

@@ -95,14 +95,27 @@ export interface TaskNode {
   y: number;
 }
 
-/** A workflow-reference node (`f_<flowId>`); kept and round-tripped, not executed. */
+/**
+ * A reference node (contract §10): a root of the graph standing for another workflow (a flow reference)
+ * or one task of it (a task reference, `isVirtual`). Its relations' targets wait until the referenced
+ * workflow's instance bound by the relation's cycleGap window has succeeded (src/domain/references.ts).
+ */
 export interface FlowRefNode {
   nodeId: string;
+  /** The referenced workflow's id. */
   flowId: string;
+  /** A flow reference: the referenced workflow's name; a task reference: `<taskId>(<taskName>)`. */
   flowName: string;
+  /** True for a task reference. */
   isVirtual: boolean;
   x: number;
   y: number;
+  /** A task reference: the referenced task's id (in the referenced workflow). */
+  taskId?: number;
+  /** A task reference: the referenced workflow's name (flowName holds the task's). */
+  sourceFlowName?: string;
+  /** A task reference: the referenced task's name. */
+  sourceTaskName?: string;
 }
 
 export interface Relation {
@@ -147,6 +160,11 @@ export interface Flow {
   entry: number;
   virtual: boolean;
   parameters: Param[];
+  /**
+   * How long (seconds from its start) an instance waits on a reference before it fails (contract §10;
+   * extension field). Absent: the default, 86,400 s (kept absent so that older versions hash the same).
+   */
+  refTimeoutSec?: number;
   nodes: TaskNode[];
   flowRefs: FlowRefNode[];
   relations: Relation[];

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Timers } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import { launchAttempt, type LaunchedAttempt } from './attemptRunner.js';
+import type { ResourceLimits } from './cgroups.js';
 import type { Executor, ProcessStarted } from './executor.js';
 import { attemptResult } from './outcome.js';
 import type { ClaimedAttempt, PendingEnd } from './steps.js';
@@ -28,12 +29,14 @@ interface Live {
 }
 
 export interface AttemptsDeps {
-  store: Pick<Store, 'appendLog'>;
+  store: Pick<Store, 'appendLog' | 'recordKeyResults' | 'keyState'>;
   config: Config;
   timers: Timers;
   executor: () => Executor;
   storeId: () => string;
   isolation: () => Isolation;
+  /** The host's cpu and memory limits (null: off). */
+  limits?: () => ResourceLimits | null;
   /** The process runs and its pid is known (null: it never started). */
   onStarted(c: ClaimedAttempt, s: ProcessStarted | null, spawnHr: number): void;
   /** The process still runs RECORD_PROCESS_AFTER_MS after its start: record its group now. */
@@ -48,9 +51,16 @@ export class Attempts {
 
   constructor(private readonly deps: AttemptsDeps) {}
 
-  /** Processes spawned and not yet ended (their end reported or not): they hold worker slots. */
+  /**
+   * Processes spawned and not yet ended (their end reported or not): they hold worker slots. An attempt
+   * holds one slot from its launch until its end is reported; a taskMode 2 attempt holds one per key run
+   * in flight (at least one: between two keys it keeps the slot it was claimed with). It starts another key
+   * only while this count is below the worker concurrency, so the engine's free slots stay honest.
+   */
   count(): number {
-    return this.live.size;
+    let n = 0;
+    for (const l of this.live.values()) n += l.launched.keyed ? Math.max(1, l.launched.keyed.running()) : 1;
+    return n;
   }
 
   has(key: string): boolean {
@@ -70,6 +80,14 @@ export class Attempts {
         timers: d.timers,
         storeId: d.storeId(),
         ...d.isolation(),
+        limits: d.limits?.() ?? null,
+        keyed: {
+          store: { recordKeyResults: (...a) => d.store.recordKeyResults(...a), keyState: (id) => d.store.keyState(id) },
+          now: () => Date.now(),
+          // '' once disowned (a lost lease): the key states are no longer written.
+          owner: () => this.live.get(attemptKey(c.taskInstanceId, c.runNum))?.ownerEngineId ?? '',
+          mayStartMore: () => this.count() < d.config.workerConcurrency,
+        },
       },
       c,
     );
@@ -82,7 +100,8 @@ export class Attempts {
     void proc.started.then((s) => {
       started = s;
       d.onStarted(c, s, proc.spawnHr);
-      if (s && this.live.has(key)) {
+      // A taskMode 2 attempt has a group per key: recovery finds its processes by the attempt's marker.
+      if (s && this.live.has(key) && !launched.keyed) {
         recordTimer = d.timers.setTimeout(() => {
           recordTimer = null;
           if (this.live.has(key)) d.onStillRunning(c, s);
@@ -92,7 +111,8 @@ export class Attempts {
     void proc.done.then(async (outcome) => {
       if (recordTimer !== null) d.timers.clearTimeout(recordTimer);
       const exitedHr = performance.now();
-      const result = attemptResult(outcome, c.def.successCode, c.def.timeoutSec);
+      const base = attemptResult(outcome, c.def.successCode, c.def.timeoutSec);
+      const result = launched.keyed ? launched.keyed.describe(base) : base;
       const logTail = await log.finish();
       this.live.delete(key);
       d.onEnded({
@@ -105,7 +125,7 @@ export class Attempts {
         exitedHr,
         exitSeenHr: proc.exitHr,
         cleanUp: launched.cleanUp,
-        process: started ? { pid: (started as ProcessStarted).pid, pgid: (started as ProcessStarted).pgid, procStart: (started as ProcessStarted).procStart } : undefined,
+        process: started && !launched.keyed ? { pid: (started as ProcessStarted).pid, pgid: (started as ProcessStarted).pgid, procStart: (started as ProcessStarted).procStart } : undefined,
       });
     });
   }

@@ -13,6 +13,7 @@ import { systemClock, systemTimers, timerDelay, type Clock, type Timers } from '
 import { StaleError } from '../domain/errors.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { attemptKey, Attempts } from './attempts.js';
+import { ResourceLimits, type LimitsStatus } from './cgroups.js';
 import { EngineEmitter } from './events.js';
 import type { Executor } from './executor.js';
 import { localHost, type Host } from './host.js';
@@ -21,7 +22,7 @@ import { Lease } from './lease.js';
 import { goneEngines, recoverAttempt, takeOver } from './recovery.js';
 import { createExecutor, type SpawnerEvent } from './spawnerExecutor.js';
 import { prepareIsolation, type Isolation } from './workDirs.js';
-import { claim, commitEnds, settleStalled, startFlow, type PendingEnd, type StepContext, type StepResult } from './steps.js';
+import { claim, commitEnds, settleReferences, settleStalled, startFlow, type PendingEnd, type StepContext, type StepResult } from './steps.js';
 import { WorkLoop } from './workLoop.js';
 import { attachEngineLog } from './engineLog.js';
 
@@ -61,6 +62,8 @@ export class Engine {
   private executor: Executor | null;
   /** Who tasks run as and where (made at start: it may create an OS user and directories). */
   private isolation: Isolation | null = null;
+  /** cpu and memory limits of tasks (found at start: control groups, or off). */
+  private limits: ResourceLimits | null = null;
   private storeId = '';
   private stopping = false;
   private started = false;
@@ -107,6 +110,7 @@ export class Engine {
       executor: () => this.executor!,
       storeId: () => this.storeId,
       isolation: () => this.isolation!,
+      limits: () => (this.limits?.status.enforced ? this.limits : null),
       onStarted: (c, s, spawnHr) => {
         const hr = performance.now();
         this.events.emit('taskStarted', { instanceId: c.instanceId, taskInstanceId: c.taskInstanceId, runNum: c.runNum, pid: s?.pid ?? 0, at: this.clock.now(), spawnHr, spawnedHr: s?.hr ?? hr, hr });
@@ -132,6 +136,11 @@ export class Engine {
     return this.isolation?.workDirs.root ?? '';
   }
 
+  /** Whether tasks' cpu and memory limits are enforced here (null until started), for /readyz. */
+  get limitsStatus(): LimitsStatus | null {
+    return this.limits?.status ?? null;
+  }
+
   /** The engine's id in the store (changes if it ever loses its lease). */
   get id(): string {
     return this.lease.id;
@@ -142,6 +151,13 @@ export class Engine {
     // Before anything runs: a missing task user or an unsafe work root refuses the start (StartupError).
     this.isolation ??= await prepareIsolation(this.config, this.log);
     this.storeId = await this.store.storeId();
+    if (!this.limits) {
+      // Found once: control groups for tasks' cpu and memory limits, or why not (said once, and in /readyz).
+      this.limits = ResourceLimits.setUp(this.config, this.storeId);
+      const st = this.limits.status;
+      if (st.enforced) this.log.info({ cgroup: st.cgroup }, `task cpu and memory limits are enforced with control groups (cgroup ${st.cgroup})`);
+      else this.log.warn({ reason: st.reason }, `task cpu and memory limits are NOT enforced: tasks run without them (${st.reason})`);
+    }
     await this.lease.register();
     this.executor ??= createExecutor(this.config.spawner, (e) => this.onSpawnerEvent(e));
     this.unsubscribe = this.store.onEvent((e) => this.onStoreEvent(e));
@@ -182,6 +198,7 @@ export class Engine {
     this.loop.stop();
     await this.lease.stop(this.pendingEnds.size === 0);
     await this.executor?.close();
+    await this.limits?.close();
     await this.isolation?.workDirs.close();
   }
 
@@ -262,6 +279,8 @@ export class Engine {
   private async dueWork(timed = false): Promise<void> {
     const now = this.clock.now();
     for (const flowId of await this.store.listFlowsWithDueInstances(now)) this.pumpFlow(flowId);
+    // A reference's timeout may have come due (contract §10).
+    this.loop.add('references', P.start, () => this.act(settleReferences(this.ctx, this.clock.now(), false)));
     // A retry came due: with no slot free here, other workers are told.
     if (this.ctx.freeSlots() > 0) this.wantClaim();
     else if (timed) this.store.announce({ type: 'tasksReady' });
@@ -289,6 +308,8 @@ export class Engine {
   }
 
   private async checkStore(): Promise<void> {
+    // Every waiting reference re-derived: the safety net for a wake-up that was missed.
+    this.loop.add('references:all', P.sweep, () => this.act(settleReferences(this.ctx, this.clock.now(), true)));
     for (const id of await this.store.listStalledInstances(STALLED_PER_SWEEP)) {
       this.loop.add(`stall:${id}`, P.stall, () => this.act(settleStalled(this.ctx, id, this.clock.now())));
     }

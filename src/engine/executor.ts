@@ -8,9 +8,11 @@
 // (writes to both within one loop turn come out stream by stream). Task commands that need the exact
 // interleaving merge stderr into stdout at the source (see taskCommand.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
+import { gatedArgv, type ExecGroup } from './cgroups.js';
 import { killMarkedSince, readProcStart } from './procs.js';
 
 export interface ExecSpec {
@@ -34,6 +36,13 @@ export interface ExecSpec {
    * dropped (libuv calls setgroups(0) when switching), so the process has exactly the user's primary group.
    */
   user?: { uid: number; gid: number };
+  /**
+   * The control group of a run with cpu or memory limits (src/engine/cgroups.ts): the process is in it
+   * before it runs anything (its argv is gated: whoever spawns it writes its pid into the group's
+   * cgroup.procs files, then closes its stdin). At the end everything left in the group is killed and the
+   * group removed before `done` resolves; a run the OOM killer hit ends `overMemory`.
+   */
+  group?: ExecGroup;
 }
 
 export type Outcome =
@@ -41,7 +50,9 @@ export type Outcome =
   | { kind: 'signaled'; signal: string }
   | { kind: 'timedOut' }
   | { kind: 'stopped'; reason: 'cancel' | 'shutdown' }
-  | { kind: 'spawnFailed'; error: string };
+  | { kind: 'spawnFailed'; error: string }
+  /** The kernel killed a process of the run for going over its memory limit (the leader's exit as it was). */
+  | { kind: 'overMemory'; limitBytes: number; code: number | null; signal: string | null };
 
 export interface ProcessStarted {
   pid: number;
@@ -141,6 +152,26 @@ export function notStarted(error: string | Promise<string>, spawnHr = performanc
   return { spawnHr, started: Promise.resolve(null), exitHr: NaN, kill: noop, done };
 }
 
+/**
+ * The end of a grouped run: kills what is left in its group, removes it, and says `overMemory` when the
+ * OOM killer hit it (unless we stopped it or it timed out: those outcomes are ours).
+ */
+export async function endInGroup(group: ExecGroup, o: Outcome): Promise<Outcome> {
+  const { oomKilled } = await group.close();
+  if (!oomKilled || o.kind === 'stopped' || o.kind === 'timedOut' || o.kind === 'spawnFailed' || o.kind === 'overMemory') return o;
+  return { kind: 'overMemory', limitBytes: group.memoryBytes ?? 0, code: o.kind === 'exited' ? o.code : null, signal: o.kind === 'signaled' ? o.signal : null };
+}
+
+/** Puts a spawned (gated, still waiting) process into its group; the error's text when it could not. */
+export function placeInGroup(pid: number, group: ExecGroup): string | null {
+  try {
+    for (const f of group.procsFiles) writeFileSync(f, String(pid));
+    return null;
+  } catch (e) {
+    return `cannot place the process in its control group (${(e as Error).message})`;
+  }
+}
+
 /** The spawn error as the log shows it. */
 export function describeSpawnError(message: string, code: string | null | undefined, spec: ExecSpec): string {
   // libuv reports a missing cwd as ENOENT of the executable: name both.
@@ -174,15 +205,37 @@ export const directExecutor: Executor = { start: startProcess, close: async () =
 export function startProcess(spec: ExecSpec): RunningProcess {
   let child: ChildProcess;
   const spawnHr = performance.now();
+  const group = spec.group;
+  const [file, ...args] = group ? gatedArgv(spec.argv) : spec.argv;
+  // A grouped run's group is removed however it ends, before `done` resolves.
+  const failed = (error: string | Promise<string>) => notStarted(group ? Promise.resolve(error).then((e) => group.close().then(() => e)) : error, spawnHr);
   try {
-    child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...spec.user });
+    child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: [group ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...spec.user });
   } catch (e) {
-    return notStarted(describe(e, spec), spawnHr);
+    return failed(describe(e, spec));
   }
   const pid = child.pid;
   if (pid === undefined) {
     // ENOENT, EACCES, EMFILE...: Node emits 'error' on the next tick and nothing else.
-    return notStarted(new Promise<string>((resolve) => child.once('error', (e) => resolve(describe(e, spec)))), spawnHr);
+    return failed(new Promise<string>((resolve) => child.once('error', (e) => resolve(describe(e, spec)))));
+  }
+  if (group) {
+    // Still blocked in the gate: into its group, then let it run.
+    child.stdin!.on('error', noop);
+    const error = placeInGroup(pid, group);
+    if (error !== null) {
+      child.on('error', noop);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      child.stdin!.destroy();
+      return failed(error);
+    }
+    child.stdin!.end();
   }
   const hr = performance.now();
   const startedMs = Date.now();
@@ -225,7 +278,8 @@ export function startProcess(spec: ExecSpec): RunningProcess {
       child.stderr!.destroy();
     }
     proc.exitHr = performance.now();
-    resolveDone(outcome);
+    if (group) void endInGroup(group, outcome).then(resolveDone);
+    else resolveDone(outcome);
   };
   const pipeClosed = (): void => {
     if (--openPipes === 0 && exited) settle();

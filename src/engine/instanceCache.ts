@@ -3,6 +3,7 @@
 // of once per step. Statuses are never cached: every decision reads them in its own transaction. Safe to
 // drop at any moment (it is refilled from the store on the next read); bounded (least recently used out).
 import { nodeIdOf } from '../domain/graph.js';
+import { DEFAULT_REF_TIMEOUT_SEC, referenceSpecs, type ReferenceSpec } from '../domain/referenceWaits.js';
 import { parseInstanceId, taskInstanceId } from '../domain/ids.js';
 import { formatInZone } from '../domain/time.js';
 import type { FlowInstance, Param, TaskDef } from '../domain/types.js';
@@ -25,6 +26,12 @@ export interface CachedInstance {
   taskIdOf(nodeId: string): number;
   /** Task instance ids of the node's distinct downstream task nodes. */
   successorsOf(nodeId: string): string[];
+  /** What it waits on in other workflows (contract §10): one per reference node and cycleGap in its run set. */
+  references: ReferenceSpec[];
+  /** Seconds from its start a reference may wait before the instance fails. */
+  refTimeoutSec: number;
+  /** A reference node's name for messages: the referenced workflow, or `workflow / task`. */
+  referenceName(nodeId: string): string;
 }
 
 export function compileInstance(inst: FlowInstance, timezone: string): CachedInstance {
@@ -64,6 +71,13 @@ export function compileInstance(inst: FlowInstance, timezone: string): CachedIns
       return id;
     },
     successorsOf: (nodeId) => down.get(nodeId) ?? [],
+    references: referenceSpecs(snap.flow, suffix, inst.kind === 'triggerFromTask' && inst.startTaskId !== null ? { startTaskNodeId: nodeIdOf(inst.startTaskId) } : null),
+    refTimeoutSec: snap.flow.refTimeoutSec ?? DEFAULT_REF_TIMEOUT_SEC,
+    referenceName(nodeId) {
+      const ref = snap.flow.flowRefs.find((f) => f.nodeId === nodeId);
+      if (!ref) return nodeId;
+      return ref.isVirtual ? `${ref.sourceFlowName ?? `workflow ${ref.flowId}`} / ${ref.flowName}` : ref.flowName || `workflow ${ref.flowId}`;
+    },
   };
 }
 

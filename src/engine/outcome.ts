@@ -17,10 +17,18 @@ export function attemptResult(o: Outcome, successCode: string, timeoutSec: numbe
       return { status: 'TIMEOUT', exitCode: null, signal: null, note: `timed out after ${timeoutSec} s: process group killed` };
     case 'spawnFailed':
       return { status: 'FAIL', exitCode: null, signal: null, note: `could not start the process: ${o.error}` };
+    case 'overMemory':
+      // Whatever the exit status: a run the OOM killer hit did not do what it was to do.
+      return { status: 'FAIL', exitCode: o.code, signal: o.signal, note: `killed: over its memory limit of ${gigabytes(o.limitBytes)} GB (runMode.memory)` };
     case 'stopped':
       if (o.reason === 'cancel') return { status: 'CANCEL', exitCode: null, signal: null, note: 'cancelled: process group stopped' };
       return { status: 'INTERRUPTED', exitCode: null, signal: null, note: 'stopped by service shutdown; it runs again when the service restarts' };
     default:
       return assertNever(o);
   }
+}
+
+/** Bytes as the GB (2^30) a runMode gives, e.g. 0.3 (not 0.29999999981373549). */
+function gigabytes(bytes: number): string {
+  return String(Number((bytes / 2 ** 30).toFixed(3)));
 }

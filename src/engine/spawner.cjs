@@ -5,7 +5,7 @@
 // node core modules, and exits when the service is gone, leaving the tasks running for recovery to find.
 'use strict';
 const { spawn } = require('node:child_process');
-const { closeSync, readdirSync, readFileSync } = require('node:fs');
+const { closeSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { StringDecoder } = require('node:string_decoder'); // already loaded by node's own streams
 
 /** After a process exits, how long its pipes may stay open (a grandchild holding them) before we stop waiting. */
@@ -175,7 +175,8 @@ function signalGroup(pid, sig) {
 function start(m) {
   let child;
   try {
-    const opts = { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] };
+    // A grouped run (m.procs) is gated on its stdin: it waits there until it is in its control group.
+    const opts = { cwd: m.cwd, env: m.env, detached: true, stdio: [m.procs ? 'pipe' : 'ignore', 'pipe', 'pipe'] };
     // Another user's task (the service is root): libuv drops the supplementary groups, then sets gid and uid.
     if (m.uid != null && m.gid != null) Object.assign(opts, { uid: m.uid, gid: m.gid });
     child = spawn(m.file, m.args, opts);
@@ -189,6 +190,7 @@ function start(m) {
     child.once('error', (e) => post({ t: 'f', id: m.id, error: e.message, code: e.code ?? null }));
     return;
   }
+  if (m.procs && !placeInGroup(m, child)) return;
   const p = { pid: child.pid, child, reaped: false, open: 2, code: null, signal: null, drainTimer: undefined, decoders: [], marker: m.marker, startedMs: Date.now() };
   procs.set(m.id, p);
   post({ t: 'p', id: m.id, pid: p.pid, procStart: procStart(p.pid), hr });
@@ -217,6 +219,29 @@ function start(m) {
     if (p.open === 0) settle(m.id, p);
     else p.drainTimer = setTimeout(drainOver, PIPE_DRAIN_MS, m.id, p);
   });
+}
+
+/**
+ * Writes the gated child's pid into its group's cgroup.procs files, then lets it run (closes its stdin).
+ * When it cannot: kills it (it runs nothing yet) and reports the spawn failed.
+ */
+function placeInGroup(m, child) {
+  child.stdin.on('error', () => {});
+  try {
+    for (const f of m.procs) writeFileSync(f, String(child.pid));
+  } catch (e) {
+    child.on('error', () => {});
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    for (const s of [child.stdin, child.stdout, child.stderr]) s.destroy();
+    post({ t: 'f', id: m.id, error: `cannot place the process in its control group (${e.message})`, code: null });
+    return false;
+  }
+  child.stdin.end();
+  return true;
 }
 
 function drainOver(id, p) {

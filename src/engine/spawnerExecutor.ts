@@ -6,9 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { gatedArgv } from './cgroups.js';
 import {
   describeSpawnError,
   directExecutor,
+  endInGroup,
   ProcessControl,
   startProcess,
   type ExecSpec,
@@ -96,7 +98,9 @@ export class SpawnerExecutor implements Executor {
     h.procs.set(id, t);
     if (h.procs.size === 1) h.child.channel?.ref(); // running tasks keep this process alive, as direct children would
     const marker = spec.marker ? `${spec.marker.name}=${spec.marker.value}` : null;
-    this.send(h, { t: 's', id, file: spec.argv[0], args: spec.argv.slice(1), cwd: spec.cwd, env: spec.env, marker, uid: spec.user?.uid ?? null, gid: spec.user?.gid ?? null });
+    const [file, ...args] = spec.group ? gatedArgv(spec.argv) : spec.argv;
+    const procs = spec.group ? [...spec.group.procsFiles] : null;
+    this.send(h, { t: 's', id, file, args, cwd: spec.cwd, env: spec.env, marker, uid: spec.user?.uid ?? null, gid: spec.user?.gid ?? null, procs });
     return proc;
   }
 
@@ -181,18 +185,24 @@ export class SpawnerExecutor implements Executor {
           this.untrack(h, t);
           t.control.finish();
           t.resolveStarted(null);
-          t.resolveDone({ kind: 'spawnFailed', error: describeSpawnError(m.error, m.code, t.spec) });
+          this.end(t, { kind: 'spawnFailed', error: describeSpawnError(m.error, m.code, t.spec) });
           break;
         case 'x': {
           this.untrack(h, t);
           const outcome = t.control.exit(m.code, m.signal);
           t.control.finish();
           t.proc.exitHr = m.hr - HR_SHIFT;
-          t.resolveDone(outcome);
+          this.end(t, outcome);
           break;
         }
       }
     }
+  }
+
+  /** Resolves `done`; a grouped run's group is emptied and removed first (and may turn the outcome). */
+  private end(t: Tracked, outcome: Outcome): void {
+    if (t.spec.group) void endInGroup(t.spec.group, outcome).then(t.resolveDone);
+    else t.resolveDone(outcome);
   }
 
   private untrack(h: Helper, t: Tracked): void {
@@ -241,7 +251,7 @@ export class SpawnerExecutor implements Executor {
     else if (t.info) outcome = { kind: 'signaled', signal: 'unknown' };
     else outcome = { kind: 'spawnFailed', error: 'the spawner process died before it reported the start' };
     t.proc.exitHr = performance.now();
-    t.resolveDone(outcome);
+    this.end(t, outcome);
   }
 
   /** A helper that could not start or died young; after MAX_SHORT_LIVES in a row, spawn directly from now on. */

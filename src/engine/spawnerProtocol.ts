@@ -8,8 +8,11 @@ export type ToSpawner =
    * Spawn `file args` detached (a new process group), stdio ignore/pipe/pipe. `marker` (NAME=value, an entry
    * of env): at the process's end, every process still carrying it is killed, outside the group too.
    * `uid`/`gid` (both or neither): the user to run it as (the helper runs as the service's user, root).
+   * `procs`: a grouped run (src/engine/cgroups.ts): `file args` is gated on its stdin, a pipe; the helper
+   * writes the pid into each of these cgroup.procs files, then closes the pipe (on a failed write it kills
+   * the process and reports `f`).
    */
-  | { t: 's'; id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; marker: string | null; uid: number | null; gid: number | null }
+  | { t: 's'; id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; marker: string | null; uid: number | null; gid: number | null; procs: string[] | null }
   /** Signal process `id`'s group, unless its leader was already reaped. */
   | { t: 'k'; id: number; sig: NodeJS.Signals };
 

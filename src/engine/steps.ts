@@ -11,6 +11,7 @@ import type { TaskDef } from '../domain/types.js';
 import type { EngineTx, Store } from '../store/store.js';
 import type { CachedInstance, InstanceCache } from './instanceCache.js';
 import { bannerText } from './taskCommand.js';
+import { checkReferences, openReferences, wakeDependents } from './referenceSteps.js';
 
 const ACTIVE: readonly TaskInstanceStatus[] = ['READY', 'RUNNING', 'RERUN'];
 const OPEN: readonly TaskInstanceStatus[] = ['INIT', 'READY', 'RUNNING', 'RERUN'];
@@ -103,11 +104,16 @@ export async function startFlow(ctx: StepContext, flowId: number, now: number): 
     const r = emptyResult();
     const inst = await tx.nextInstanceToStart(flowId, now);
     if (!inst) return r;
+    const ci = await ctx.cache.get(inst.id, tx);
+    const references = ci.references.length > 0 ? await openReferences(ctx, tx, ci, now) : undefined;
+    const waiting = references?.waits.filter((w) => w.status === 'WAITING') ?? [];
     const roots = await tx.roots(inst.id);
-    const openSample = roots.length === 0 ? await tx.sampleTasks(inst.id, OPEN, 5) : [];
-    const plan = planStart({ instance: inst, roots, anyOpen: openSample.length > 0, openSample }, now);
+    const openSample = roots.length === 0 && waiting.length === 0 ? await tx.sampleTasks(inst.id, OPEN, 5) : [];
+    const plan = planStart({ instance: inst, roots, anyOpen: openSample.length > 0, openSample, references }, now);
     await tx.apply(plan, now, ctx.engineId());
     noteEnds(r, plan); // an instance ended at once frees its flow (noteEnds pumps it)
+    for (const w of waiting) r.retryAts.push(w.deadline); // the reference timeout's wake-up
+    if (plan.instances.some((m) => m.to === 'SUCCESS')) await wakeDependents(tx, inst.flowId, ci.triggerTime, now, applying(ctx, tx, now, r));
     await claimWithin(ctx, tx, now, r);
     return r;
   });
@@ -148,7 +154,8 @@ async function commitEnd(ctx: StepContext, tx: EngineTx, end: PendingEnd, now: n
   // Only an end that frees no successor can finish or stall the instance: then ask what else is left.
   if (inst.status === 'RUNNING' && !successors.some((s) => s.status === 'INIT' && s.waitingOn <= 1)) {
     const except = [task.id, ...succIds];
-    othersActive = await tx.anyTask(inst.id, ACTIVE, except);
+    // A reference still waiting holds the instance open as an active task does (contract §10).
+    othersActive = (await tx.anyTask(inst.id, ACTIVE, except)) || (ci.references.length > 0 && (await tx.anyWaitingReference(inst.id)));
     othersOpen = othersActive || (await tx.anyTask(inst.id, OPEN, except));
   }
   const plan: EndPlan = planAttemptEnd(
@@ -173,6 +180,8 @@ async function commitEnd(ctx: StepContext, tx: EngineTx, end: PendingEnd, now: n
   r.ended.push({ end, instanceId: inst.id, flowId: inst.flowId, status: plan.taskStatus });
   noteEnds(r, plan);
   if (plan.retryAt !== null) r.retryAts.push(plan.retryAt);
+  // A task (for task references) or the whole instance succeeded: the waits on it may be satisfied now.
+  if (plan.taskStatus === 'SUCCESS') await wakeDependents(tx, inst.flowId, ci.triggerTime, now, applying(ctx, tx, now, r));
   // The last running task of an ended instance frees its flow for the next instance.
   if (inst.status !== 'RUNNING') r.flowsToPump.push(inst.flowId);
 }
@@ -192,11 +201,36 @@ export async function settleStalled(ctx: StepContext, instanceId: string, now: n
     const r = emptyResult();
     const inst = await tx.instance(instanceId);
     if (!inst || inst.status !== 'RUNNING') return r;
-    const anyActive = await tx.anyTask(inst.id, ACTIVE, []);
+    const anyActive = (await tx.anyTask(inst.id, ACTIVE, [])) || (await tx.anyWaitingReference(inst.id));
     const openSample = anyActive ? [] : await tx.sampleTasks(inst.id, OPEN, 5);
     const plan = planStall({ instance: inst, anyActive, anyOpen: openSample.length > 0, openSample });
     await tx.apply(plan, now, ctx.engineId());
     noteEnds(r, plan);
+    if (plan.instances.some((m) => m.to === 'SUCCESS')) {
+      const details = await tx.instanceDetails(inst.id);
+      if (details) await wakeDependents(tx, inst.flowId, details.triggerTime, now, applying(ctx, tx, now, r));
+    }
+    return r;
+  });
+}
+
+/** Writes a plan made inside this step (a reference's) and notes what it did. */
+function applying(ctx: StepContext, tx: EngineTx, now: number, r: StepResult): (t: Transitions) => Promise<void> {
+  return async (t) => {
+    await tx.apply(t, now, ctx.engineId());
+    noteEnds(r, t);
+  };
+}
+
+/**
+ * References past their deadline (all waiting ones with `all`: the sweep's safety net) are re-derived:
+ * satisfied ones free their targets, timed-out ones fail their instance. Claims what became ready.
+ */
+export async function settleReferences(ctx: StepContext, now: number, all: boolean): Promise<StepResult> {
+  return ctx.store.engineTx(async (tx) => {
+    const r = emptyResult();
+    await checkReferences(ctx, tx, now, all, applying(ctx, tx, now, r));
+    if (r.readied > 0) await claimWithin(ctx, tx, now, r);
     return r;
   });
 }

@@ -6,7 +6,8 @@ import { nodeIdOf, validateFlow } from '../domain/graph.js';
 import { parseParams } from '../domain/params.js';
 import type { Flow, FlowRefNode, FlowType, FlowWithTasks, Relation, TaskNode } from '../domain/types.js';
 import type { FlowUpdate, NewFlow, NewTaskDef } from '../store/store.js';
-import { isPresent, camelKeys, jsonArray, jsonObject, oneOf, optionalBool, optionalString, requiredString, show, toInt } from './input.js';
+import { isPresent, camelKeys, intInRange, jsonArray, jsonObject, oneOf, optionalBool, optionalString, requiredString, show, toInt } from './input.js';
+import { MAX_REF_TIMEOUT_SEC } from '../domain/referenceWaits.js';
 import { applyTaskFields, exportTask, newTaskDef, taskChanged } from './taskDefinition.js';
 
 const FLOW_TYPES: readonly FlowType[] = [0, 1, 2];
@@ -40,16 +41,51 @@ function relation(o: Record<string, unknown>, path: string, mapNode: (id: string
   };
 }
 
+/** A reference node of the graph form (Get/Save `flows`): a task reference's flowName is `<taskId>(<taskName>)`. */
 function flowRef(o: Record<string, unknown>, path: string): FlowRefNode {
   const flowId = String(toInt(o.flowId, `${path}.flowId`));
-  return {
+  const isVirtual = optionalBool(o.isVirtual, `${path}.isVirtual`, false);
+  const flowName = optionalString(o.flowName, `${path}.flowName`, '');
+  const node: FlowRefNode = {
     nodeId: optionalString(o.nodeId, `${path}.nodeId`, `f_${flowId}`),
     flowId,
-    flowName: optionalString(o.flowName, `${path}.flowName`, ''),
-    isVirtual: optionalBool(o.isVirtual, `${path}.isVirtual`, false),
+    flowName,
+    isVirtual,
     x: coord(o.x, `${path}.x`),
     y: coord(o.y, `${path}.y`),
   };
+  if (!isVirtual) return node;
+  const m = /^(\d+)\((.*)\)$/s.exec(flowName);
+  const taskId = isPresent(o.taskId) && o.taskId !== '' ? toInt(o.taskId, `${path}.taskId`) : m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(taskId) || taskId <= 0) {
+    throw invalid(`${path}.flowName`, `Incorrect parameter: ${path}.flowName of a task reference (isVirtual true) must read <taskId>(<taskName>), got ${show(flowName)}`);
+  }
+  return { ...node, taskId };
+}
+
+/** Export/Import's flowLinks[i] {linkId, sourceFlowName} (flowId too in our exports): resolved by name in the store. */
+function flowLink(l: Record<string, unknown>, path: string): FlowRefNode {
+  const name = optionalString(l.sourceFlowName ?? l.flowName, `${path}.sourceFlowName`, '');
+  const linkId = optionalString(l.linkId, `${path}.linkId`, '');
+  const idGiven = isPresent(l.flowId) && l.flowId !== '' ? String(toInt(l.flowId, `${path}.flowId`)) : '';
+  // The name resolves (contract §10); without one, the id (flowId, or a linkId f_<id> as older exports wrote).
+  const flowId = name !== '' ? '' : idGiven !== '' ? idGiven : /^f_\d+$/.test(linkId) || /^\d+$/.test(linkId) ? String(toInt(linkId.replace(/^f_/, ''), `${path}.linkId`)) : '';
+  if (name === '' && flowId === '') throw invalid(`${path}.sourceFlowName`, `Invalid parameter: ${path}.sourceFlowName must name the referenced workflow`);
+  return { nodeId: linkId !== '' ? linkId : `f_${flowId || name}`, flowId, flowName: name, isVirtual: false, x: coord(l.x, `${path}.x`), y: coord(l.y, `${path}.y`) };
+}
+
+/** Export/Import's taskLinks[i] {linkId, sourceFlowName, sourceTaskName}: resolved by names in the store. */
+function taskLink(l: Record<string, unknown>, path: string): FlowRefNode {
+  const sourceFlowName = requiredString(l.sourceFlowName, `${path}.sourceFlowName`);
+  const sourceTaskName = requiredString(l.sourceTaskName, `${path}.sourceTaskName`);
+  const linkId = requiredString(l.linkId, `${path}.linkId`);
+  return { nodeId: linkId, flowId: '', flowName: '', isVirtual: true, x: coord(l.x, `${path}.x`), y: coord(l.y, `${path}.y`), sourceFlowName, sourceTaskName };
+}
+
+/** A workflow extension (contract §10): seconds a reference may wait, 1 to MAX_REF_TIMEOUT_SEC. */
+function refTimeout(v: unknown, field: string, fallback: number | undefined): number | undefined {
+  if (!isPresent(v) || v === '') return fallback;
+  return intInRange(v, field, 1, MAX_REF_TIMEOUT_SEC, 'a year');
 }
 
 function objects(v: unknown, field: string): Array<Record<string, unknown>> {
@@ -85,18 +121,29 @@ export function parseImport(input: ImportInput, ctx: { orgId: string; userId: st
     x: coord(t.x, p(`tasks[${i}].x`)),
     y: coord(t.y, p(`tasks[${i}].y`)),
   }));
-  if (objects(j.taskLinks, p('taskLinks')).length > 0 || objects(j.linkRelations, p('linkRelations')).length > 0) {
-    throw invalid(p('linkRelations'), 'Invalid parameter: flowJson.taskLinks and flowJson.linkRelations are not supported yet: remove them');
-  }
-  const flowRefs = objects(j.flowLinks, p('flowLinks')).map((l, i) =>
-    flowRef({ ...l, nodeId: l.linkId, flowName: l.sourceFlowName ?? l.flowName, flowId: l.flowId ?? String(l.linkId ?? '').replace(/^f_/, '') }, p(`flowLinks[${i}]`)),
-  );
-  const relationsByName = objects(j.relations, p('relations')).map((r, i) => ({
+  const flowLinks = objects(j.flowLinks, p('flowLinks')).map((l, i) => flowLink(l, p(`flowLinks[${i}]`)));
+  const taskLinks = objects(j.taskLinks, p('taskLinks')).map((l, i) => taskLink(l, p(`taskLinks[${i}]`)));
+  const flowRefs = [...flowLinks, ...taskLinks];
+  const refFieldOf = (k: number) => (k < flowLinks.length ? p(`flowLinks[${k}]`) : p(`taskLinks[${k - flowLinks.length}]`));
+  const linkIds = new Set(flowRefs.map((r) => r.nodeId));
+  const relationsByName: NewFlow['relationsByName'] = objects(j.relations, p('relations')).map((r, i) => ({
     sourceTaskName: requiredString(r.sourceTaskName, p(`relations[${i}].sourceTaskName`)),
     targetTaskName: requiredString(r.targetTaskName, p(`relations[${i}].targetTaskName`)),
     rerun: optionalBool(r.rerun, p(`relations[${i}].rerun`), true),
     cycleGap: optionalString(r.cycleGap, p(`relations[${i}].cycleGap`), 'D0'),
   }));
+  objects(j.linkRelations, p('linkRelations')).forEach((r, i) => {
+    const f = (k: string) => p(`linkRelations[${i}].${k}`);
+    const linkId = requiredString(r.linkId, f('linkId'));
+    if (!linkIds.has(linkId)) throw invalid(f('linkId'), `Workflow validation failed: ${f('linkId')} names no entry of flowJson.flowLinks or flowJson.taskLinks: ${show(linkId)}`);
+    relationsByName.push({
+      sourceTaskName: '',
+      sourceNodeId: linkId,
+      targetTaskName: requiredString(r.targetTaskName, f('targetTaskName')),
+      rerun: optionalBool(r.rerun, f('rerun'), true),
+      cycleGap: optionalString(r.cycleGap, f('cycleGap'), 'D0'),
+    });
+  });
   const owners = splitList(optionalString(j.owners, p('owners'), ''));
   const visitors = splitList(optionalString(j.visitors, p('visitors'), ''));
   if (!owners.includes(ctx.userName)) owners.unshift(ctx.userName);
@@ -121,6 +168,7 @@ export function parseImport(input: ImportInput, ctx: { orgId: string; userId: st
     entry: 1,
     virtual: false,
     parameters: isPresent(j.parameters) ? parseParams(j.parameters, p('parameters')) : [],
+    ...withRefTimeout(refTimeout(j.refTimeoutSec, p('refTimeoutSec'), undefined)),
     flowRefs,
     relations: [],
     creatorId: ctx.userId,
@@ -130,7 +178,7 @@ export function parseImport(input: ImportInput, ctx: { orgId: string; userId: st
     updatedAt: ctx.now,
   };
   validateImport(flow, tasks, relationsByName);
-  return { newFlow: { id: input.flowId, flow, tasks, relationsByName }, userNames: { owners, visitors } };
+  return { newFlow: { id: input.flowId, flow, tasks, relationsByName, refFieldOf }, userNames: { owners, visitors } };
 }
 
 /**
@@ -146,8 +194,8 @@ function validateImport(flow: NewFlow['flow'], tasks: NewTaskDef[], rels: NewFlo
     return nodeIdOf(id);
   };
   const relations: Relation[] = rels.map((r, i) => ({
-    source: node(r.sourceTaskName, `flowJson.relations[${i}].sourceTaskName`),
-    target: node(r.targetTaskName, `flowJson.relations[${i}].targetTaskName`),
+    source: r.sourceNodeId ?? node(r.sourceTaskName, `flowJson.relations[${i}].sourceTaskName`),
+    target: node(r.targetTaskName, r.sourceNodeId !== undefined ? `flowJson.linkRelations.targetTaskName` : `flowJson.relations[${i}].targetTaskName`),
     cycleGap: r.cycleGap ?? 'D0',
     rerun: r.rerun,
   }));
@@ -179,6 +227,7 @@ export function splitList(s: string): string[] {
 export function exportStruct(fw: FlowWithTasks): Record<string, unknown> {
   const { flow, tasks } = fw;
   const nameOf = new Map(flow.nodes.map((n) => [n.nodeId, n.taskName]));
+  const refIds = new Set(flow.flowRefs.map((r) => r.nodeId));
   const pos = new Map(flow.nodes.map((n) => [n.taskId, n]));
   return {
     name: flow.name,
@@ -194,12 +243,17 @@ export function exportStruct(fw: FlowWithTasks): Record<string, unknown> {
     desc: flow.desc,
     startTime: flow.startDate,
     tasks: tasks.map((t) => exportTask(t, pos.get(t.id) ?? { x: 0, y: 0 })),
-    flowLinks: flow.flowRefs.map((r) => ({ linkId: r.nodeId, sourceFlowName: r.flowName, flowId: r.flowId, isVirtual: r.isVirtual, x: r.x, y: r.y })),
-    taskLinks: [],
+    flowLinks: flow.flowRefs.filter((r) => !r.isVirtual).map((r) => ({ linkId: r.nodeId, sourceFlowName: r.flowName, flowId: r.flowId, x: r.x, y: r.y })),
+    taskLinks: flow.flowRefs
+      .filter((r) => r.isVirtual)
+      .map((r) => ({ linkId: r.nodeId, sourceFlowName: r.sourceFlowName ?? '', sourceTaskName: r.sourceTaskName ?? r.flowName.replace(/^\d+\((.*)\)$/s, '$1'), flowId: r.flowId, taskId: r.taskId, x: r.x, y: r.y })),
     relations: flow.relations
       .filter((r) => nameOf.has(r.source) && nameOf.has(r.target))
       .map((r) => ({ sourceTaskName: nameOf.get(r.source), targetTaskName: nameOf.get(r.target), rerun: r.rerun, cycleGap: r.cycleGap })),
-    linkRelations: [],
+    linkRelations: flow.relations
+      .filter((r) => refIds.has(r.source) && nameOf.has(r.target))
+      .map((r) => ({ linkId: r.source, targetTaskName: nameOf.get(r.target), rerun: r.rerun, cycleGap: r.cycleGap })),
+    ...(flow.refTimeoutSec !== undefined ? { refTimeoutSec: flow.refTimeoutSec } : {}),
     active: flow.active,
     queue: flow.queue,
     alertTo: flow.alertTo,
@@ -245,6 +299,7 @@ export function parseSave(body: Record<string, unknown>, cur: FlowWithTasks, ctx
     desc: optionalString(body.desc, 'desc', old.desc),
     queue: optionalString(body.queue, 'queue', old.queue),
     flowRefs: flowsIn ? objects(flowsIn.v, flowsIn.f).map((o, i) => flowRef(o, `${flowsIn.f}[${i}]`)) : old.flowRefs,
+    ...withRefTimeout(refTimeout(body.refTimeoutSec, 'refTimeoutSec', old.refTimeoutSec)),
     nodes: g.nodes,
     relations: g.relations,
     updateUser: ctx.userName,
@@ -264,15 +319,19 @@ export function parseSave(body: Record<string, unknown>, cur: FlowWithTasks, ctx
       deletedTaskIds: cur.tasks.filter((t) => !kept.has(t.id)).map((t) => t.id),
       // Written only over the version read here, and only while no other user holds the lock (store guard).
       guard: { version: old.version, userId: ctx.userId, now: ctx.now },
+      refFieldOf: (k) => `${flowsIn?.f ?? 'flows'}[${k}]`,
     },
     userNames: { owners, visitors },
   };
 }
 
 function withoutLock(f: Flow): Omit<Flow, 'editLock'> {
-  const { editLock: _ignored, ...rest } = f;
+  const { editLock: _ignored, refTimeoutSec: _set, ...rest } = f;
   return rest;
 }
+
+/** refTimeoutSec only when set: an absent one keeps the flow's version hash as before the field existed. */
+const withRefTimeout = (v: number | undefined): { refTimeoutSec?: number } => (v === undefined ? {} : { refTimeoutSec: v });
 
 type Field = { v: unknown; f: string } | null;
 

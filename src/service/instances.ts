@@ -3,6 +3,11 @@
 // instance reads exactly as a missing one.
 import { invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { isCancellable } from '../domain/status.js';
+import { emptyByStatus, type KeyCounts } from '../domain/keyStatus.js';
+import { runModeOf } from '../domain/runMode.js';
+import { nodeIdOf } from '../domain/graph.js';
+import { parseCycleGap, referenceWindow } from '../domain/references.js';
+import { referenceSpecs, type ReferenceWaitStatus } from '../domain/referenceWaits.js';
 import type { FlowDefinition } from '../domain/versions.js';
 import type { Attempt, FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
@@ -17,6 +22,25 @@ export interface InstanceView {
   history?: TransitionRecord[];
   /** Every attempt of its task instances (Get Flow Instance only: the decoded `tasks` extension). */
   attempts?: Attempt[];
+  /** Its references as they stand (Get Flow Instance only: the graph's `flows` entries, and the extension). */
+  references?: ReferenceState[];
+  /** taskMode 2 task instances: their keys per status (Get Flow Instance only). */
+  keys?: Map<string, KeyCounts>;
+}
+
+/** One reference of an instance (contract §10): its wait, or (before the instance started) what it would bind. */
+export interface ReferenceState {
+  nodeId: string;
+  cycleGap: string;
+  /** The wait's status; null while the instance has not started (or the reference is outside its run set). */
+  status: ReferenceWaitStatus | null;
+  /** The bound instance ("" while none) and the status that decides it ("NONE" with nothing bound). */
+  flowInstId: string;
+  boundStatus: string;
+  windowStart: number;
+  windowEnd: number;
+  deadline: number | null;
+  reason: string | null;
 }
 
 export async function loadInstance(deps: Deps, caller: Caller, id: string): Promise<FlowInstance> {
@@ -30,7 +54,57 @@ export async function getFlowInstance(deps: Deps, caller: Caller, id: string): P
   const tasks = await deps.store.listTaskInstances(instance.id);
   const history = await deps.store.listHistory(instance.id);
   const attempts = await deps.store.listAttemptsOfInstance(instance.id);
-  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history, attempts };
+  const references = await referenceStates(deps, instance);
+  const keys = await keyCountsOf(deps, instance, tasks);
+  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history, attempts, references, keys };
+}
+
+/** The keys per status of its taskMode 2 task instances (every key PENDING before an attempt records them). */
+async function keyCountsOf(deps: Deps, instance: FlowInstance, tasks: TaskInstance[]): Promise<Map<string, KeyCounts>> {
+  const modes = new Map(instance.snapshot.tasks.map((d) => [d.id, runModeOf(d.runMode)]));
+  const keyed = tasks.filter((t) => modes.get(t.taskId)?.taskMode === 2);
+  if (keyed.length === 0) return new Map();
+  const found = await deps.store.keyCounts(keyed.map((t) => t.id));
+  for (const t of keyed) {
+    const n = modes.get(t.taskId)!.keys.length;
+    if (!found.has(t.id)) found.set(t.id, { runNum: 0, total: n, byStatus: { ...emptyByStatus(), PENDING: n } });
+  }
+  return found;
+}
+
+/**
+ * The waits of the instance, a waiting one with its binding as it stands now (a later instance in the
+ * window takes over); before the instance started, what each reference would bind to.
+ */
+async function referenceStates(deps: Deps, instance: FlowInstance): Promise<ReferenceState[]> {
+  const f = instance.snapshot.flow;
+  if (f.flowRefs.length === 0) return [];
+  const waits = await deps.store.listReferenceWaits(instance.id);
+  const states: ReferenceState[] = [];
+  for (const w of waits) {
+    const live = w.status === 'WAITING' ? await deps.store.referenceBinding(w.refFlowId, w.refTaskId, w.windowStart, w.windowEnd) : null;
+    states.push({
+      nodeId: w.nodeId,
+      cycleGap: w.cycleGap,
+      status: w.status,
+      flowInstId: (w.status === 'WAITING' ? live?.instanceId : w.boundId) ?? '',
+      boundStatus: (w.status === 'WAITING' ? live?.status : w.boundStatus) ?? 'NONE',
+      windowStart: w.windowStart,
+      windowEnd: w.windowEnd,
+      deadline: w.deadline,
+      reason: w.reason,
+    });
+  }
+  if (instance.status !== 'WAIT') return states;
+  const suffix = instance.id.slice(instance.id.indexOf('-') + 1);
+  const start = instance.kind === 'triggerFromTask' && instance.startTaskId !== null ? { startTaskNodeId: nodeIdOf(instance.startTaskId) } : null;
+  for (const spec of referenceSpecs(f, suffix, start)) {
+    const gap = parseCycleGap(spec.cycleGap);
+    const w = referenceWindow(instance.triggerTime, gap.ok ? gap.gap : { unit: 'D', offset: 0 }, deps.config.timezone);
+    const b = await deps.store.referenceBinding(spec.refFlowId, spec.refTaskId, w.start, w.end);
+    states.push({ nodeId: spec.nodeId, cycleGap: spec.cycleGap, status: null, flowInstId: b?.instanceId ?? '', boundStatus: b?.status ?? 'NONE', windowStart: w.start, windowEnd: w.end, deadline: null, reason: null });
+  }
+  return states;
 }
 
 export interface TaskInstanceView {
@@ -41,6 +115,8 @@ export interface TaskInstanceView {
   flow: FlowDefinition;
   /** Every status change of the task instance. */
   history: TransitionRecord[];
+  /** taskMode 2: its keys per status (contract §11); absent for a task run once. */
+  keys?: KeyCounts;
 }
 
 export async function getTaskInstance(deps: Deps, caller: Caller, id: string): Promise<TaskInstanceView> {
@@ -49,7 +125,10 @@ export async function getTaskInstance(deps: Deps, caller: Caller, id: string): P
   const instance = await loadInstance(deps, caller, task.flowInstanceId);
   const def = instance.snapshot.tasks.find((t) => t.id === task.taskId);
   if (!def) throw new Error(`task instance ${id}: task ${task.taskId} missing from the snapshot of ${instance.id}`);
-  return { task, instance, def, flow: instance.snapshot.flow, history: await deps.store.listTaskHistory(task.id) };
+  const mode = runModeOf(def.runMode);
+  // Before its first attempt records them every key is PENDING.
+  const keys = mode.taskMode === 2 ? ((await deps.store.keyCounts([task.id])).get(task.id) ?? { runNum: 0, total: mode.keys.length, byStatus: { ...emptyByStatus(), PENDING: mode.keys.length } }) : undefined;
+  return { task, instance, def, flow: instance.snapshot.flow, history: await deps.store.listTaskHistory(task.id), ...(keys ? { keys } : {}) };
 }
 
 /**

@@ -2,6 +2,7 @@
 // Export emits them. Owns the task type aliases; the wire number Get Task Instance shows is in src/api/wire.ts.
 import { invalid, outOfRange } from '../domain/errors.js';
 import { parseParams } from '../domain/params.js';
+import { parseRunMode } from '../domain/runMode.js';
 import type { TaskDef, TaskType } from '../domain/types.js';
 import type { NewTaskDef } from '../store/store.js';
 import { camelKeys, intInRange, isPresent, jsonValue, optionalBool, optionalString, outOfRangeError, show } from './input.js';
@@ -58,6 +59,10 @@ function runMode(v: unknown, field: string, fallback: string): string {
   const o = jsonValue(v, field);
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalid(field, `Invalid parameter: ${field} must be a RunMode JSON object`);
   exactNumbers(o, field, field, 1);
+  // Contract §11: taskMode, cpu, memory, maxParallel, keyType and content are checked; the text is stored
+  // as given (unknown fields too).
+  const r = parseRunMode(o as Record<string, unknown>, field);
+  if (!r.ok) throw invalid(r.field, r.message);
   return JSON.stringify(o);
 }
 

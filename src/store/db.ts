@@ -72,6 +72,28 @@ export interface FlowsTable {
   version: Generated<number>;
   /** Flow.versionId (migration 0006): the flow_versions row of the current content. */
   version_id: Generated<number>;
+  /** Flow.refTimeoutSec (migration 0011); null: the default. */
+  ref_timeout_sec: number | null;
+}
+
+/** A reference of a running instance waiting on (or done waiting on) another workflow (migration 0011). */
+export interface ReferenceWaitsTable {
+  instance_id: string;
+  node_id: string;
+  cycle_gap: string;
+  flow_id: number;
+  ref_flow_id: number;
+  ref_task_id: number | null;
+  window_start: number;
+  window_end: number;
+  deadline: number;
+  status: string;
+  targets: string;
+  bound_id: string | null;
+  bound_status: string | null;
+  reason: string | null;
+  created_at: number;
+  ended_at: number | null;
 }
 
 export interface TasksTable {
@@ -176,6 +198,15 @@ export interface TaskLogsTable {
   text: string;
 }
 
+/** taskMode 2: the status of each key of a task instance, one character per key (migration 0010; src/domain/keyStatus.ts). */
+export interface TaskKeysTable {
+  task_instance_id: string;
+  /** The attempt that wrote `states`. */
+  run_num: number;
+  states: string;
+  updated_at: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -246,12 +277,14 @@ export interface DB {
   task_instances: TaskInstancesTable;
   attempts: AttemptsTable;
   task_logs: TaskLogsTable;
+  task_keys: TaskKeysTable;
   batchflow_meta: MetaTable;
   engines: EnginesTable;
   status_events: StatusEventsTable;
   apps: AppsTable;
   app_tokens: AppTokensTable;
   auth_nonces: AuthNoncesTable;
+  reference_waits: ReferenceWaitsTable;
 }
 
 /** What differs between backends; everything else is shared Kysely builder code. */
@@ -381,9 +414,9 @@ export async function reserveUpTo(trx: Tx, name: 'flow' | 'task', value: number)
  * Row locks for reads whose rows a decision depends on (PostgreSQL: several connections write at once;
  * SQLite: a transaction is the only writer, so a read is as good as a lock and the clause does not exist).
  */
-export function locking<Q extends { forUpdate(of?: any): Q; forKeyShare(of?: any): Q }>(q: Q, kind: StoreDialect['kind'], mode: 'update' | 'keyShare', of?: string[]): Q {
+export function locking<Q extends { forUpdate(of?: any): Q; forKeyShare(of?: any): Q; forShare(of?: any): Q }>(q: Q, kind: StoreDialect['kind'], mode: 'update' | 'keyShare' | 'share', of?: string[]): Q {
   if (kind !== 'postgres') return q;
-  return mode === 'update' ? q.forUpdate(of as never) : q.forKeyShare(of as never);
+  return mode === 'update' ? q.forUpdate(of as never) : mode === 'share' ? q.forShare(of as never) : q.forKeyShare(of as never);
 }
 
 export const CLAIMABLE = sql<boolean>`t.status in ('READY', 'RERUN')`;

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { ATTEMPT_OPEN, CLAIMABLE, compiledOnce, locking, num, type Ctx, type QueryRunner } from './db.js';
 import { resolveInstances } from './flowInstances.js';
 import { applyTransitions } from './transitions.js';
+import { anyWaiting, bindingOf, expiredWaits, waitingOn } from './referenceWaits.js';
 
 /** Ids per `IN (...)` list at most (SQLite binds up to 32,766 parameters; keep statements small). */
 const IN_CHUNK = 200;
@@ -179,5 +180,9 @@ export function engineTxOn(ctx: Ctx, conn: QueryRunner): EngineTx {
       return rows.map((r): Claimable & ClaimCandidate => ({ task: toRow(r), dueAt: num(r.due_at ?? 0), flowId: num(r.flow_id), taskId: num(r.task_id) }));
     },
     apply: (t, at, engineId) => applyTransitions(ctx, conn, t, at, engineId),
+    referenceBinding: (refFlowId, refTaskId, start, end) => bindingOf(ctx, conn, refFlowId, refTaskId, start, end),
+    waitingReferencesOn: (refFlowId, triggerTime, limit) => waitingOn(ctx, conn, refFlowId, triggerTime, limit),
+    expiredReferences: (now, limit) => expiredWaits(ctx, conn, now, limit),
+    anyWaitingReference: (instanceId) => anyWaiting(ctx, conn, instanceId),
   };
 }

@@ -1,6 +1,7 @@
 // The engine's side of the Store interface: the transaction object one decision reads and writes through
 // (EngineTx), the engine registry's records and the open attempts recovery works on. Domain types only:
 // no Kysely, SQL or driver types. The rows a plan needs are the planner's own (src/domain/plan.ts).
+import type { Binding, ReferenceWaitView } from '../domain/referenceWaits.js';
 import type { ClaimCandidate, InstanceRow, TaskRow, Transitions } from '../domain/plan.js';
 import type { FlowInstanceStatus, TaskInstanceStatus } from '../domain/status.js';
 import type { Attempt, FlowInstance } from '../domain/types.js';
@@ -75,4 +76,13 @@ export interface EngineTx {
    * A failed guard throws StaleError and the whole transaction is rolled back.
    */
   apply(t: Transitions, at: number, engineId: string | null): Promise<void>;
+  // ---- references (contract §10) ----
+  /** The referenced workflow's instance a reference binds to in [start, end) (latest trigger time), or null. */
+  referenceBinding(refFlowId: number, refTaskId: number | null, start: number, end: number): Promise<Binding | null>;
+  /** WAITING reference waits on `refFlowId` whose window holds `triggerTime`, up to `limit`. */
+  waitingReferencesOn(refFlowId: number, triggerTime: number, limit: number): Promise<ReferenceWaitView[]>;
+  /** WAITING reference waits whose deadline is at or before `now`, up to `limit`. */
+  expiredReferences(now: number, limit: number): Promise<ReferenceWaitView[]>;
+  /** Whether the instance has a WAITING reference wait. */
+  anyWaitingReference(instanceId: string): Promise<boolean>;
 }

@@ -51,18 +51,83 @@ export async function refusal(trx: Tx, orgId: string, flowId: number, userId: st
   return new StaleError(`flow ${flowId} refused the write`);
 }
 
-// Reads: the ids of the flows rows of the org that `refs` name, inside the writing transaction of a Save.
-// Guard: every referenced flow exists in the org, else DomainError 'invalid' naming the first missing one.
+// Reads: the flows rows of the org that `refs` name (by id, or by name when the import form gave only a
+// name), the referenced tasks rows, and flow_refs along chains of references, inside the writing
+// transaction of an Import or Save. Guard (contract §10; DomainError 'invalid' naming the first fault,
+// nothing written): each referenced workflow exists in the org, once by that name, is periodic (type 1)
+// and is not the flow itself; a referenced task belongs to it and has asLink; no chain of references
+// leads back to the flow. Answers the references resolved: ids filled, names as stored.
 // With deleteFlow's referrersOf check this is the pair that keeps references from dangling: whichever of
 // a Save adding a reference and a Delete of its target commits second sees the other's write.
-export async function requireReferencedFlows(trx: Tx, kind: StoreDialect['kind'], orgId: string, refs: FlowRefNode[], field = 'flows'): Promise<void> {
-  if (refs.length === 0) return;
-  const ids = [...new Set(refs.map((r) => Number(r.flowId)))];
-    // FOR KEY SHARE on PostgreSQL: a Delete of a referenced flow waits for this Save (then sees the reference).
-  const rows = await locking(trx.selectFrom('flows').select('id').where('org_id', '=', orgId).where('id', 'in', ids), kind, 'keyShare').execute();
-  const found = new Set(rows.map((r) => num(r.id)));
-  const k = refs.findIndex((r) => !found.has(Number(r.flowId)));
-  if (k >= 0) throw invalid(`${field}[${k}].flowId`, `Incorrect parameter: ${field}[${k}].flowId: referenced workflow ${refs[k].flowId} not found`);
+export async function resolveReferences(
+  trx: Tx,
+  kind: StoreDialect['kind'],
+  orgId: string,
+  refs: FlowRefNode[],
+  fieldOf: (k: number) => string,
+  selfId: number | null,
+): Promise<FlowRefNode[]> {
+  if (refs.length === 0) return refs;
+  const out: FlowRefNode[] = [];
+  for (const [k, ref] of refs.entries()) {
+    const field = fieldOf(k);
+    const byName = ref.flowId === '';
+    const name = ref.isVirtual ? (ref.sourceFlowName ?? '') : ref.flowName;
+    // FOR KEY SHARE on PostgreSQL: a Delete of a referenced flow waits for this write (then sees the reference).
+    const q = trx.selectFrom('flows').select(['id', 'name', 'type']).where('org_id', '=', orgId);
+    const rows = await locking(byName ? q.where('name', '=', name) : q.where('id', '=', Number(ref.flowId)), kind, 'keyShare').execute();
+    if (rows.length === 0) {
+      if (byName) throw invalid(`${field}.sourceFlowName`, `Incorrect parameter: ${field}.sourceFlowName: no workflow named ${JSON.stringify(name)} in this organization`);
+      throw invalid(`${field}.flowId`, `Incorrect parameter: ${field}.flowId: referenced workflow ${ref.flowId} not found`);
+    }
+    if (rows.length > 1) throw invalid(`${field}.sourceFlowName`, `Incorrect parameter: ${field}.sourceFlowName: ${rows.length} workflows are named ${JSON.stringify(name)} in this organization (ids ${rows.map((r) => num(r.id)).join(', ')}): give flowId`);
+    const row = rows[0];
+    const id = num(row.id);
+    if (selfId !== null && id === selfId) throw invalid(`${field}.flowId`, `Incorrect parameter: ${field}.flowId: workflow ${id} cannot reference itself`);
+    if (row.type !== 1) {
+      throw invalid(`${field}.flowId`, `Incorrect parameter: ${field}.flowId: referenced workflow ${JSON.stringify(row.name)} (${id}) is not periodic (type ${row.type}): only periodic workflows (type 1) can be referenced`);
+    }
+    if (!ref.isVirtual) {
+      out.push({ ...ref, flowId: String(id), flowName: row.name });
+      continue;
+    }
+    const tq = trx.selectFrom('tasks').select(['id', 'name', 'as_link']).where('flow_id', '=', id);
+    const byTaskName = ref.taskId === undefined || ref.taskId <= 0;
+    const task = await (byTaskName ? tq.where('name', '=', ref.sourceTaskName ?? '') : tq.where('id', '=', ref.taskId!)).executeTakeFirst();
+    const taskText = byTaskName ? JSON.stringify(ref.sourceTaskName ?? '') : `id ${ref.taskId}`;
+    if (!task) throw invalid(`${field}.sourceTaskName`, `Incorrect parameter: ${field}.sourceTaskName: workflow ${JSON.stringify(row.name)} (${id}) has no task ${taskText}`);
+    if (task.as_link !== 1) {
+      throw invalid(`${field}.sourceTaskName`, `Incorrect parameter: ${field}.sourceTaskName: task ${JSON.stringify(task.name)} of workflow ${JSON.stringify(row.name)} does not allow references (its asLink is false)`);
+    }
+    const taskId = num(task.id);
+    out.push({ ...ref, flowId: String(id), flowName: `${taskId}(${task.name})`, taskId, sourceFlowName: row.name, sourceTaskName: task.name });
+  }
+  if (selfId !== null) await refuseReferenceCycle(trx, orgId, selfId, out, fieldOf);
+  return out;
+}
+
+/** A chain of references from the flow's referenced flows back to the flow: 62102 naming the chain. */
+async function refuseReferenceCycle(trx: Tx, orgId: string, selfId: number, refs: FlowRefNode[], fieldOf: (k: number) => string): Promise<void> {
+  for (const [k, ref] of refs.entries()) {
+    const start = Number(ref.flowId);
+    const parent = new Map<number, number>([[start, selfId]]);
+    const queue = [start];
+    for (let i = 0; i < queue.length; i++) {
+      const at = queue[i];
+      const row = await trx.selectFrom('flows').select(['flow_refs']).where('id', '=', at).where('org_id', '=', orgId).executeTakeFirst();
+      for (const next of row ? parseJson<FlowRefNode[]>(row.flow_refs).map((r) => Number(r.flowId)) : []) {
+        if (next === selfId) {
+          const chain = [selfId, at];
+          for (let p = parent.get(at)!; p !== selfId; p = parent.get(p)!) chain.splice(1, 0, p);
+          throw invalid(`${fieldOf(k)}.flowId`, `Incorrect parameter: ${fieldOf(k)}.flowId: the references make a cycle: ${[...chain, selfId].join(' -> ')}`);
+        }
+        if (!parent.has(next)) {
+          parent.set(next, at);
+          queue.push(next);
+        }
+      }
+    }
+  }
 }
 
 // Reads: id, name, flow_refs of the org's other flows rows that have reference nodes, inside the deleting

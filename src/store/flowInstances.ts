@@ -3,7 +3,9 @@
 // (what is due, what stalled). Starting an instance is an engine decision (engineTx.ts + the planner).
 // Row mapping for flow instances lives here; task instance rows are mapped in taskInstances.ts.
 import { sql, type Insertable, type Selectable } from 'kysely';
+import { noTransitions } from '../domain/plan.js';
 import { applyTransitions } from './transitions.js';
+import { nextDeadline } from './referenceWaits.js';
 import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import { applyOverrides } from '../domain/instances.js';
@@ -309,7 +311,7 @@ export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: nu
     await applyTransitions(
       ctx,
       conn,
-      { instances: [{ id, flowId: num(cur.flow_id), from, to: 'CANCEL', reason }], tasks: [], unblock: [], pending: [{ instanceId: id, to: 'CANCEL', reason }] },
+      { ...noTransitions(), instances: [{ id, flowId: num(cur.flow_id), from, to: 'CANCEL', reason }], pending: [{ instanceId: id, to: 'CANCEL', reason }] },
       at,
       null,
     );
@@ -347,12 +349,15 @@ export async function nextWakeAt(ctx: Ctx, now: number): Promise<number | null> 
     .orderBy('t.ord')
     .limit(1)
     .executeTakeFirst();
-  const times = [inst?.m, retry?.due_at].filter((m): m is number => m !== null && m !== undefined).map(num);
+  // A reference's timeout is due then too (contract §10).
+  const deadline = await nextDeadline(ctx, ctx.db);
+  const times = [inst?.m, retry?.due_at, deadline].filter((m): m is number => m !== null && m !== undefined).map(num);
   return times.length === 0 ? null : Math.min(...times);
 }
 
 // Reads: RUNNING flow_instances rows (the partial index flow_instances_one_running_uq) with no READY,
-// RUNNING or RERUN task_instances row. Guard: none.
+// RUNNING or RERUN task_instances row and no WAITING reference (waiting on another workflow is not
+// being stuck). Guard: none.
 export async function listStalledInstances(ctx: Ctx, limit: number): Promise<string[]> {
   const rows = await ctx.db
     .selectFrom('flow_instances as fi')
@@ -361,6 +366,7 @@ export async function listStalledInstances(ctx: Ctx, limit: number): Promise<str
     .where((eb) =>
       eb.not(eb.exists(eb.selectFrom('task_instances as t').select('t.id').whereRef('t.flow_instance_id', '=', 'fi.id').where('t.status', 'in', ['READY', 'RUNNING', 'RERUN']))),
     )
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('reference_waits as w').select('w.node_id').whereRef('w.instance_id', '=', 'fi.id').where(sql<boolean>`w.status = 'WAITING'`))))
     // `+seq`: sort the few RUNNING rows; a plain `seq` makes SQLite walk every instance in seq order instead.
     .orderBy(sql`+fi.seq`)
     .limit(limit)

@@ -9,7 +9,7 @@ import { invalid, ReferencedError, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
 import type { FlowHead, FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
 import { ensureVersionOf } from './versions.js';
-import { lockAllows, lockRefusal, referrersOf, refusal, requireReferencedFlows, toEditLock } from './flowGuards.js';
+import { lockAllows, lockRefusal, referrersOf, refusal, resolveReferences, toEditLock } from './flowGuards.js';
 import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
 // ---- row mapping ----
@@ -42,6 +42,7 @@ function flowColumns(f: Omit<Flow, 'id' | 'editLock' | 'scheduleFrom' | 'version
     nodes: JSON.stringify(f.nodes),
     flow_refs: JSON.stringify(f.flowRefs),
     relations: JSON.stringify(f.relations),
+    ref_timeout_sec: f.refTimeoutSec ?? null,
     creator_id: f.creatorId,
     creator_name: f.creatorName,
     update_user: f.updateUser,
@@ -76,6 +77,7 @@ export function toFlow(r: Selectable<FlowsTable>): Flow {
     nodes: parseJson(r.nodes),
     flowRefs: parseJson(r.flow_refs),
     relations: parseJson(r.relations),
+    ...(r.ref_timeout_sec !== null && r.ref_timeout_sec !== undefined ? { refTimeoutSec: num(r.ref_timeout_sec) } : {}),
     creatorId: r.creator_id,
     creatorName: r.creator_name,
     updateUser: r.update_user,
@@ -165,10 +167,10 @@ async function readFlow(ctx: Ctx, runner: QueryRunner, orgId: string, flowId: nu
 // Writes: one flows row, its tasks rows, its first flow_versions row, the 'flow', 'task' and
 // 'flow_version' counters, in one transaction.
 // Guard: the desired id is used only when no flows row has it; otherwise a fresh id is allocated. Every
-// flow it references exists in the org (requireReferencedFlows), else nothing is written.
+// reference is valid (resolveReferences: contract §10), else nothing is written.
 export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTasks> {
   return ctx.db.transaction().execute(async (trx) => {
-    await requireReferencedFlows(trx, ctx.dialect.kind, input.flow.orgId, input.flow.flowRefs, 'flowJson.flowLinks');
+    const flowRefs = await resolveReferences(trx, ctx.dialect.kind, input.flow.orgId, input.flow.flowRefs, input.refFieldOf ?? ((k) => `flowJson.flowLinks[${k}]`), null);
     const wanted = input.id;
     const usable =
       wanted !== undefined &&
@@ -192,11 +194,11 @@ export async function createFlow(ctx: Ctx, input: NewFlow): Promise<FlowWithTask
     };
     const relations: Relation[] = [
       ...input.flow.relations,
-      ...input.relationsByName.map((r) => ({ source: nodeOf(r.sourceTaskName), target: nodeOf(r.targetTaskName), cycleGap: r.cycleGap ?? 'D0', rerun: r.rerun })),
+      ...input.relationsByName.map((r) => ({ source: r.sourceNodeId ?? nodeOf(r.sourceTaskName), target: nodeOf(r.targetTaskName), cycleGap: r.cycleGap ?? 'D0', rerun: r.rerun })),
     ];
     await trx
       .insertInto('flows')
-      .values({ id: flowId, ...flowColumns({ ...input.flow, nodes, relations }), schedule_from: input.flow.createdAt })
+      .values({ id: flowId, ...flowColumns({ ...input.flow, flowRefs, nodes, relations }), schedule_from: input.flow.createdAt })
       .execute();
     await insertTasks(trx, input.tasks.map(({ x: _x, y: _y, ...t }, i) => taskColumns(t, firstTaskId + i, flowId)));
     return withVersion(ctx, trx, (await readFlow(ctx, trx, input.flow.orgId, flowId))!, input.flow.updateUser || input.flow.creatorName);
@@ -277,7 +279,8 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       return { ...n, taskId, nodeId: `t_${taskId}` };
     });
     const relations = u.flow.relations.map((r) => ({ ...r, source: renamed.get(r.source) ?? r.source, target: renamed.get(r.target) ?? r.target }));
-    const { created_at: _c, ...cols } = flowColumns({ ...u.flow, orgId, nodes, relations });
+    const flowRefs = await resolveReferences(trx, ctx.dialect.kind, orgId, u.flow.flowRefs, u.refFieldOf ?? ((k) => `flows[${k}]`), flowId);
+    const { created_at: _c, ...cols } = flowColumns({ ...u.flow, orgId, nodes, relations, flowRefs });
     const updated = await trx
       .updateTable('flows')
       .set((eb) => {
@@ -300,7 +303,6 @@ export async function updateFlow(ctx: Ctx, orgId: string, u: FlowUpdate): Promis
       .where((eb) => lockAllows(eb, userId, now))
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) throw await refusal(trx, orgId, flowId, userId, now, version);
-    await requireReferencedFlows(trx, ctx.dialect.kind, orgId, u.flow.flowRefs);
     if (u.deletedTaskIds.length > 0) {
       await trx.deleteFrom('tasks').where('flow_id', '=', flowId).where('id', 'in', u.deletedTaskIds).execute();
     }
@@ -392,6 +394,7 @@ export async function deleteFlow(ctx: Ctx, orgId: string, flowId: number, userId
     const instancesOfFlow = trx.selectFrom('flow_instances').select('id').where('flow_id', '=', flowId);
     const taskInstancesOfFlow = trx.selectFrom('task_instances').select('id').where('flow_instance_id', 'in', instancesOfFlow);
     await trx.deleteFrom('task_logs').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
+    await trx.deleteFrom('task_keys').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
     await trx.deleteFrom('status_events').where('flow_instance_id', 'in', instancesOfFlow).execute();
     await trx.deleteFrom('attempts').where('task_instance_id', 'in', taskInstancesOfFlow).execute();
     await trx.deleteFrom('task_instances').where('flow_instance_id', 'in', instancesOfFlow).execute();

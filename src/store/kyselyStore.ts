@@ -1,6 +1,7 @@
 // The dialect-neutral Store over Kysely<DB>: wires the per-aggregate query files to the Store interface
 // and publishes events strictly after the write committed. Backend adapters (sqlite.ts, later pg.ts)
 // only build the Kysely instance and the StoreDialect; they never write queries of their own.
+import * as referenceWaits from './referenceWaits.js';
 import type { Kysely, KyselyConfig } from 'kysely';
 import type { Store, StoreEvent } from './store.js';
 import type { Ctx, DB, StoreDialect } from './db.js';
@@ -12,6 +13,7 @@ import * as instances from './flowInstances.js';
 import * as instanceSearch from './instanceSearch.js';
 import * as taskInstances from './taskInstances.js';
 import * as logs from './logs.js';
+import * as taskKeys from './taskKeys.js';
 import * as schedule from './schedule.js';
 import * as engines from './engines.js';
 import * as history from './history.js';
@@ -120,7 +122,12 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     getTaskInstanceById: (id) => taskInstances.getTaskInstanceById(ctx, id),
     recordAttemptProcess: (taskInstanceId, runNum, p) => taskInstances.recordAttemptProcess(ctx, taskInstanceId, runNum, p),
     appendLog: (taskInstanceId, runNum, text) => logs.appendLog(ctx, taskInstanceId, runNum, text),
+    recordKeyResults: (taskInstanceId, runNum, engineId, states, now) => taskKeys.recordKeyResults(ctx, taskInstanceId, runNum, engineId, states, now),
+    keyState: (taskInstanceId) => taskKeys.keyState(ctx, taskInstanceId),
+    keyCounts: (taskInstanceIds) => taskKeys.keyCounts(ctx, taskInstanceIds),
     listHistory: (flowInstanceId) => history.listHistory(ctx, flowInstanceId),
+    listReferenceWaits: (flowInstanceId) => referenceWaits.waitsOf(ctx, ctx.db, flowInstanceId),
+    referenceBinding: (refFlowId, refTaskId, start, end) => referenceWaits.bindingOf(ctx, ctx.db, refFlowId, refTaskId, start, end),
     listTaskHistory: (taskInstanceId) => history.listTaskHistory(ctx, taskInstanceId),
 
     purgeInstances: (req) => purge.purgeInstances(ctx, req),

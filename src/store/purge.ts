@@ -128,6 +128,10 @@ async function remove(trx: Tx, ids: string[]): Promise<PurgeCounts> {
   if (ids.length === 0) return noCounts();
   const tis = trx.selectFrom('task_instances').select('id').where('flow_instance_id', 'in', ids);
   const task_logs = deleted(await trx.deleteFrom('task_logs').where('task_instance_id', 'in', tis).executeTakeFirst());
+  // taskMode 2 key states (migration 0010): one row per task instance, not counted apart.
+  await trx.deleteFrom('task_keys').where('task_instance_id', 'in', tis).execute();
+  // Reference waits (migration 0011) of the purged instances: ended with them, not counted apart.
+  await trx.deleteFrom('reference_waits').where('instance_id', 'in', ids).execute();
   const status_events = deleted(await trx.deleteFrom('status_events').where('flow_instance_id', 'in', ids).executeTakeFirst());
   const attempts = deleted(await trx.deleteFrom('attempts').where('task_instance_id', 'in', tis).executeTakeFirst());
   const task_instances = deleted(await trx.deleteFrom('task_instances').where('flow_instance_id', 'in', ids).executeTakeFirst());

@@ -9,12 +9,14 @@
 // - The edit lock (contract §2) is checked inside the writing transaction of every write it guards (Save,
 //   Enable, Disable, Delete, manual triggers, cancel): another user's unexpired lock -> EditLockedError.
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
+import type { Binding, ReferenceWaitView } from '../domain/referenceWaits.js';
 import type { AccessToken, App, Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowVersion, FlowVersionRef } from '../domain/versions.js';
 import type { NewFlowInstance } from '../domain/instances.js';
 import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
 import type { LogChunk } from './logs.js';
+import type { KeyCounts, KeyState } from '../domain/keyStatus.js';
 import type { StoreSize, WorkCounts } from './stats.js';
 export type { StoreSize, WorkCounts };
 export type { LogChunk };
@@ -35,10 +37,14 @@ export interface NewFlow {
    * Relations by task name (export form); the store turns them into node ids once task ids exist.
    * Relations between existing node ids go in `flow.relations`.
    */
-  relationsByName: Array<{ sourceTaskName: string; targetTaskName: string; rerun: boolean; cycleGap?: string }>;
+  relationsByName: Array<{ sourceTaskName: string; targetTaskName: string; rerun: boolean; cycleGap?: string; sourceNodeId?: string }>;
+  /** The request field of flow.flowRefs[k] for messages (default `flowJson.flowLinks[k]`). */
+  refFieldOf?: (k: number) => string;
 }
 
 export interface FlowUpdate {
+  /** The request field of flow.flowRefs[k] for messages (default `flows[k]`). */
+  refFieldOf?: (k: number) => string;
   /**
    * The whole flow as it must be stored; `nodes` may refer to new tasks by `newTaskIndex`. scheduleFrom is
    * the store's: it becomes updatedAt when freq or startDate change or active goes 0 -> 1, else it stays.
@@ -258,6 +264,10 @@ export interface Store {
   listAttempts(taskInstanceId: string): Promise<Attempt[]>;
   /** The attempts of every task instance of one flow instance, by task instance id and run number. */
   listAttemptsOfInstance(flowInstanceId: string): Promise<Attempt[]>;
+  /** The reference waits of an instance (contract §10), by node and cycleGap; [] before it started. */
+  listReferenceWaits(flowInstanceId: string): Promise<ReferenceWaitView[]>;
+  /** The instance a reference would bind to now in [start, end) (for showing a wait that is not settled). */
+  referenceBinding(refFlowId: number, refTaskId: number | null, start: number, end: number): Promise<Binding | null>;
   searchFlowInstances(q: InstanceSearch): Promise<{ instances: FlowInstance[]; total: number }>;
   /**
    * Guarded cancel: WAIT/RUNNING -> CANCEL; its INIT/READY/RERUN task instances -> CANCEL in the same
@@ -308,6 +318,16 @@ export interface Store {
   recordAttemptProcess(taskInstanceId: string, runNum: number, p: { pid: number; pgid: number; procStart: string | null }): Promise<void>;
   /** Appends text to the log of an attempt (the engine enforces the cap). */
   appendLog(taskInstanceId: string, runNum: number, text: string): Promise<void>;
+  /**
+   * taskMode 2 (contract §11): replaces the recorded status of every key of the task instance with `states`
+   * (one character per key, src/domain/keyStatus.ts), as attempt `runNum` sees them. Guarded: false, nothing
+   * written, unless that attempt is open, owned by `engineId`, that engine is live, and no later attempt wrote.
+   */
+  recordKeyResults(taskInstanceId: string, runNum: number, engineId: string, states: string, now: number): Promise<boolean>;
+  /** taskMode 2: the recorded key states of a task instance (what its next attempt runs), or null. */
+  keyState(taskInstanceId: string): Promise<KeyState | null>;
+  /** taskMode 2: keys per status of each given task instance that has recorded states (the others are absent). */
+  keyCounts(taskInstanceIds: string[]): Promise<Map<string, KeyCounts>>;
   /** The history of a flow instance and of its task instances, oldest first. */
   listHistory(flowInstanceId: string): Promise<TransitionRecord[]>;
   /** The history of one task instance, oldest first. */

@@ -9,6 +9,7 @@ import type { InstanceMove, TaskMove, Transitions } from '../domain/plan.js';
 import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, isTerminalTaskInstance, type TaskInstanceStatus } from '../domain/status.js';
 import { compiledOnce, type Ctx, type DB, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { appendLogIn } from './logs.js';
+import { closeWaitsOf, moveWait, openWaits } from './referenceWaits.js';
 
 const PENDING: readonly TaskInstanceStatus[] = ['INIT', 'READY', 'RERUN'];
 
@@ -40,6 +41,13 @@ export async function applyTransitions(ctx: Ctx, conn: QueryRunner, t: Transitio
     await pendingEvents(ctx, conn, '', values);
     await pendingMove(ctx, conn, '', values);
   }
+  if (t.openReferences.length > 0) await openWaits(ctx, conn, t.openReferences, at);
+  for (const m of t.references) {
+    if (!(await moveWait(ctx, conn, m, at))) throw new StaleError(`reference ${m.nodeId} (${m.cycleGap}) of flow instance ${m.instanceId} is not WAITING (to ${m.to})`);
+  }
+  // An instance that ended (pending moves) waits on nothing more. After the moves above: a timed-out
+  // reference's own FAIL is written first, the instance's other waits end SKIP.
+  for (const p of t.pending) await closeWaitsOf(ctx, conn, p.instanceId, p.to, p.reason, at);
 }
 
 // ---- flow instances ----

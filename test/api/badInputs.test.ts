@@ -64,7 +64,7 @@ const tables: Table[] = [
       ['duplicate task name', () => importBody({}, { tasks: ['a', 'a'], edges: [] }), /duplicate task name "a"/],
       ['a task parameter changing how processes load', () => importBody({}, { tasks: [{ name: 'a', type: 'SHELL', cmd: 'true', parameters: [{ key: 'NODE_OPTIONS', value: '--require /tmp/x.js' }] }], edges: [] }), /parameter key "NODE_OPTIONS" is refused/],
       ['task without cmd (command for cmd)', () => importBody({}, { tasks: [{ name: 'a', type: 'SHELL', command: 'echo hi' }], edges: [] }), /Missing parameter: flowJson\.tasks\[0\]\.cmd: task "a" has no command/],
-      ['reference to no workflow (linkId "0")', () => importBody({}, { flowLinks: [{ linkId: '0', sourceFlowName: 'ghost' }] }), /flowJson\.flowLinks\[0\]\.flowId: referenced workflow 0 not found/],
+      ['reference to no workflow (linkId "0")', () => importBody({}, { flowLinks: [{ linkId: '0', sourceFlowName: 'ghost' }], linkRelations: [{ linkId: '0', targetTaskName: 'a' }] }), /flowJson\.flowLinks\[0\]\.sourceFlowName: no workflow named "ghost" in this organization/],
       ['bad flow parameter key', () => importBody({}, { parameters: [{ key: '1bad', value: 'x' }] }), /flowJson\.parameters.*invalid parameter key "1bad"/],
       ['bad task parameter key', () => importBody({}, { tasks: [shellTask('a', { parameters: 'bad-key=1' })], edges: [] }), /flowJson\.tasks\[0\]\.parameters.*"bad-key"/],
       ['unknown task type', () => importBody({}, { tasks: [shellTask('a', { type: 'SPARK' })], edges: [] }), /flowJson\.tasks\[0\]\.type must be SHELL/],
@@ -75,6 +75,13 @@ const tables: Table[] = [
       ['malformed runMode', () => importBody({}, { tasks: [shellTask('a', { runMode: '{' })], edges: [] }), /flowJson\.tasks\[0\]\.runMode is not valid JSON/],
       // Checked by a recursion that overflowed the stack on 10,000 levels: 62109.
       ['runMode 10,000 levels deep', () => importBody({}, { tasks: [shellTask('a', { runMode: `{"taskMode":1,"keys":${DEEP}}` })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode is nested too deeply: at most 16 levels of objects and arrays$/],
+      // Contract §11: the run mode's values, each naming its field.
+      ['runMode cpu 3 cores', () => importBody({}, { tasks: [shellTask('a', { runMode: '{"taskMode":1,"cpu":3}' })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode\.cpu is out of range: from 0\.1 to 2 cores, got 3$/],
+      ['runMode memory 0.1 GB', () => importBody({}, { tasks: [shellTask('a', { runMode: { memory: 0.1 } })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode\.memory is out of range: from 0\.3 to 4 GB, got 0\.1$/],
+      ['runMode cpu not a number', () => importBody({}, { tasks: [shellTask('a', { runMode: '{"cpu":"lots"}' })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode\.cpu must be a number of cores from 0\.1 to 2, got "lots"$/],
+      ['runMode keyType 1 (a data source)', () => importBody({}, { tasks: [shellTask('a', { runMode: '{"taskMode":2,"keyType":1,"datasourceId":7,"path":"/keys.txt"}' })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode\.keyType is 1 .*data sources are not supported/],
+      ['runMode taskMode 3', () => importBody({}, { tasks: [shellTask('a', { runMode: '{"taskMode":3}' })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode\.taskMode must be 1 \(single task\) or 2 \(one run per key\), got 3$/],
+      ['runMode taskMode 2 without keys', () => importBody({}, { tasks: [shellTask('a', { runMode: '{"taskMode":2,"keyType":2,"content":" , \\n"}' })], edges: [] }), /^Invalid parameter: flowJson\.tasks\[0\]\.runMode\.content has no keys/],
       ['relation to unknown task', () => importBody({}, { edges: [['a', 'zz']] }), /flowJson\.relations\[0\]\.targetTaskName names no task.*"zz"/],
       ['owner not a user', () => importBody({}, { owners: 'ghost' }), /flowJson\.owners names no user of organization o-default: "ghost"/],
       ['visitor of another org', () => importBody({}, { visitors: 'eve' }), /flowJson\.visitors names no user of organization o-default: "eve"/],
@@ -117,6 +124,7 @@ const tables: Table[] = [
       ['bad parameter key', () => save({ parameters: [{ key: 'has space', value: '1' }] }), /parameters.*invalid parameter key "has space"/],
       ['tasks malformed JSON text', () => save({ tasks: '[{' }), /tasks is not valid JSON/],
       ['unknown task type', () => save({ tasks: [{ taskId: ctx.a, type: 'JAVA' }, { taskId: ctx.b }] }), /tasks\[0\]\.type must be SHELL/],
+      ['runMode memory 5 GB', () => save({ tasks: [{ taskId: ctx.a, runMode: '{"memory":5}' }, { taskId: ctx.b }] }), /^Invalid parameter: tasks\[0\]\.runMode\.memory is out of range: from 0\.3 to 4 GB, got 5$/],
     ],
   },
   {

@@ -208,10 +208,10 @@ const acceptances: Acceptance[] = [
     expect((await exported(flowId)).tasks).toEqual([expect.objectContaining(limits)]);
   }],
   ['coordinates, runMode numbers and parameter values that JSON carries exactly', async () => {
-    const task = shellTask('a', { x: 1e308, y: -0.5, runMode: '{"taskMode":2,"maxParallel":9007199254740991,"cpu":0.1}', parameters: '[{"key":"big","value":"12345678901234567890"}]' });
+    const task = shellTask('a', { x: 1e308, y: -0.5, runMode: '{"taskMode":2,"maxParallel":9007199254740991,"cpu":0.1,"keyType":2,"content":"k1,k2"}', parameters: '[{"key":"big","value":"12345678901234567890"}]' });
     const { flowId } = (await okData(importOf({ tasks: [task], parameters: [{ key: 'n', value: EXACT }] }))) as { flowId: number };
     const e = await exported(flowId);
-    expect((e.tasks as Array<Record<string, unknown>>)[0]).toMatchObject({ x: 1e308, y: -0.5, runMode: '{"taskMode":2,"maxParallel":9007199254740991,"cpu":0.1}' });
+    expect((e.tasks as Array<Record<string, unknown>>)[0]).toMatchObject({ x: 1e308, y: -0.5, runMode: '{"taskMode":2,"maxParallel":9007199254740991,"cpu":0.1,"keyType":2,"content":"k1,k2"}' });
     expect(JSON.parse((e.tasks as Array<Record<string, string>>)[0].parameters)).toEqual([{ key: 'big', value: '12345678901234567890' }]);
     expect(JSON.parse(e.parameters as string)).toEqual([{ key: 'n', value: String(EXACT) }]);
   }],

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { Store } from '../../src/store/store.js';
 import { fails, ok, op, type Reply } from '../helpers/api.js';
-import { flowJson, getFlowData, importFlow, saveBodyOf, taskIds, trigger } from '../helpers/flows.js';
+import { flowJson, getFlowData, importFlow, saveBodyOf, taskIds, trigger, withReference } from '../helpers/flows.js';
 import { barrier, once, racingStore } from '../helpers/racing.js';
 import { storeSnapshot } from '../helpers/snapshot.js';
 import { makeWorld, type World } from '../helpers/world.js';
@@ -50,7 +50,6 @@ async function expectNoDanglingReference(): Promise<void> {
   for (const f of flows) for (const r of f.flowRefs) expect(ids.has(r.flowId), `flow ${f.id} references missing ${r.flowId}`).toBe(true);
 }
 
-const refTo = (flowId: number) => ({ flowId: String(flowId), flowName: 'target', nodeId: `f_${flowId}`, isVirtual: false, x: 0, y: 0 });
 
 describe('Save Flow under concurrency', () => {
   it('concurrent saves: one wins, the others are refused with 62102 and leave no task rows', async () => {
@@ -168,7 +167,7 @@ describe('Delete Flow racing a Save that adds a reference to it', () => {
   it('the delete committing second is refused with 62104 naming the new referrer (its check ran before the transaction)', async () => {
     const target = await importFlow(w, shared());
     const user = await importFlow(w, shared());
-    const withRef = { ...(await saveBodyOf(w, user)), flows: [refTo(target)] };
+    const withRef = withReference(await saveBodyOf(w, user), target);
     const r = await racing({ deleteFlow: once(async () => void ok(await op(w, 'admin', 'POST', 'flows', 'save', { body: withRef }))) });
     fails(await op(r, 'admin', 'GET', 'flows', 'delete', { query: { flowId: target } }), 62104, new RegExp(`workflow ${target} is referenced by ${user} \\(`));
     expect(await w.store.getFlow(ORG, target)).not.toBeNull();
@@ -178,7 +177,7 @@ describe('Delete Flow racing a Save that adds a reference to it', () => {
   it('the save committing second is refused with 62102 naming the missing workflow, and writes nothing', async () => {
     const target = await importFlow(w, shared());
     const user = await importFlow(w, shared());
-    const withRef = { ...(await saveBodyOf(w, user)), flows: [refTo(target)] };
+    const withRef = withReference(await saveBodyOf(w, user), target);
     const before = await w.store.getFlow(ORG, user);
     const r = await racing({ updateFlow: once(async () => void ok(await op(w, 'admin', 'GET', 'flows', 'delete', { query: { flowId: target } }))) });
     fails(await op(r, 'admin', 'POST', 'flows', 'save', { body: withRef }), 62102, `Incorrect parameter: flows[0].flowId: referenced workflow ${target} not found`);

@@ -8,6 +8,7 @@ let servers: InProcess[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
+const LIMITS = expect.toSatisfy((l: { enforced: boolean; cgroup?: string; reason?: string }) => (l.enforced ? /^v[12]$/.test(l.cgroup ?? '') && !('reason' in l) : typeof l.reason === 'string' && !('cgroup' in l)));
 const get = async (p: InProcess, path: string) => {
   const res = await fetch(p.server.url + path);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -17,7 +18,8 @@ it('a running server is alive and ready, unsigned', async () => {
   const p = await startInProcess({ auth: false });
   servers.push(p);
   expect(await get(p, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
-  expect(await get(p, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { store: 'ok', engine: 'running', draining: false } } });
+  // `limits` (contract §11): whether tasks' cpu and memory limits are enforced here; readiness does not hang on it.
+  expect(await get(p, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { store: 'ok', engine: 'running', draining: false }, limits: LIMITS } });
 });
 
 it('readyz is 503 naming the store when the store fails, and healthz stays 200', async () => {
@@ -25,7 +27,7 @@ it('readyz is 503 naming the store when the store fails, and healthz stays 200',
   const p = await startInProcess({}, undefined, { wrapStore: (s) => failingStore(s, (m) => (failing && m === 'ping' ? 'before' : null)) });
   servers.push(p);
   failing = true;
-  expect(await get(p, '/readyz')).toEqual({ status: 503, body: { status: 'unready', checks: { store: 'failing', engine: 'running', draining: false } } });
+  expect(await get(p, '/readyz')).toEqual({ status: 503, body: { status: 'unready', checks: { store: 'failing', engine: 'running', draining: false }, limits: LIMITS } });
   expect((await get(p, '/healthz')).status).toBe(200);
 });
 

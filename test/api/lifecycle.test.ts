@@ -3,7 +3,7 @@
 import { driver } from '../helpers/drive.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fails, ok, op } from '../helpers/api.js';
-import { flowJson, getFlowData, importFlow, saveBodyOf, trigger } from '../helpers/flows.js';
+import { flowJson, getFlowData, importFlow, periodicFlowJson, saveBodyOf, trigger, withReference } from '../helpers/flows.js';
 import { storeSnapshot } from '../helpers/snapshot.js';
 import { makeWorld, type World, type Who } from '../helpers/world.js';
 
@@ -40,10 +40,10 @@ describe('Delete Flow', () => {
   });
 
   it('answers 62104 naming the referencing workflow while another workflow references it', async () => {
-    const target = await importFlow(w);
+    const target = await importFlow(w, periodicFlowJson());
     const user = await importFlow(w);
     const body = await saveBodyOf(w, user);
-    ok(await op(w, 'admin', 'POST', 'flows', 'save', { body: { ...body, flows: [{ flowId: String(target), flowName: 'target', nodeId: `f_${target}`, isVirtual: false, x: 0, y: 0 }] } }));
+    ok(await op(w, 'admin', 'POST', 'flows', 'save', { body: withReference(body, target) }));
     const before = await storeSnapshot(w.store);
     fails(await op(w, 'admin', 'GET', 'flows', 'delete', { query: { flowId: target } }), 62104, new RegExp(`^This workflow is relied on by other workflows and cannot be deleted\\. \\(workflow ${target} is referenced by ${user} `));
     expect(await storeSnapshot(w.store)).toEqual(before);

@@ -3,7 +3,7 @@
 // and no Get Task Instance or Trigger Flow From Task.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, fails, ok, op, type CallOptions, type Reply } from '../helpers/api.js';
-import { flowJson, importFlow, saveBodyOf, taskIds, trigger } from '../helpers/flows.js';
+import { flowJson, importFlow, saveBodyOf, taskIds, trigger, periodicFlowJson, withReference } from '../helpers/flows.js';
 import { makeWorld, type World, type Who } from '../helpers/world.js';
 
 let w: World;
@@ -107,11 +107,11 @@ describe('V2.0 operations', () => {
   });
 
   it('words its errors its own way: sorters, referenced workflow, Save Flow graph', async () => {
-    const flowId = await importFlow(w);
+    const flowId = await importFlow(w, periodicFlowJson());
     fails20(await op20('admin', 'POST', 'flows', 'search', { body: { pagination: { pageNo: 0, pageSize: 5, sorters: [{ field: 'nope' }] } } }), 62102, /^illegal sorted by field: pagination\.sorters\[0\]/);
     fails(await op(w, 'admin', 'POST', 'flows', 'search', { body: { pagination: { pageNo: 1, pageSize: 5, sorters: [{ field: 'nope' }] } } }), 62102, /^The sorters field parameter is invalid/);
     const user = await importFlow(w);
-    ok20(await op20('admin', 'POST', 'flows', 'save', { body: { ...(await saveBodyOf(w, user)), flows: [{ flowId: String(flowId), flowName: 'x', nodeId: `f_${flowId}`, x: 0, y: 0 }] } }));
+    ok20(await op20('admin', 'POST', 'flows', 'save', { body: withReference(await saveBodyOf(w, user), flowId, 'x') }));
     fails20(await op20('admin', 'GET', 'flows', 'delete', { query: { flowId } }), 62104, /^This workflow is relied on by other workflows\. You cannot delete this workflow\./);
     const body = await saveBodyOf(w, flowId);
     const bad = { ...body, tasks: [{ taskId: 999999, taskName: 'zz', nodeId: 't_999999', x: 0, y: 0 }] };

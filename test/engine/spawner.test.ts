@@ -94,8 +94,10 @@ describe('SpawnerExecutor', () => {
 
   it('keeps the outcome of a cancel already under way when the helper dies', async () => {
     const { ex } = executor();
-    const p = ex.start(spec(`trap '' TERM; sleep 100`, [], { killGraceMs: 1_000 }));
+    const out: string[] = [];
+    const p = ex.start(spec(`trap '' TERM; echo armed; sleep 100`, out, { killGraceMs: 1_000 }));
     const s = (await p.started)!;
+    await waitFor(async () => out.join('').includes('armed'), 10_000, 'the trap to be set'); // a SIGTERM before it would kill the shell
     p.kill('cancel'); // SIGTERM is ignored: the SIGKILL is due only after the grace
     await new Promise((r) => setTimeout(r, 50));
     process.kill(parentOf(s.pid), 'SIGKILL');

@@ -76,3 +76,17 @@ export async function taskIds(w: World, flowId: number): Promise<Record<string, 
 export async function trigger(w: World, flowId: number, triggerTime = w.clock.now(), who: Who = 'admin'): Promise<string> {
   return ok<{ flowInstanceId: string }>(await op(w, who, 'POST', 'flows', 'trigger', { body: { flowId, triggerTime } })).flowInstanceId;
 }
+
+/** A Save body that adds a reference to workflow `target` (periodic), joined to the body's first task. */
+export function withReference(body: Record<string, unknown>, target: number, flowName = 'target'): Record<string, unknown> {
+  const tasks = body.tasks as Array<{ nodeId: string }>;
+  const relations = (body.relations as unknown[]) ?? [];
+  return {
+    ...body,
+    flows: [{ flowId: String(target), flowName, nodeId: `f_${target}`, isVirtual: false, x: 0, y: 0 }],
+    relations: [...relations, { source: `f_${target}`, target: tasks[0].nodeId, cycleGap: 'D0', rerun: true }],
+  };
+}
+
+/** A periodic flow (a workflow others may reference, contract §10). */
+export const periodicFlowJson = (extra: Record<string, unknown> = {}) => flowJson({ type: 1, cron: '0 0 2 * * ? *', ...extra });

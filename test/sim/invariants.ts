@@ -5,6 +5,7 @@ import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowIns
 import { isSuccessCode } from '../../src/engine/taskCommand.js';
 import type { Attempt, FlowInstance, TaskInstance, TransitionRecord } from '../../src/domain/types.js';
 import type { FakeProcess } from './fakeHost.js';
+import type { ReferenceWaitView } from '../../src/domain/referenceWaits.js';
 
 export interface Observed {
   instances: FlowInstance[];
@@ -18,6 +19,8 @@ export interface Observed {
   maybe: Set<string>;
   /** Engine ids of incarnations that crashed (their attempts may be LOST). */
   crashedEngines: Set<string>;
+  /** The reference waits of each instance (contract §10). */
+  waits: Map<string, ReferenceWaitView[]>;
   hostViolations: string[];
 }
 
@@ -38,6 +41,40 @@ export function checkInvariants(o: Observed): string[] {
 
   v.push(...checkHistory(o, byId));
   v.push(...checkAttempts(o, byId));
+  v.push(...checkReferences(o, byId));
+  return v;
+}
+
+/**
+ * References: no wait is left WAITING; a task waiting on a reference ran only if that wait was satisfied,
+ * by an instance of the referenced flow inside the window that did succeed (or whose referenced task
+ * did); a wait that timed out failed its instance.
+ */
+function checkReferences(o: Observed, byId: Map<string, FlowInstance>): string[] {
+  const v: string[] = [];
+  for (const [iid, waits] of o.waits) {
+    const inst = byId.get(iid);
+    const tasks = new Map((o.tasks.get(iid) ?? []).map((t) => [t.id, t]));
+    for (const w of waits) {
+      const name = `reference ${w.nodeId} (${w.cycleGap}) of ${iid}`;
+      if (w.status === 'WAITING') v.push(`${name} is still WAITING after quiescence`);
+      if (w.status === 'FAIL' && inst?.status !== 'FAIL') v.push(`${name} timed out but its instance is ${inst?.status}`);
+      if (w.status === 'SUCCESS') {
+        const bound = w.boundId ? byId.get(w.boundId) : undefined;
+        if (!bound) v.push(`${name} is SUCCESS bound to ${w.boundId}, which does not exist`);
+        else {
+          if (bound.flowId !== w.refFlowId) v.push(`${name} is bound to ${bound.id}, an instance of another flow`);
+          if (bound.triggerTime < w.windowStart || bound.triggerTime >= w.windowEnd) v.push(`${name} is bound to ${bound.id}, outside its window`);
+          const decided = w.refTaskId === null ? bound.status : (o.tasks.get(bound.id) ?? []).find((t) => t.taskId === w.refTaskId)?.status;
+          if (decided !== 'SUCCESS') v.push(`${name} is SUCCESS but what it is bound to is ${decided}`);
+        }
+      }
+      for (const tid of w.targets) {
+        const t = tasks.get(tid);
+        if (t && t.runNum > 0 && w.status !== 'SUCCESS') v.push(`task instance ${tid} ran although its ${name} is ${w.status}`);
+      }
+    }
+  }
   return v;
 }
 

@@ -18,6 +18,14 @@ export interface FlowSpec {
   name: string;
   tasks: TaskSpec[];
   edges: Array<[number, number]>;
+  /** Periodic (type 1, never firing by itself: active 0): the only kind other flows may reference. */
+  periodic: boolean;
+  /**
+   * References to earlier flows (contract §10): one more kind of node, a root joined to some tasks. A
+   * task reference names one task of that flow (which then allows references).
+   */
+  refs: Array<{ flow: number; task: number | null; targets: number[]; cycleGap: string }>;
+  refTimeoutSec: number;
 }
 
 export type Action =
@@ -52,8 +60,21 @@ export function scenario(seed: number): Scenario {
     }));
     const edges: Array<[number, number]> = [];
     for (let j = 1; j < n; j++) for (let i = 0; i < j; i++) if (r.chance(0.35)) edges.push([i, j]);
-    return { name: `flow${f}`, tasks, edges };
+    return { name: `flow${f}`, tasks, edges, periodic: false, refs: [], refTimeoutSec: 86_400 };
   });
+  // References, drawn after the flows (so a seed's flows stay those it had before references existed):
+  // a later flow waits on an earlier one, or on one of its tasks, in a window around its trigger time.
+  const rr = new Random(seed * 2 + 1_000_003);
+  for (let f = 1; f < flows.length; f++) {
+    if (!rr.chance(0.5)) continue;
+    const to = rr.int(0, f - 1);
+    const task = rr.chance(0.4) ? rr.int(0, flows[to].tasks.length - 1) : null;
+    const targets = [...new Set(Array.from({ length: rr.int(1, 2) }, () => rr.int(0, flows[f].tasks.length - 1)))];
+    flows[to].periodic = true;
+    flows[f].refs.push({ flow: to, task, targets, cycleGap: rr.pick(['D0', 'D0', 'H0', 'mi-1', 'D-1']) });
+    // Short enough that a reference nothing satisfies times out within the run's quiescence.
+    flows[f].refTimeoutSec = rr.pick([5, 30, 120]);
+  }
   const phaseMs = 120_000;
   const actions: Action[] = [];
   for (let i = r.int(2, 14); i > 0; i--) actions.push({ at: r.int(0, phaseMs), kind: 'trigger', flow: r.int(0, flows.length - 1), offsetMs: r.pick(OFFSETS) });
@@ -89,18 +110,30 @@ export function scenario(seed: number): Scenario {
 }
 
 /** The flow to create for a spec (export form: tasks by name, relations by name). */
-export function newFlow(spec: FlowSpec, orgId: string, dirId: string, at: number): NewFlow {
+export function newFlow(spec: FlowSpec, orgId: string, dirId: string, at: number, all: FlowSpec[] = []): NewFlow {
+  // Reference nodes by name (the store resolves them, as it does an import's flowLinks and taskLinks).
+  const flowRefs = spec.refs.map((ref, k) => {
+    const to = all[ref.flow]!;
+    return ref.task === null
+      ? { nodeId: `ref${k}`, flowId: '', flowName: to.name, isVirtual: false, x: 0, y: 0 }
+      : { nodeId: `ref${k}`, flowId: '', flowName: '', isVirtual: true, x: 0, y: 0, sourceFlowName: to.name, sourceTaskName: to.tasks[ref.task]!.name };
+  });
+  const referenced = new Set(all.flatMap((f) => f.refs.filter((x) => all[x.flow] === spec && x.task !== null).map((x) => spec.tasks[x.task!]!.name)));
   return {
     flow: {
-      orgId, dirId, name: spec.name, desc: '', type: 0, active: 0, freq: '', cycle: '', owners: 'sim', visitors: '', doAs: '', alertMode: 0,
-      alertTo: '', appId: '', syncType: 0, startDate: '', queue: '', entry: 0, virtual: false, parameters: [], flowRefs: [], relations: [],
+      orgId, dirId, name: spec.name, desc: '', type: spec.periodic ? 1 : 0, active: 0, freq: '', cycle: '', owners: 'sim', visitors: '', doAs: '', alertMode: 0,
+      alertTo: '', appId: '', syncType: 0, startDate: '', queue: '', entry: 0, virtual: false, parameters: [], flowRefs, relations: [],
+      ...(spec.refs.length > 0 ? { refTimeoutSec: spec.refTimeoutSec } : {}),
       creatorId: 'u-sim', creatorName: 'sim', updateUser: 'sim', createdAt: at, updatedAt: at,
     },
     tasks: spec.tasks.map((t, i) => ({
       name: t.name, type: 'SHELL', cmd: `run ${t.name}`, resource: '', syncType: 0, submitter: 'sim', filePackage: '', cron: '', priorityLevel: 0,
-      timeoutSec: t.timeoutSec, retryLimit: t.retryLimit, retryIntervalSec: t.retryIntervalSec, successCode: t.successCode, asLink: false,
+      timeoutSec: t.timeoutSec, retryLimit: t.retryLimit, retryIntervalSec: t.retryIntervalSec, successCode: t.successCode, asLink: referenced.has(t.name),
       runMode: '{}', parameters: [], waitCode: '', x: i * 100, y: 0,
     })),
-    relationsByName: spec.edges.map(([a, b]) => ({ sourceTaskName: spec.tasks[a]!.name, targetTaskName: spec.tasks[b]!.name, rerun: true })),
+    relationsByName: [
+      ...spec.edges.map(([a, b]) => ({ sourceTaskName: spec.tasks[a]!.name, targetTaskName: spec.tasks[b]!.name, rerun: true })),
+      ...spec.refs.flatMap((ref, k) => ref.targets.map((t) => ({ sourceTaskName: '', sourceNodeId: `ref${k}`, targetTaskName: spec.tasks[t]!.name, rerun: true, cycleGap: ref.cycleGap }))),
+    ],
   };
 }

@@ -82,7 +82,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
     const dirId = (await inner.getRootDirectory('o-sim'))!.id;
     const flowIds: number[] = [];
     for (const f of sc.flows) {
-      const created = await inner.createFlow(newFlow(f, 'o-sim', dirId, T0));
+      const created = await inner.createFlow(newFlow(f, 'o-sim', dirId, T0, sc.flows));
       flowIds.push(created.flow.id);
       for (const t of created.tasks) taskSpecOf.set(t.id, taskByName.get(t.name)!);
     }
@@ -276,12 +276,14 @@ async function observe(store: Store) {
   const tasks = new Map<string, Awaited<ReturnType<Store['listTaskInstances']>>>();
   const attempts = new Map<string, Awaited<ReturnType<Store['listAttempts']>>>();
   const history = [];
+  const waits = new Map<string, Awaited<ReturnType<Store['listReferenceWaits']>>>();
   for (const i of instances) {
     const ts = await store.listTaskInstances(i.id);
     tasks.set(i.id, ts);
     for (const t of ts) attempts.set(t.id, await store.listAttempts(t.id));
     history.push(...(await store.listHistory(i.id)));
+    waits.set(i.id, await store.listReferenceWaits(i.id));
   }
   history.sort((a, b) => a.seq - b.seq);
-  return { instances, tasks, attempts, history };
+  return { instances, tasks, attempts, history, waits };
 }

@@ -37,6 +37,8 @@ const TABLES: Record<string, string[]> = {
   task_instances: ['id'],
   attempts: ['task_instance_id', 'run_num'],
   task_logs: ['task_instance_id', 'run_num', 'seq'],
+  task_keys: ['task_instance_id'],
+  reference_waits: ['instance_id', 'node_id', 'cycle_gap'],
   status_events: ['id'],
   engines: ['id'],
   batchflow_counters: ['name'],

@@ -45,7 +45,7 @@ export function describeFlowGuardsContract(name: string, factory: () => Promise<
     });
     afterEach(async () => store.close());
 
-    const newFlow = (n = 1, name = 'flow') => store.createFlow(flowOf(orgId, dirId, n, { name }));
+    const newFlow = (n = 1, name = 'flow', type: 0 | 1 = 0) => store.createFlow(flowOf(orgId, dirId, n, { name, type }));
     /** Every tasks row of every flow of the org (a task row of a flow is read by its flow_id). */
     const allTasks = async () => (await Promise.all((await store.listFlows(orgId)).map(async (f) => (await store.getFlow(orgId, f.id))!.tasks))).flat();
 
@@ -167,7 +167,7 @@ export function describeFlowGuardsContract(name: string, factory: () => Promise<
 
     describe('references', () => {
       it('refuses to delete a flow another flow references with ReferencedError naming them, and deletes nothing', async () => {
-        const target = await newFlow(1, 'target');
+        const target = await newFlow(1, 'target', 1); // only periodic workflows may be referenced
         const user = await newFlow(1, 'user');
         await store.updateFlow(orgId, referencing(saveAdding(user, 'n1'), target.flow.id));
         const before = await store.getFlow(orgId, target.flow.id);
@@ -179,7 +179,7 @@ export function describeFlowGuardsContract(name: string, factory: () => Promise<
 
       it('delete racing a save that adds a reference: whichever commits second is refused, never a dangling reference', async () => {
         for (const first of ['save', 'delete'] as const) {
-          const target = await newFlow(1, `target-${first}`);
+          const target = await newFlow(1, `target-${first}`, 1);
           const user = await newFlow(1, `user-${first}`);
           // Both read before either writes. On one SQLite connection the call order decides which commits
           // first; with a pool of connections (PostgreSQL) whichever takes its locks first. Either way the

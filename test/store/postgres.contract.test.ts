@@ -8,6 +8,8 @@ import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describePurgeContract } from './purge.contract.js';
 import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
+import { describeTaskKeysContract } from './taskKeys.contract.js';
+import { describeReferenceWaitsContract } from './referenceWaits.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
 
@@ -22,4 +24,6 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeVersionsStoreContract('postgres', factory);
   describePurgeContract('postgres', factory);
   describeInstanceSearchContract('postgres', factory);
+  describeTaskKeysContract('postgres', factory);
+  describeReferenceWaitsContract('postgres', factory);
 });

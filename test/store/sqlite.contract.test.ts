@@ -10,6 +10,8 @@ import { describeFlowGuardsContract } from './flowGuards.contract.js';
 import { describePurgeContract } from './purge.contract.js';
 import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
+import { describeTaskKeysContract } from './taskKeys.contract.js';
+import { describeReferenceWaitsContract } from './referenceWaits.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
@@ -24,3 +26,5 @@ describeAuthStoreContract('sqlite', factory);
 describeVersionsStoreContract('sqlite', factory);
 describePurgeContract('sqlite', factory);
 describeInstanceSearchContract('sqlite', factory);
+describeTaskKeysContract('sqlite', factory);
+describeReferenceWaitsContract('sqlite', factory);

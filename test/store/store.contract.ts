@@ -412,7 +412,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         for (let i = 0; i < 100; i++) await store.appendLog(a, 1, `line ${i}\n`);
         await store.engineTx(async (tx) => {
           const [t] = await tx.tasks([a]);
-          await tx.apply({ instances: [], unblock: [], pending: [], tasks: [{ id: a, instanceId: t.instanceId, from: 'RUNNING', to: 'RERUN', dueAt: T0 + 2, exitCode: 1, finish: { runNum: 1, engineId: 'e1', status: 'FAIL', exitCode: 1, signal: null, logTail: 'last1\n' } }] }, T0 + 1, 'e1');
+          await tx.apply({ instances: [], unblock: [], pending: [], openReferences: [], references: [], tasks: [{ id: a, instanceId: t.instanceId, from: 'RUNNING', to: 'RERUN', dueAt: T0 + 2, exitCode: 1, finish: { runNum: 1, engineId: 'e1', status: 'FAIL', exitCode: 1, signal: null, logTail: 'last1\n' } }] }, T0 + 1, 'e1');
         });
         await drive.startTask(a, T0 + 2);
         await store.appendLog(a, 2, 'second\n');

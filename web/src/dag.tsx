@@ -4,7 +4,8 @@ import { ReactFlow, Background, type Edge, type Node } from '@xyflow/react';
 import dagre from '@dagrejs/dagre';
 import { colourOf } from './status';
 
-export interface DagNode { id: string; label: string; status?: string; onClick?: () => void }
+/** `reference`: a node standing for another workflow (or one of its tasks), drawn dashed. */
+export interface DagNode { id: string; label: string; status?: string; onClick?: () => void; reference?: boolean; title?: string }
 export interface DagEdge { source: string; target: string }
 
 const W = 150, H = 40;
@@ -23,8 +24,8 @@ export function Dag({ nodes, edges, testId }: { nodes: DagNode[]; edges: DagEdge
       return {
         id: n.id,
         position: { x: p.x - W / 2, y: p.y - H / 2 },
-        data: { label: <span data-testid={`dag-node-${n.label}`} data-status={n.status ?? ''}>{n.label}{n.status ? ` · ${n.status}` : ''}</span> },
-        style: { width: W, background: bg, color: n.status && n.status !== 'NONE' && n.status !== 'INIT' && n.status !== 'SKIP' ? '#fff' : '#111', border: '1px solid #555', fontSize: 12 },
+        data: { label: <span data-testid={`dag-node-${n.label}`} data-status={n.status ?? ''} data-reference={n.reference ? 'true' : undefined} title={n.title}>{n.label}{n.status ? ` · ${n.status}` : ''}</span> },
+        style: { width: W, background: bg, color: n.status && n.status !== 'NONE' && n.status !== 'INIT' && n.status !== 'SKIP' && n.status !== 'WAITING' ? '#fff' : '#111', border: n.reference ? '2px dashed #555' : '1px solid #555', fontSize: 12 },
         sourcePosition: 'right' as never, targetPosition: 'left' as never,
       };
     });

@@ -87,7 +87,8 @@ export function WorkflowPage({ flowId }: { flowId: number }) {
       <h2>{flow.data.flowName} <small>#{flowId} · {flow.data.active ? 'enabled' : 'disabled'}</small>
         {' '}<button data-testid="toggle-active" onClick={() => toggle.mutate()}>{flow.data.active ? 'Disable' : 'Enable'}</button>
         {' '}<Link to={`/runs?flow=${encodeURIComponent(flow.data.flowName)}`}>Runs</Link></h2>
-      <Dag testId="flow-dag" nodes={graph.tasks.map((t: any) => ({ id: t.nodeId, label: t.taskName }))} edges={graph.relations} />
+      <Dag testId="flow-dag" edges={graph.relations}
+        nodes={[...graph.tasks.map((t: any) => ({ id: t.nodeId, label: t.taskName })), ...(graph.flows ?? []).map((f: any) => ({ id: f.nodeId, label: `⇢ ${f.flowName}`, reference: true, title: f.isVirtual ? `task ${f.flowName} of workflow ${f.flowId}` : `workflow ${f.flowId}` }))]} />
       <div className="cols" style={{ marginTop: 12 }}>
         <form className="panel" data-testid="trigger-panel" onSubmit={(e) => { e.preventDefault(); setErr(''); trigger.mutate(); }}>
           <h3>Trigger</h3>

@@ -2,7 +2,7 @@
 // coloured live, attempts with durations, the log viewer, cancel).
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useApi } from './main';
+import { Link, navigate, useApi } from './main';
 import { Dag } from './dag';
 import { LogViewer } from './log';
 import { colourOf, fmtMs, TERMINAL } from './status';
@@ -76,7 +76,20 @@ export function RunPage({ instId }: { instId: string }) {
   if (!q.data) return <p>Loading…</p>;
   const inst = q.data;
   const tasks = tasksOf(inst);
-  const nodes = tasks.map((t) => ({ id: t.nodeId, label: t.taskName, status: t.status, onClick: () => t.taskInstId && setLogOf(t.taskInstId) }));
+  // References (contract §10): the bound instance of the other workflow and whether this run still waits on it.
+  const refs: any[] = JSON.parse(inst.graph).flows ?? [];
+  const waits = new Map<string, any>((inst.references ?? []).map((r: any) => [r.nodeId, r]));
+  const nodes = [
+    ...tasks.map((t) => ({ id: t.nodeId, label: t.taskName, status: t.status, onClick: () => t.taskInstId && setLogOf(t.taskInstId) })),
+    ...refs.map((f) => ({
+      id: f.nodeId,
+      label: `⇢ ${f.flowName}`,
+      reference: true,
+      status: waits.get(f.nodeId)?.status === 'WAITING' ? 'WAITING' : f.status,
+      title: f.flowInstId ? `bound to ${f.flowInstId} (${f.status})` : 'no instance in its window yet',
+      onClick: () => f.flowInstId && navigate(`/runs/${f.flowInstId}`),
+    })),
+  ];
   const edges = tasks.flatMap((t) => t.upstream.map((u) => ({ source: u, target: t.nodeId })));
   return (
     <div data-testid="page-run">
@@ -86,14 +99,25 @@ export function RunPage({ instId }: { instId: string }) {
       <p>trigger {inst.triggerTime} · start {inst.startTime ?? '–'} · end {inst.endTime ?? '–'} · parameters <code>{inst.parameters}</code></p>
       <Dag testId="run-dag" nodes={nodes} edges={edges} />
       <div className="panel"><h3>Tasks</h3>
-        <table data-testid="run-tasks"><thead><tr><th>task</th><th>status</th><th>run</th><th>duration</th><th>attempts</th><th>log</th></tr></thead>
+        <table data-testid="run-tasks"><thead><tr><th>task</th><th>status</th><th>run</th><th>duration</th><th>attempts</th><th>keys</th><th>log</th></tr></thead>
           <tbody>{tasks.map((t) => (
             <tr key={t.nodeId} data-testid={`run-task-${t.taskName}`} data-status={t.status}>
               <td>{t.taskName}</td><td><span className="sq" style={{ background: colourOf(t.status) }} />{t.status}</td><td>{t.runNum}</td><td>{fmtMs(t.durationMs)}</td>
               <td>{t.attempts.map((a) => <span key={a.runNum}>#{a.runNum} {a.outcome} {fmtMs(a.durationMs)}{a.exitCode != null ? ` (exit ${a.exitCode})` : ''}; </span>)}</td>
+              <td data-testid={`run-keys-${t.taskName}`}>{t.keys ? `${t.keys.byStatus.SUCCESS}/${t.keys.total} ok${Object.entries(t.keys.byStatus).filter(([k, n]) => k !== 'SUCCESS' && n > 0).map(([k, n]) => `, ${n} ${k}`).join('')}` : '–'}</td>
               <td>{t.taskInstId && <button data-testid={`open-log-${t.taskName}`} onClick={() => setLogOf(t.taskInstId)}>Log</button>}</td>
             </tr>))}</tbody></table>
       </div>
+      {refs.length > 0 && <div className="panel"><h3>References</h3>
+        <table data-testid="run-references"><thead><tr><th>reference</th><th>window</th><th>bound instance</th><th>status</th><th>wait</th></tr></thead>
+          <tbody>{refs.map((f) => { const w = waits.get(f.nodeId); return (
+            <tr key={f.nodeId} data-testid={`run-ref-${f.nodeId}`} data-status={w?.status ?? ''}>
+              <td>{f.flowName}{f.isVirtual ? ' (task)' : ''}</td><td>{w ? `${w.cycleGap}: ${w.windowStart} – ${w.windowEnd}` : '–'}</td>
+              <td>{f.flowInstId ? <Link to={`/runs/${f.flowInstId}`}>{f.flowInstId}</Link> : '–'}</td>
+              <td><span className="sq" style={{ background: colourOf(f.status) }} />{f.status}</td>
+              <td>{w?.status ?? '–'}{w?.status === 'WAITING' && w.deadline ? ` until ${w.deadline}` : ''}{w?.reason ? `: ${w.reason}` : ''}</td>
+            </tr>); })}</tbody></table>
+      </div>}
       {logOf && <LogViewer key={logOf} taskInstId={logOf} />}
     </div>
   );

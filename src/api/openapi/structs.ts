@@ -2,7 +2,9 @@
 // src/service/flowDefinition.ts emit them: documentation only, never used to serialise a reply.
 // Objects stay open (extra fields allowed) so that a client generated from them survives extensions.
 // Version differences are parameters (`extras`: VersionSpec.flowExtras, V2.0's alertTo/appId, ref §10).
-import { Type, type TSchema } from '@sinclair/typebox';
+// The renderers return the `...Wire` types (Static of these structs): a renderer that sends a field its
+// struct lacks, or lacks one it documents, does not compile (and test/api/wireTypes.ts pins the rest).
+import { Type, type Static, type TInteger, type TNull, type TObject, type TSchema, type TString, type TUnion } from '@sinclair/typebox';
 
 const S = (description: string) => Type.String({ description });
 const I = (description: string) => Type.Integer({ description });
@@ -15,8 +17,14 @@ function JsonText(description: string, content: TSchema) {
   return Type.String({ description, contentMediaType: 'application/json', contentSchema: content });
 }
 
+/** The two properties of a stamped date (render/dates.ts stamped): `name`, and `${name}Ms`. */
+type Stamped<K extends string, Nul extends boolean> = Nul extends true
+  ? { [P in K]: TUnion<[TString, TNull]> } & { [P in `${K}Ms`]: TUnion<[TInteger, TNull]> }
+  : { [P in K]: TString } & { [P in `${K}Ms`]: TInteger };
+
 /** A response date in the service zone with its epoch-ms twin (contract §1 extension). */
-function stamped<K extends string>(name: K, what: string, pattern: string, nullable: boolean): Record<string, TSchema> {
+function stamped<K extends string, Nul extends boolean>(name: K, what: string, pattern: string, nullable: Nul): Stamped<K, Nul>;
+function stamped(name: string, what: string, pattern: string, nullable: boolean): Record<string, TSchema> {
   const text = `${what}, \`${pattern}\` in the service time zone`;
   const ms = `${what}, epoch milliseconds (extension: the twin of \`${name}\`)`;
   return nullable
@@ -71,46 +79,50 @@ export const FlowGraph = Type.Object(
   { title: 'FlowGraph' },
 );
 
-/** ref §5.1: Get Flow and Load Flow For Edit (renderFlow). */
+/** V2.0's extra fields of Flow and InstanceGraph (ref §10). */
 const EXTRAS = {
   alertTo: S('V2.0 only (ref §10): alert receiver'),
   appId: S('V2.0 only (ref §10): application id, usually ""'),
 };
+type Extras = typeof EXTRAS;
 
-export function Flow(extras: boolean) {
-  return Type.Object(
-    {
-      flowId: I('workflow id'),
-      flowName: S('workflow name'),
-      active: I('scheduling status: 0 paused, 1 started'),
-      creator: S('creator user name'),
-      ...stamped('createTime', 'creation time', 'yyyy-MM-dd HH:mm:ss.S', false),
-      updateUser: S('last user to update it'),
-      ...stamped('updateTime', 'last update time', 'yyyy-MM-dd HH:mm:ss.S', false),
-      freq: S('7-field Quartz cron ("" for manual flows)'),
-      cycle: S('M, W, D, H or mi'),
-      parameters: JsonText('global parameters: JSON text of [{key,value}]', Type.Array(Param)),
-      owner: S('owners, ;-separated user names'),
-      visitor: S('visitors, ;-separated user names'),
-      doAs: S('run-as account'),
-      alertMode: I('0 none, 1 email, 2 SMS, 3 both'),
-      graph: JsonText('the DAG: JSON text of a FlowGraph', FlowGraph),
-      entry: I('how it was created: 0 Portal, 1 API, 2 eos'),
-      type: I('0 manual, 1 periodic, 2 temporary'),
-      syncType: I('0 file sync, 1 data sync'),
-      desc: S('description'),
-      startTime: S('effective date yyyy-MM-dd, or ""'),
-      virtual: B('virtual workflow'),
-      locked: B('true while another user holds the edit lock (Load Flow For Edit)'),
-      hasEditPri: B('the caller may edit it (is an owner)'),
-      hasReadPri: B('the caller may read it'),
-      isUserLocked: B('the caller\'s account is locked'),
-      queue: S('computing queue'),
-      version: I('extension: 1 at creation, +1 on every Save, Enable and Disable (not on taking the edit lock); Save writes only over the version it read'),
-      ...(extras ? EXTRAS : {}),
-    },
-    { title: 'Flow' },
-  );
+/** ref §5.1: Get Flow and Load Flow For Edit (renderFlow). */
+const FLOW = {
+  flowId: I('workflow id'),
+  flowName: S('workflow name'),
+  active: I('scheduling status: 0 paused, 1 started'),
+  creator: S('creator user name'),
+  ...stamped('createTime', 'creation time', 'yyyy-MM-dd HH:mm:ss.S', false),
+  updateUser: S('last user to update it'),
+  ...stamped('updateTime', 'last update time', 'yyyy-MM-dd HH:mm:ss.S', false),
+  freq: S('7-field Quartz cron ("" for manual flows)'),
+  cycle: S('M, W, D, H or mi'),
+  parameters: JsonText('global parameters: JSON text of [{key,value}]', Type.Array(Param)),
+  owner: S('owners, ;-separated user names'),
+  visitor: S('visitors, ;-separated user names'),
+  doAs: S('run-as account'),
+  alertMode: I('0 none, 1 email, 2 SMS, 3 both'),
+  graph: JsonText('the DAG: JSON text of a FlowGraph', FlowGraph),
+  entry: I('how it was created: 0 Portal, 1 API, 2 eos'),
+  type: I('0 manual, 1 periodic, 2 temporary'),
+  syncType: I('0 file sync, 1 data sync'),
+  desc: S('description'),
+  startTime: S('effective date yyyy-MM-dd, or ""'),
+  virtual: B('virtual workflow'),
+  locked: B('true while another user holds the edit lock (Load Flow For Edit)'),
+  hasEditPri: B('the caller may edit it (is an owner)'),
+  hasReadPri: B('the caller may read it'),
+  isUserLocked: B('the caller\'s account is locked'),
+  queue: S('computing queue'),
+  version: I('extension: 1 at creation, +1 on every Save, Enable and Disable (not on taking the edit lock); Save writes only over the version it read'),
+};
+
+/** V2.1's Flow (extras false), or V2.0's (true: alertTo and appId after the rest). */
+export function Flow(extras: false): TObject<typeof FLOW>;
+export function Flow(extras: true): TObject<typeof FLOW & Extras>;
+export function Flow(extras: boolean): TObject<typeof FLOW> | TObject<typeof FLOW & Extras>;
+export function Flow(extras: boolean): TObject<typeof FLOW> | TObject<typeof FLOW & Extras> {
+  return extras ? Type.Object({ ...FLOW, ...EXTRAS }, { title: 'Flow' }) : Type.Object({ ...FLOW }, { title: 'Flow' });
 }
 
 const InstanceGraphTask = Type.Object(
@@ -132,26 +144,30 @@ const InstanceGraphFlow = Type.Object(
 );
 
 /** ref §5.5 (instanceGraph in render/instance.ts). */
-export function InstanceGraph(extras: boolean) {
-  return Type.Object(
-    {
-      ...(extras ? EXTRAS : {}),
-      creator: S('creator user name'),
-      freq: S('cron'),
-      alertMode: I('alert mode'),
-      owners: S('owners'),
-      cycle: S('cycle'),
-      doAs: S('run-as account'),
-      flows: Type.Array(InstanceGraphFlow),
-      name: S('workflow name'),
-      instId: S('flow instance id'),
-      id: I('workflow id'),
-      relations: Type.Array(Relation),
-      parameters: Type.Array(Param, { description: 'the parameters the instance runs with (an array here, ref §5.5)' }),
-      tasks: Type.Array(InstanceGraphTask),
-    },
-    { title: 'InstanceGraph' },
-  );
+const INSTANCE_GRAPH = {
+  creator: S('creator user name'),
+  freq: S('cron'),
+  alertMode: I('alert mode'),
+  owners: S('owners'),
+  cycle: S('cycle'),
+  doAs: S('run-as account'),
+  flows: Type.Array(InstanceGraphFlow),
+  name: S('workflow name'),
+  instId: S('flow instance id'),
+  id: I('workflow id'),
+  relations: Type.Array(Relation),
+  parameters: Type.Array(Param, { description: 'the parameters the instance runs with (an array here, ref §5.5)' }),
+  tasks: Type.Array(InstanceGraphTask),
+};
+
+/** V2.1's InstanceGraph (extras false), or V2.0's (true: alertTo and appId before the rest). */
+export function InstanceGraph(extras: false): TObject<typeof INSTANCE_GRAPH>;
+export function InstanceGraph(extras: true): TObject<Extras & typeof INSTANCE_GRAPH>;
+export function InstanceGraph(extras: boolean): TObject<typeof INSTANCE_GRAPH> | TObject<Extras & typeof INSTANCE_GRAPH>;
+export function InstanceGraph(extras: boolean): TObject<typeof INSTANCE_GRAPH> | TObject<Extras & typeof INSTANCE_GRAPH> {
+  return extras
+    ? Type.Object({ ...EXTRAS, ...INSTANCE_GRAPH }, { title: 'InstanceGraph' })
+    : Type.Object({ ...INSTANCE_GRAPH }, { title: 'InstanceGraph' });
 }
 
 const FLOW_INSTANCE_STATUS = 'FlowInstanceStatus: 5 WAIT, 2 RUNNING, 1 SUCCESS, -1 FAIL, 8 CANCEL, 4 INTERNAL_ERROR';
@@ -175,6 +191,19 @@ const Transitions = (what: string) => Type.Array(Transition, { description: `ext
 
 const NullableInt = (description: string) => Nullable(Type.Integer(), description);
 
+/** Extension (taskMode 2, contract §11): a task instance's keys per status. */
+const KeyCountsStruct = Type.Object(
+  {
+    runNum: I('the attempt that wrote the key states last (0 before the first)'),
+    total: I('keys of the task'),
+    byStatus: Type.Object(
+      { PENDING: I('not run yet'), RUNNING: I('running'), SUCCESS: I('succeeded'), FAIL: I('failed'), TIMEOUT: I('stopped by the timeout'), CANCEL: I('stopped by a cancel'), INTERRUPTED: I('stopped by a shutdown') },
+      { description: 'keys per status' },
+    ),
+  },
+  { description: 'extension (taskMode 2, contract §11): how many of its keys are in each status; absent for a task run once' },
+);
+
 /** Extension: one task of Get Flow Instance's decoded `tasks` (render/instance.ts decodedTasks). */
 const DecodedTask = Type.Object(
   {
@@ -189,6 +218,7 @@ const DecodedTask = Type.Object(
     durationMs: NullableInt('end - start, ms; null until it ends'),
     exitCode: NullableInt('exit code of its last attempt'),
     upstream: Type.Array(Type.String(), { description: 'node ids of its upstream tasks' }),
+    keys: Type.Optional(KeyCountsStruct),
     attempts: Type.Array(
       Type.Object({
         runNum: I('attempt number'),
@@ -203,6 +233,22 @@ const DecodedTask = Type.Object(
     ),
   },
   { title: 'DecodedTask' },
+);
+
+/** Extension: one reference of Get Flow Instance's decoded `references` (contract §10; render/instance.ts). */
+const DecodedReference = Type.Object(
+  {
+    nodeId: S('reference node id'),
+    cycleGap: S('the window unit and offset, e.g. D0, D-1'),
+    status: Nullable(Type.String(), 'the wait: WAITING, SUCCESS, FAIL (timed out), CANCEL, SKIP; null before the instance started'),
+    flowInstId: S('the bound instance of the referenced workflow ("" while none)'),
+    boundStatus: S('the status that decides it (the bound instance\'s, or its task instance\'s for a task reference); NONE with nothing bound'),
+    ...stamped('windowStart', 'start of the window (inclusive)', 'yyyy-MM-dd HH:mm:ss', false),
+    ...stamped('windowEnd', 'end of the window (exclusive)', 'yyyy-MM-dd HH:mm:ss', false),
+    ...stamped('deadline', 'when the wait times out', 'yyyy-MM-dd HH:mm:ss', true),
+    reason: Nullable(Type.String(), 'why it failed'),
+  },
+  { title: 'DecodedReference' },
 );
 
 /** ref §5.4: Get Flow Instance and the elements of List Flow Instances (renderFlowInstance). */
@@ -235,6 +281,7 @@ export function FlowInstance(extras: boolean) {
       flowVersionHash: S('extension: SHA-256 of that version\'s content'),
       transitions: Type.Optional(Transitions('the instance and its task instances (Get Flow Instance only)')),
       tasks: Type.Optional(Type.Array(DecodedTask, { description: 'extension (Get Flow Instance only): the graph\'s tasks decoded, with status names, attempts and upstream node ids' })),
+      references: Type.Optional(Type.Array(DecodedReference, { description: 'extension (Get Flow Instance only): its references to other workflows, each with its window, bound instance and wait status' })),
     },
     { title: 'FlowInstance' },
   );
@@ -275,6 +322,7 @@ export const TaskInstance = Type.Object(
     resourceVersion: S('always ""'),
     exitCode: Nullable(Type.Integer(), 'extension: exit code of the latest attempt; null before it ends'),
     transitions: Transitions('the task instance'),
+    keys: Type.Optional(KeyCountsStruct),
   },
   { title: 'TaskInstance' },
 );
@@ -339,14 +387,129 @@ export const ExportFlow = Type.Object(
 
 /** ref §5.8 WorkFlowDir: recursive, so it lives in components.schemas and refers to itself. */
 export const WORKFLOW_DIR_REF = '#/components/schemas/WorkFlowDir';
+const WORKFLOW_DIR_NODE = {
+  title: S('directory name ("Workflow" for the root) or workflow name'),
+  type: I('1 (Workflow directory tree)'),
+  key: Type.Union([Type.String(), Type.Integer()], { description: 'directory id (32 hex) or, for a workflow leaf, the flowId' }),
+  isDirectory: B('true for directories, false for workflow leaves'),
+};
+/** A WorkFlowDir node as TypeScript sees it (the `$ref` of `children` hides the recursion from Static). */
+export interface WorkFlowDirNode extends Static<TObject<typeof WORKFLOW_DIR_NODE>> {
+  children?: WorkFlowDirNode[];
+  editable?: boolean;
+}
+/** A reference to the WorkFlowDir component (its TypeScript type: WorkFlowDirNode). */
+export const WorkFlowDirRef = () => Type.Unsafe<WorkFlowDirNode>({ $ref: WORKFLOW_DIR_REF });
 export const WorkFlowDir = Type.Object(
   {
-    title: S('directory name ("Workflow" for the root) or workflow name'),
-    type: I('1 (Workflow directory tree)'),
-    key: Type.Union([Type.String(), Type.Integer()], { description: 'directory id (32 hex) or, for a workflow leaf, the flowId' }),
-    isDirectory: B('true for directories, false for workflow leaves'),
-    children: Type.Optional(Type.Array(Type.Unsafe({ $ref: WORKFLOW_DIR_REF }), { description: 'directories only: sub-directories, then workflows' })),
+    ...WORKFLOW_DIR_NODE,
+    children: Type.Optional(Type.Array(WorkFlowDirRef(), { description: 'directories only: sub-directories, then workflows' })),
     editable: Type.Optional(B('workflow leaves only: the caller owns it')),
   },
   { title: 'WorkFlowDir' },
 );
+
+/** ref §5.8 FlowSimpInfo: an element of Get My Flow (renderMyFlow). */
+export const FlowSimpInfo = Type.Object(
+  {
+    flowId: Type.String({ description: 'workflow id, as a string (ref §5.8 FlowSimpInfo)' }),
+    editable: Type.Boolean({ description: 'the caller owns it' }),
+    flowName: Type.String({ description: 'workflow name' }),
+    cycle: Type.String({ description: 'M, W, D, H or mi' }),
+  },
+  { title: 'FlowSimpInfo' },
+);
+
+/** ref §5.8 PageFlow: an element of Search Flow (renderPageFlow). */
+export const PageFlow = Type.Object(
+  { flowId: Type.Integer({ description: 'workflow id' }), flowName: Type.String({ description: 'workflow name' }) },
+  { title: 'PageFlow' },
+);
+
+// ---- flow versions (extension, issue 12; render/versions.ts) ----
+
+/** A version's reference (renderVersionRef). */
+export const FlowVersionRef = Type.Object(
+  {
+    version: Type.Integer({ description: 'version number, 1, 2, ... per workflow' }),
+    hash: Type.String({ description: 'SHA-256 of the version\'s content' }),
+    createdBy: Type.String({ description: 'who imported or saved it' }),
+    createTime: Type.String({ description: 'when, yyyy-MM-dd HH:mm:ss in the service time zone' }),
+    createTimeMs: Type.Integer({ description: 'when, epoch ms' }),
+  },
+  { title: 'FlowVersionRef' },
+);
+
+/** List Flow Versions (renderVersionList). */
+export const FlowVersionList = Type.Object(
+  {
+    flowId: Type.Integer({ description: 'workflow id' }),
+    currentVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'the version the workflow has now' }),
+    versions: Type.Array(FlowVersionRef, { description: 'newest first' }),
+  },
+  { title: 'FlowVersionList' },
+);
+
+/** Get Flow Version (renderVersion): the reference and the stored content, as the store keeps it. */
+export const FlowVersion = Type.Object(
+  {
+    flowId: Type.Integer({ description: 'workflow id' }),
+    ...FlowVersionRef.properties,
+    flow: Type.Object({}, { additionalProperties: true, description: 'the workflow\'s definition in this version' }),
+    tasks: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'its tasks, in node order' }),
+  },
+  { title: 'FlowVersion' },
+);
+
+const FieldChange = Type.Object({ field: Type.String(), from: Type.Unknown(), to: Type.Unknown() }, { title: 'FieldChange' });
+const TaskRef = Type.Object({ id: Type.Integer(), name: Type.String() });
+const RelRef = Type.Object({ source: Type.String(), target: Type.String() });
+
+/** Compare Flow Versions (renderComparison): the two references and the domain's VersionDiff. */
+export const FlowVersionComparison = Type.Object(
+  {
+    flowId: Type.Integer({ description: 'workflow id' }),
+    from: FlowVersionRef,
+    to: FlowVersionRef,
+    same: Type.Boolean({ description: 'the two contents are equal' }),
+    flow: Type.Array(FieldChange, { description: 'workflow fields that differ' }),
+    tasks: Type.Object({
+      added: Type.Array(TaskRef),
+      removed: Type.Array(TaskRef),
+      changed: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), changes: Type.Array(FieldChange) })),
+    }),
+    relations: Type.Object({
+      added: Type.Array(RelRef),
+      removed: Type.Array(RelRef),
+      changed: Type.Array(Type.Object({ source: Type.String(), target: Type.String(), changes: Type.Array(FieldChange) })),
+    }),
+  },
+  { title: 'FlowVersionComparison' },
+);
+
+// ---- the wire types: what each renderer (src/api/render) returns ----
+
+export type RelationWire = Static<typeof Relation>;
+export type FlowSimpleInfoWire = Static<typeof FlowSimpleInfo>;
+export type TaskSimpleInfoWire = Static<typeof TaskSimpleInfo>;
+export type FlowGraphWire = Static<typeof FlowGraph>;
+/** V2.1's Flow or V2.0's (with alertTo and appId). */
+export type FlowWire = Static<ReturnType<typeof Flow>>;
+export type FlowSimpInfoWire = Static<typeof FlowSimpInfo>;
+export type PageFlowWire = Static<typeof PageFlow>;
+export type InstanceGraphTaskWire = Static<typeof InstanceGraphTask>;
+export type InstanceGraphFlowWire = Static<typeof InstanceGraphFlow>;
+/** V2.1's InstanceGraph or V2.0's (with alertTo and appId). */
+export type InstanceGraphWire = Static<ReturnType<typeof InstanceGraph>>;
+export type TransitionWire = Static<typeof Transition>;
+export type DecodedTaskWire = Static<typeof DecodedTask>;
+export type DecodedReferenceWire = Static<typeof DecodedReference>;
+export type DecodedAttemptWire = DecodedTaskWire['attempts'][number];
+/** Both versions' (extras only change the InstanceGraph inside `graph`, a string). */
+export type FlowInstanceWire = Static<ReturnType<typeof FlowInstance>>;
+export type TaskInstanceWire = Static<typeof TaskInstance>;
+export type WorkFlowDirWire = Static<typeof WorkFlowDir>;
+export type FlowVersionRefWire = Static<typeof FlowVersionRef>;
+export type FlowVersionListWire = Static<typeof FlowVersionList>;
+export type FlowVersionWire = Static<typeof FlowVersion>;
+export type FlowVersionComparisonWire = Static<typeof FlowVersionComparison>;

@@ -31,15 +31,37 @@ export function taskTree(tasks: DecodedTask[]): string[] {
   const ordered = [...tasks].sort((a, b) => depthOf(a) - depthOf(b) || tasks.indexOf(a) - tasks.indexOf(b));
   return ordered.map((t) => {
     const after = t.upstream.length > 0 ? `  (after ${t.upstream.map((n) => byNode.get(n)?.taskName ?? n).join(', ')})` : '';
-    return `${'  '.repeat(depthOf(t) + 1)}${t.taskName.padEnd(16)} ${t.status.padEnd(8)} attempts ${t.attempts.length}  ${formatMs(t.durationMs)}  ${t.taskInstId || '-'}${after}`;
+    return `${'  '.repeat(depthOf(t) + 1)}${t.taskName.padEnd(16)} ${t.status.padEnd(8)} attempts ${t.attempts.length}  ${formatMs(t.durationMs)}  ${t.taskInstId || '-'}${keysText(t)}${after}`;
   });
+}
+
+/** taskMode 2: `  keys 4/5 SUCCESS, 1 FAIL` (contract §11). */
+export function keysText(t: DecodedTask): string {
+  if (!t.keys) return '';
+  const others = Object.entries(t.keys.byStatus).filter(([s, n]) => s !== 'SUCCESS' && n > 0).map(([s, n]) => `${n} ${s}`);
+  return `  keys ${t.keys.byStatus.SUCCESS}/${t.keys.total} SUCCESS${others.length > 0 ? `, ${others.join(', ')}` : ''}`;
 }
 
 function showRun(i: FlowInstanceView): string {
   // The stamped date fields are documented as a group (structs.ts), not by name.
   const at = i as FlowInstanceView & Record<string, unknown>;
   const head = `run ${i.instanceId} of workflow ${i.flowId} ${i.flowName}: ${i.statusDesc}  (trigger ${at.triggerTime}, start ${at.startTime ?? '-'}, end ${at.endTime ?? '-'})`;
-  return [head, ...taskTree(i.tasks ?? [])].join('\n');
+  return [head, ...taskTree(i.tasks ?? []), ...referenceLines(i)].join('\n');
+}
+
+/** Its references to other workflows (contract §10): the window, the bound instance and the wait. */
+export function referenceLines(i: FlowInstanceView): string[] {
+  const refs = i.references ?? [];
+  if (refs.length === 0) return [];
+  const names = new Map<string, string>((JSON.parse(i.graph).flows ?? []).map((f: { nodeId: string; flowName: string; isVirtual: boolean }) => [f.nodeId, f.isVirtual ? `task ${f.flowName}` : f.flowName]));
+  return [
+    '  references:',
+    ...refs.map((r) => {
+      const wait = r.status === null ? 'not started' : r.status === 'WAITING' ? `WAITING until ${r.deadline ?? '-'}` : r.status;
+      const bound = r.flowInstId ? `${r.flowInstId} ${r.boundStatus}` : 'no instance yet';
+      return `    ${(names.get(r.nodeId) ?? r.nodeId).padEnd(20)} ${r.cycleGap.padEnd(4)} ${r.windowStart} .. ${r.windowEnd}  ${bound}  ${wait}${r.reason ? `: ${r.reason}` : ''}`;
+    }),
+  ];
 }
 
 const exitOfRun = (status: string) => (status === 'SUCCESS' ? EXIT.ok : EXIT.runFailed);
