@@ -141,3 +141,30 @@ it.skipIf(!hasChromium)('a 16 MiB log renders and scrolls without freezing the p
   expect(ms).toBeLessThan(1000);
   await page.getByTestId('log-text').getByText('0123456789abcdef').first().waitFor({ timeout: 10_000 });
 }, 300_000);
+
+it.skipIf(!hasChromium)('draws a reference as a node of the run, waiting, then released by the referenced workflow', async () => {
+  const dirs = (await h.client.ok('GET', 'directories', 'listWorkFlowDirs')) as Array<{ key: string }>;
+  const task = (name: string, extra: Record<string, unknown> = {}) => ({ name, type: 'SHELL', cmd: 'true', timeout: 0, retryLimit: 0, retryInterval: 0, successCode: '0', ...extra });
+  const imp = async (flowName: string, flowJson: Record<string, unknown>) =>
+    Number(((await h.client.ok('POST', 'flows', 'import', { flowName, desc: '', dirId: dirs[0].key, flowJson: { name: flowName, ...flowJson } })) as { flowId: number }).flowId);
+  const load = await imp('console_load', { type: 1, active: 0, cron: '0 0 0 1 1 ? 2099', tasks: [task('extract', { asLink: true })] });
+  const report = await imp('console_report', {
+    type: 0,
+    tasks: [task('report')],
+    flowLinks: [{ linkId: 'today', sourceFlowName: 'console_load' }],
+    linkRelations: [{ linkId: 'today', targetTaskName: 'report', cycleGap: 'D0' }],
+  });
+  const rep = await h.client.trigger(report, Date.now());
+  await page.goto(`${h.server.url}/console/runs/${rep}`);
+  if (await page.getByTestId('login-submit').isVisible().catch(() => false)) await signIn();
+  const node = page.locator('[data-testid="dag-node-⇢ console_load"]');
+  await node.waitFor({ timeout: DEADLINE });
+  await page.locator('[data-testid="run-ref-today"][data-status="WAITING"]').waitFor({ timeout: DEADLINE });
+  expect(await node.getAttribute('data-reference')).toBe('true');
+  expect(await node.getAttribute('data-status')).toBe('WAITING');
+  await page.screenshot({ path: path.join(SHOTS, 'run-reference.png'), fullPage: true });
+  await h.client.trigger(load, Date.now() - 60_000);
+  await page.locator('[data-testid="run-status"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
+  await page.locator('[data-testid="run-ref-today"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
+  await page.screenshot({ path: path.join(SHOTS, 'run-reference-released.png'), fullPage: true });
+}, 180_000);
