@@ -1,8 +1,9 @@
-// Resource limits of task runs (contract §11) with Linux control groups: a run whose task says `cpu` or
-// `memory` gets a group of its own, made before it spawns and removed at its end, after everything still in
-// it was killed (the group finds the processes that left the process group and dropped the attempt's
-// marker: setsid, double fork, `env -i`). Runs without limits get no group: it costs ~0.3 ms per spawn
-// (mkdir, the gate below, cleanup) on the engine's hot path, and their escapees are found by the marker.
+// Resource limits of task runs (contract §11) with Linux control groups: every run gets a group of its own
+// (with the `cpu` and `memory` limits its task says, if any), made before it spawns and removed at its end,
+// after everything still in it was killed (the group finds the processes that left the process group and
+// dropped the attempt's marker: setsid, double fork, `env -i`). It costs ~0.3 ms per SHELL spawn (mkdir,
+// the gate below, cleanup) on the engine's hot path; where groups cannot be made (or with
+// BATCHFLOW_RESOURCE_LIMITS=off) runs get none and their escapees are found by the marker.
 //
 // Which hierarchy: found once at engine start (`ResourceLimits.setUp`). cgroup v2 when a unified hierarchy
 // has the memory and cpu controllers (at the root, or at <root>/unified), else cgroup v1 with memory and cpu
@@ -52,12 +53,14 @@ export interface GroupAttempt {
 }
 
 /**
- * The group of one run, or undefined when it runs without one: limits off on this host, or a run mode
- * without cpu and memory. Throws when the group cannot be made (the run then fails to start: its log
+ * The group of one run, or undefined when it runs without one (limits off on this host); a run mode
+ * without cpu and memory gets a group without limits. Throws when the group cannot be made (the run then fails to start: its log
  * says why).
  */
 export function groupFor(limits: ResourceLimits | null | undefined, attempt: GroupAttempt, runMode: Pick<RunMode, 'cpu' | 'memoryBytes'>): ExecGroup | undefined {
-  if (!limits || (runMode.cpu === null && runMode.memoryBytes === null)) return undefined;
+  // Every run gets a group where groups can be made, limited or not: the group is how every process of
+  // the run is found at its end (a daemon that left its process group and emptied its environment too).
+  if (!limits) return undefined;
   const name = `${attempt.taskInstanceId}.${attempt.runNum}${attempt.keyIndex === undefined ? '' : `.k${attempt.keyIndex}`}`;
   return limits.make(name, runMode.cpu, runMode.memoryBytes);
 }
@@ -387,8 +390,9 @@ export class ResourceLimits {
         }
         if (cpu !== null) write(d, 'cpu.max', `${Math.round(cpu * CPU_PERIOD_US)} ${CPU_PERIOD_US}`);
       } else {
-        // Only the hierarchies of the limits set: a run limited in one is still found whole through it.
-        const mem = memoryBytes !== null ? fresh(l.memory) : null;
+        // Only the hierarchies of the limits set: a run limited in one is still found whole through it. A
+        // run without limits gets a memory group without a limit, only to find its processes.
+        const mem = memoryBytes !== null || cpu === null ? fresh(l.memory) : null;
         if (mem !== null && memoryBytes !== null) {
           write(mem, 'memory.limit_in_bytes', String(memoryBytes));
           if (l.memsw) write(mem, 'memory.memsw.limit_in_bytes', String(memoryBytes)); // memory + swap: swap must not dodge it

@@ -89,11 +89,11 @@ describe.skipIf(noGroups).each(['spawner', 'direct'] as const)('limits enforced 
     for (const mount of ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) expect(existsSync(path.join(mount, rel))).toBe(false);
   }, 120_000);
 
-  it('a task that daemonizes a child dropping the marker and ignoring SIGTERM: the child is killed through the group', async () => {
-    const pidFile = path.join(dir, `daemon-${spawner}`);
+  it.each([['with limits', { cpu: 1 }], ['without limits', {}]] as const)('a task %s that daemonizes a child dropping the marker and ignoring SIGTERM: the child is killed through the group', async (what, limits) => {
+    const pidFile = path.join(dir, `daemon-${spawner}-${what.replace(' ', '-')}`);
     // A double fork into a session of its own, with an empty environment (no BATCHFLOW_ATTEMPT marker to find it by).
     const cmd = `( setsid env -i /bin/sh -c 'trap "" TERM; echo $$ > ${pidFile}; exec /bin/sleep 120' </dev/null >/dev/null 2>&1 & ); sleep 0.5; echo started`;
-    const flowId = await importFlow(h.client, `daemon_${spawner}`, [withRunMode({ name: 't', cmd }, { cpu: 1 })]);
+    const flowId = await importFlow(h.client, `daemon_${spawner}_${what.replace(' ', '_')}`, [withRunMode({ name: 't', cmd }, limits)]);
     const id = await h.client.trigger(flowId);
     const pid = await waitFor(async () => (existsSync(pidFile) && /^\d+\n/.test(readFileSync(pidFile, 'utf8')) ? Number(readFileSync(pidFile, 'utf8')) : null), 30_000, 'the daemon pid');
     expect(alive(pid)).toBe(true);
@@ -234,11 +234,11 @@ describe('groups and the executors (a stand-in group: no privileges needed)', ()
     expect(gatedArgv(['/usr/bin/python3', '-u', 'x.py'])).toEqual(['/bin/sh', '-c', 'read -r _ ; exec "$@" </dev/null', 'batchflow-gate', '/usr/bin/python3', '-u', 'x.py']);
   });
 
-  it('no group for a run without limits, or where limits are off', () => {
+  it('no group where limits are off (a run without limits gets one where they are on: see the daemon test)', () => {
     expect(groupFor(null, { taskInstanceId: '1-20240101000000', runNum: 1 }, { cpu: 0.5, memoryBytes: null })).toBeUndefined();
     const off = ResourceLimits.setUp({ resourceLimits: 'off', cgroupRoot: '/sys/fs/cgroup' }, 'x');
     expect(groupFor(off, { taskInstanceId: '1-20240101000000', runNum: 1 }, { cpu: 0.5, memoryBytes: 2 ** 30 })).toBeUndefined();
-    expect(groupFor(hostProbe, { taskInstanceId: '1-20240101000000', runNum: 1 }, { cpu: null, memoryBytes: null })).toBeUndefined();
+    expect(groupFor(off, { taskInstanceId: '1-20240101000000', runNum: 1 }, { cpu: null, memoryBytes: null })).toBeUndefined();
   });
 
   it('an over-memory outcome fails the attempt naming the limit, whatever the exit code', () => {
