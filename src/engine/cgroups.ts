@@ -252,8 +252,8 @@ function findLayout(root: string, serviceDir: string, selfCgroup: string): { lay
 
 /**
  * Removes what services of this store no longer running (a crash) left under a `batchflow` parent: their
- * groups, after killing what is still in them. (Only this store's: a service of another store may run in
- * a pid namespace where its pid means nothing here.)
+ * groups, after killing what is still in them. (Only this store's are killed: a service of another store
+ * may run in a pid namespace where its pid means nothing here; of those only empty groups are removed.)
  */
 function sweepDeadServices(batchflowDir: string, self: string, prefix: string): void {
   let names: string[];
@@ -264,7 +264,7 @@ function sweepDeadServices(batchflowDir: string, self: string, prefix: string): 
   }
   for (const name of names) {
     const m = /-(\d+)$/.exec(name);
-    if (!m || name === self || !name.startsWith(prefix)) continue;
+    if (!m || name === self) continue;
     try {
       process.kill(Number(m[1]), 0);
       continue; // alive (or its pid reused): not ours to touch
@@ -272,6 +272,17 @@ function sweepDeadServices(batchflowDir: string, self: string, prefix: string): 
       if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
     }
     const dir = path.join(batchflowDir, name);
+    if (!name.startsWith(prefix)) {
+      // Another store's service that is gone: only its empty groups go (rmdir refuses a group with
+      // processes; what they are is that store's recovery's business).
+      try {
+        for (const g of readdirSync(dir, { withFileTypes: true })) if (g.isDirectory()) rmdirQuiet(path.join(dir, g.name));
+      } catch {
+        /* gone meanwhile */
+      }
+      rmdirQuiet(dir);
+      continue;
+    }
     let busy = false;
     try {
       for (const g of readdirSync(dir, { withFileTypes: true })) {

@@ -70,6 +70,8 @@ export async function runSeed(seed: number): Promise<SimResult> {
       // No real process runs (the executor is simulated): work dirs stay in this run's data dir, which is
       // removed with it, instead of a work root for other users in /var/tmp.
       taskUser: 'root',
+      // Nor a real control group: the simulated executor places no process in one.
+      resourceLimits: 'off',
     });
     const taskByName = new Map<string, TaskSpec>();
     for (const f of sc.flows) for (const t of f.tasks) taskByName.set(t.name, t);
