@@ -125,9 +125,7 @@ export async function getTaskInstance(deps: Deps, caller: Caller, id: string): P
   const instance = await loadInstance(deps, caller, task.flowInstanceId);
   const def = instance.snapshot.tasks.find((t) => t.id === task.taskId);
   if (!def) throw new Error(`task instance ${id}: task ${task.taskId} missing from the snapshot of ${instance.id}`);
-  const mode = runModeOf(def.runMode);
-  // Before its first attempt records them every key is PENDING.
-  const keys = mode.taskMode === 2 ? ((await deps.store.keyCounts([task.id])).get(task.id) ?? { runNum: 0, total: mode.keys.length, byStatus: { ...emptyByStatus(), PENDING: mode.keys.length } }) : undefined;
+  const keys = (await keyCountsOf(deps, instance, [task])).get(task.id);
   return { task, instance, def, flow: instance.snapshot.flow, history: await deps.store.listTaskHistory(task.id), ...(keys ? { keys } : {}) };
 }
 
