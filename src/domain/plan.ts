@@ -128,16 +128,6 @@ export function isEmpty(t: Transitions): boolean {
   return t.instances.length === 0 && t.tasks.length === 0 && t.unblock.length === 0 && t.pending.length === 0 && t.openReferences.length === 0 && t.references.length === 0;
 }
 
-/** Merges `b` into `a` (several plans applied in one transaction). */
-export function mergeInto(a: Transitions, b: Transitions): Transitions {
-  a.instances.push(...b.instances);
-  a.tasks.push(...b.tasks);
-  a.unblock.push(...b.unblock);
-  a.pending.push(...b.pending);
-  a.openReferences.push(...b.openReferences);
-  a.references.push(...b.references);
-  return a;
-}
 
 /** A few open task instances, for a reason a person can act on. */
 export function describeOpen(open: TaskRow[], more: boolean): string {

@@ -2,10 +2,10 @@
 // reference node and cycleGap of its relations, inside its run set), and the pure plans for a wait that is
 // satisfied (its targets are unblocked) or that timed out (the instance fails, what had not started is
 // SKIP). The store keeps the waits (reference_waits); src/engine/steps.ts reads the rows and applies these.
-import { runSet, taskIdOfNode } from './graph.js';
-import { taskInstanceId } from './ids.js';
+import { nodeIdOf, runSet, taskIdOfNode } from './graph.js';
+import { parseInstanceId, taskInstanceId } from './ids.js';
 import { noTransitions, unblockTargets, type InstanceRow, type TaskRow, type Transitions } from './plan.js';
-import type { FlowRefNode, Relation } from './types.js';
+import type { FlowInstance, FlowRefNode, Relation } from './types.js';
 
 export const DEFAULT_REF_TIMEOUT_SEC = 86_400;
 /** The longest reference timeout a workflow may set (a year). */
@@ -64,6 +64,13 @@ export function referenceSpecs(flow: { nodes: Array<{ nodeId: string; taskId: nu
     }
   }
   return specs;
+}
+
+/** The reference specs of an instance (its run set: the whole graph, or a triggerFromTask's). */
+export function referenceSpecsOf(inst: Pick<FlowInstance, 'id' | 'kind' | 'startTaskId' | 'snapshot'>): ReferenceSpec[] {
+  const suffix = parseInstanceId(inst.id)?.suffix ?? inst.id.slice(inst.id.indexOf('-') + 1);
+  const start = inst.kind === 'triggerFromTask' && inst.startTaskId !== null ? { startTaskNodeId: nodeIdOf(inst.startTaskId) } : null;
+  return referenceSpecs(inst.snapshot.flow, suffix, start);
 }
 
 /** The instance of the referenced workflow a wait is bound to, and the status that decides it. */

@@ -111,6 +111,15 @@ export function referenceWindow(triggerTime: number, gap: CycleGap, tz: string):
   }
 }
 
+/**
+ * The window of a stored cycleGap (validated when it was written; one that does not parse, from data older
+ * than the rule, reads as the default D0).
+ */
+export function windowOfGapText(triggerTime: number, cycleGap: string, tz: string): ReferenceWindow {
+  const p = parseCycleGap(cycleGap);
+  return referenceWindow(triggerTime, p.ok ? p.gap : { unit: 'D', offset: 0 }, tz);
+}
+
 /** True when `t` is inside the half-open window. */
 export function windowContains(w: ReferenceWindow, t: number): boolean {
   return w.start <= t && t < w.end;

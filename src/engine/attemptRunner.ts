@@ -11,7 +11,6 @@ import { notStarted, type Executor, type RunningProcess } from './executor.js';
 import type { ClaimedAttempt } from './steps.js';
 import { attemptMarker, attemptMarkerValue, buildTaskCommand, type TaskCommand, type TaskCommandInput } from './taskCommand.js';
 import { forKey, KEY_ENV, KEY_MARKER, KEY_PLACEHOLDER, KeyedRun, type KeyedRunDeps } from './keyedAttempt.js';
-import { substitute, systemVariable } from '../domain/params.js';
 import type { RunMode } from '../domain/runMode.js';
 import type { TaskUserChoice, TaskUsers } from './taskUsers.js';
 import type { WorkDirs } from './workDirs.js';
@@ -118,16 +117,15 @@ function commandInput(deps: LaunchDeps, c: ClaimedAttempt, workDir: string, rend
  * taskMode 2 (contract §11): the attempt runs its keys (src/engine/keyedAttempt.ts) in one working
  * directory, each key's run a process group of its own with the attempt's environment plus BATCHFLOW_KEY,
  * `${key}` replaced by the key in its command (a PYTHON task whose script names `${key}` gets a script per
- * key), its own marker, and its own control group when the task has cpu or memory limits.
+ * key), its own marker, and its own control group (with the task's cpu and memory limits, if any).
  */
 function launchKeyed(deps: LaunchDeps, c: ClaimedAttempt, mode: RunMode, log: AttemptLog, workDir: string, choice: TaskUserChoice): LaunchedAttempt {
   const { config, workDirs } = deps;
   const user = choice.ok ? choice.user : null;
   if (!deps.keyed) return { proc: notStarted('taskMode 2 is not available to this engine'), log, cleanUp: () => {} };
-  // `${key}` is each key's, even where a parameter is named `key` (the command is rendered again without it).
-  const template = c.params.has('key')
-    ? substitute(c.def.cmd, (name) => (name === 'key' ? undefined : (c.params.get(name) ?? systemVariable(name, c.triggerTime, config.timezone, c))), c.triggerTime, config.timezone)
-    : c.renderedCmd;
+  // `${key}` is left in the rendered command for taskMode 2 (steps.ts prepareStart), even where a
+  // parameter is named `key`: each key's run replaces it.
+  const template = c.renderedCmd;
   const perKeyScript = c.def.type === 'PYTHON' && template.includes(KEY_PLACEHOLDER);
   const scriptOf = (i: number) => `${workDir}/task.k${i + 1}.py`;
   const markerBase = attemptMarkerValue(deps.storeId, c.taskInstanceId, c.runNum);

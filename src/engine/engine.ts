@@ -279,8 +279,9 @@ export class Engine {
   private async dueWork(timed = false): Promise<void> {
     const now = this.clock.now();
     for (const flowId of await this.store.listFlowsWithDueInstances(now)) this.pumpFlow(flowId);
-    // A reference's timeout may have come due (contract §10).
-    this.loop.add('references', P.start, () => this.act(settleReferences(this.ctx, this.clock.now(), false)));
+    // The timer fired: a reference's timeout may have come due (contract §10). A sweep re-derives every
+    // waiting reference anyway (checkStore).
+    if (timed) this.loop.add('references', P.start, () => this.act(settleReferences(this.ctx, this.clock.now(), false)));
     // A retry came due: with no slot free here, other workers are told.
     if (this.ctx.freeSlots() > 0) this.wantClaim();
     else if (timed) this.store.announce({ type: 'tasksReady' });

@@ -37,7 +37,7 @@ export interface ExecSpec {
    */
   user?: { uid: number; gid: number };
   /**
-   * The control group of a run with cpu or memory limits (src/engine/cgroups.ts): the process is in it
+   * The control group of the run (src/engine/cgroups.ts; with its cpu and memory limits, if any): the process is in it
    * before it runs anything (its argv is gated: whoever spawns it writes its pid into the group's
    * cgroup.procs files, then closes its stdin). At the end everything left in the group is killed and the
    * group removed before `done` resolves; a run the OOM killer hit ends `overMemory`.

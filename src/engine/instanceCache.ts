@@ -3,7 +3,7 @@
 // of once per step. Statuses are never cached: every decision reads them in its own transaction. Safe to
 // drop at any moment (it is refilled from the store on the next read); bounded (least recently used out).
 import { nodeIdOf } from '../domain/graph.js';
-import { DEFAULT_REF_TIMEOUT_SEC, referenceSpecs, type ReferenceSpec } from '../domain/referenceWaits.js';
+import { DEFAULT_REF_TIMEOUT_SEC, referenceSpecsOf, type ReferenceSpec } from '../domain/referenceWaits.js';
 import { parseInstanceId, taskInstanceId } from '../domain/ids.js';
 import { formatInZone } from '../domain/time.js';
 import type { FlowInstance, Param, TaskDef } from '../domain/types.js';
@@ -71,7 +71,7 @@ export function compileInstance(inst: FlowInstance, timezone: string): CachedIns
       return id;
     },
     successorsOf: (nodeId) => down.get(nodeId) ?? [],
-    references: referenceSpecs(snap.flow, suffix, inst.kind === 'triggerFromTask' && inst.startTaskId !== null ? { startTaskNodeId: nodeIdOf(inst.startTaskId) } : null),
+    references: referenceSpecsOf(inst),
     refTimeoutSec: snap.flow.refTimeoutSec ?? DEFAULT_REF_TIMEOUT_SEC,
     referenceName(nodeId) {
       const ref = snap.flow.flowRefs.find((f) => f.nodeId === nodeId);

@@ -32,7 +32,8 @@ import type { AttemptLog } from './attemptLog.js';
 import { notStarted, type ExecSpec, type Executor, type Outcome, type ProcessStarted, type RunningProcess } from './executor.js';
 import { attemptResult } from './outcome.js';
 
-/** The placeholder replaced by each key's text in its run's command. */
+/** The name of the placeholder replaced by each key's text in its run's command (never a parameter's). */
+export const KEY_NAME = 'key';
 export const KEY_PLACEHOLDER = '${key}';
 /** The environment variable with the key of the run. */
 export const KEY_ENV = 'BATCHFLOW_KEY';

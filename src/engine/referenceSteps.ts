@@ -4,7 +4,7 @@
 // and the timer's check of waits past their deadline (or whose wake-up was missed). Plans are pure
 // (src/domain/referenceWaits.ts); nothing here polls: the timer is armed at the next deadline.
 import type { NewReferenceWait, TaskRow, Transitions } from '../domain/plan.js';
-import { DEFAULT_CYCLE_GAP_TEXT, describeWindow, parseCycleGap, referenceWindow, type CycleGap } from '../domain/references.js';
+import { describeWindow, windowOfGapText } from '../domain/references.js';
 import { isSatisfiedBy, planReferenceSatisfied, planReferenceTimeout, type ReferenceWaitView } from '../domain/referenceWaits.js';
 import type { EngineTx } from '../store/store.js';
 import type { CachedInstance } from './instanceCache.js';
@@ -15,24 +15,12 @@ const WAKE_LIMIT = 200;
 /** Waits the timer's check looks at per run. */
 export const CHECK_LIMIT = 200;
 
-const DEFAULT_GAP: CycleGap = (() => {
-  const p = parseCycleGap(DEFAULT_CYCLE_GAP_TEXT);
-  if (!p.ok) throw new Error('the default cycleGap does not parse');
-  return p.gap;
-})();
-
-/** A stored cycleGap (validated when written; an older unreadable one reads as the default). */
-function gapOf(text: string): CycleGap {
-  const p = parseCycleGap(text);
-  return p.ok ? p.gap : DEFAULT_GAP;
-}
-
 /** The waits of an instance that starts now, each bound already, and the rows of the satisfied ones' targets. */
 export async function openReferences(ctx: StepContext, tx: EngineTx, ci: CachedInstance, now: number): Promise<{ waits: NewReferenceWait[]; targets: TaskRow[] }> {
   const waits: NewReferenceWait[] = [];
   const satisfiedTargets: string[] = [];
   for (const spec of ci.references) {
-    const w = referenceWindow(ci.triggerTime, gapOf(spec.cycleGap), ctx.config.timezone);
+    const w = windowOfGapText(ci.triggerTime, spec.cycleGap, ctx.config.timezone);
     const binding = await tx.referenceBinding(spec.refFlowId, spec.refTaskId, w.start, w.end);
     const ok = isSatisfiedBy(binding);
     if (ok) satisfiedTargets.push(...spec.targets);
@@ -74,8 +62,10 @@ async function settleWait(tx: EngineTx, w: ReferenceWaitView, now: number, apply
   // Ended meanwhile (another wait of it timed out in this same step, say): its waits ended with it.
   if (!instance || instance.status !== 'RUNNING') return;
   const targets = await tx.tasks(w.targets);
+  // A wake-up gets here only satisfied; the timer's check asks the timeout's plan, which satisfies a wait
+  // found satisfied meanwhile.
   const plan =
-    isSatisfiedBy(binding) || timeout === null
+    timeout === null
       ? planReferenceSatisfied({ instance, wait: w, binding: binding!, targets }, now)
       : planReferenceTimeout(
           {

@@ -12,6 +12,8 @@ import type { EngineTx, Store } from '../store/store.js';
 import type { CachedInstance, InstanceCache } from './instanceCache.js';
 import { bannerText } from './taskCommand.js';
 import { checkReferences, openReferences, wakeDependents } from './referenceSteps.js';
+import { KEY_NAME } from './keyedAttempt.js';
+import { runModeOf } from '../domain/runMode.js';
 
 const ACTIVE: readonly TaskInstanceStatus[] = ['READY', 'RUNNING', 'RERUN'];
 const OPEN: readonly TaskInstanceStatus[] = ['INIT', 'READY', 'RUNNING', 'RERUN'];
@@ -180,8 +182,11 @@ async function commitEnd(ctx: StepContext, tx: EngineTx, end: PendingEnd, now: n
   r.ended.push({ end, instanceId: inst.id, flowId: inst.flowId, status: plan.taskStatus });
   noteEnds(r, plan);
   if (plan.retryAt !== null) r.retryAts.push(plan.retryAt);
-  // A task (for task references) or the whole instance succeeded: the waits on it may be satisfied now.
-  if (plan.taskStatus === 'SUCCESS') await wakeDependents(tx, inst.flowId, ci.triggerTime, now, applying(ctx, tx, now, r));
+  // The whole instance succeeded (flow references), or a task that allows references (task references
+  // name only asLink tasks): the waits on it may be satisfied now. Other task ends ask nothing (hot path).
+  if (plan.taskStatus === 'SUCCESS' && (def.asLink || plan.instances.some((m) => m.to === 'SUCCESS'))) {
+    await wakeDependents(tx, inst.flowId, ci.triggerTime, now, applying(ctx, tx, now, r));
+  }
   // The last running task of an ended instance frees its flow for the next instance.
   if (inst.status !== 'RUNNING') r.flowsToPump.push(inst.flowId);
 }
@@ -207,8 +212,8 @@ export async function settleStalled(ctx: StepContext, instanceId: string, now: n
     await tx.apply(plan, now, ctx.engineId());
     noteEnds(r, plan);
     if (plan.instances.some((m) => m.to === 'SUCCESS')) {
-      const details = await tx.instanceDetails(inst.id);
-      if (details) await wakeDependents(tx, inst.flowId, details.triggerTime, now, applying(ctx, tx, now, r));
+      const ci = await ctx.cache.get(inst.id, tx);
+      await wakeDependents(tx, inst.flowId, ci.triggerTime, now, applying(ctx, tx, now, r));
     }
     return r;
   });
@@ -275,7 +280,9 @@ function prepareStart(ctx: StepContext, ci: CachedInstance, taskId: number, task
     taskParams: def.parameters,
     overrides: ci.overrides,
   });
-  const renderedCmd = substitute(def.cmd, resolved.lookup, ci.triggerTime, tz);
+  // taskMode 2: `${key}` is each key's (replaced per key when it runs), even where a parameter is named `key`.
+  const lookup = runModeOf(def.runMode).taskMode === 2 ? (name: string) => (name === KEY_NAME ? undefined : resolved.lookup(name)) : resolved.lookup;
+  const renderedCmd = substitute(def.cmd, lookup, ci.triggerTime, tz);
   const banner = bannerText({
     runNum,
     taskInstanceId,

@@ -193,9 +193,11 @@ function validateImport(flow: NewFlow['flow'], tasks: NewTaskDef[], rels: NewFlo
     if (id === undefined) throw invalid(field, `Workflow validation failed: ${field} names no task of flowJson.tasks: ${show(name)}`);
     return nodeIdOf(id);
   };
+  // parseImport lists flowJson.relations first, then flowJson.linkRelations (a reference node's id as source).
+  const plain = rels.filter((r) => r.sourceNodeId === undefined).length;
   const relations: Relation[] = rels.map((r, i) => ({
     source: r.sourceNodeId ?? node(r.sourceTaskName, `flowJson.relations[${i}].sourceTaskName`),
-    target: node(r.targetTaskName, r.sourceNodeId !== undefined ? `flowJson.linkRelations.targetTaskName` : `flowJson.relations[${i}].targetTaskName`),
+    target: node(r.targetTaskName, r.sourceNodeId !== undefined ? `flowJson.linkRelations[${i - plain}].targetTaskName` : `flowJson.relations[${i}].targetTaskName`),
     cycleGap: r.cycleGap ?? 'D0',
     rerun: r.rerun,
   }));

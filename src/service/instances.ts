@@ -5,9 +5,8 @@ import { invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { isCancellable } from '../domain/status.js';
 import { emptyByStatus, type KeyCounts } from '../domain/keyStatus.js';
 import { runModeOf } from '../domain/runMode.js';
-import { nodeIdOf } from '../domain/graph.js';
-import { parseCycleGap, referenceWindow } from '../domain/references.js';
-import { referenceSpecs, type ReferenceWaitStatus } from '../domain/referenceWaits.js';
+import { windowOfGapText } from '../domain/references.js';
+import { referenceSpecsOf, type ReferenceWaitStatus } from '../domain/referenceWaits.js';
 import type { FlowDefinition } from '../domain/versions.js';
 import type { Attempt, FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
@@ -77,8 +76,7 @@ async function keyCountsOf(deps: Deps, instance: FlowInstance, tasks: TaskInstan
  * window takes over); before the instance started, what each reference would bind to.
  */
 async function referenceStates(deps: Deps, instance: FlowInstance): Promise<ReferenceState[]> {
-  const f = instance.snapshot.flow;
-  if (f.flowRefs.length === 0) return [];
+  if (instance.snapshot.flow.flowRefs.length === 0) return [];
   const waits = await deps.store.listReferenceWaits(instance.id);
   const states: ReferenceState[] = [];
   for (const w of waits) {
@@ -96,11 +94,8 @@ async function referenceStates(deps: Deps, instance: FlowInstance): Promise<Refe
     });
   }
   if (instance.status !== 'WAIT') return states;
-  const suffix = instance.id.slice(instance.id.indexOf('-') + 1);
-  const start = instance.kind === 'triggerFromTask' && instance.startTaskId !== null ? { startTaskNodeId: nodeIdOf(instance.startTaskId) } : null;
-  for (const spec of referenceSpecs(f, suffix, start)) {
-    const gap = parseCycleGap(spec.cycleGap);
-    const w = referenceWindow(instance.triggerTime, gap.ok ? gap.gap : { unit: 'D', offset: 0 }, deps.config.timezone);
+  for (const spec of referenceSpecsOf(instance)) {
+    const w = windowOfGapText(instance.triggerTime, spec.cycleGap, deps.config.timezone);
     const b = await deps.store.referenceBinding(spec.refFlowId, spec.refTaskId, w.start, w.end);
     states.push({ nodeId: spec.nodeId, cycleGap: spec.cycleGap, status: null, flowInstId: b?.instanceId ?? '', boundStatus: b?.status ?? 'NONE', windowStart: w.start, windowEnd: w.end, deadline: null, reason: null });
   }
