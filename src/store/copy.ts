@@ -60,6 +60,8 @@ const PLAN: ReadonlyArray<{ table: CopiedTable; key: readonly string[] }> = [
   { table: 'task_logs', key: ['task_instance_id', 'run_num', 'seq'] },
   { table: 'task_keys', key: ['task_instance_id'] },
   { table: 'reference_waits', key: ['instance_id', 'node_id', 'cycle_gap'] },
+  { table: 'alerts', key: ['id'] },
+  { table: 'idempotency_keys', key: ['scope', 'key'] },
   { table: 'status_events', key: ['id'] },
   { table: 'engines', key: ['id'] },
   { table: 'batchflow_counters', key: ['name'] },

@@ -23,6 +23,8 @@ export interface UsersTable {
   org_id: string;
   locked: number;
   created_at: number;
+  email: Generated<string>;
+  phone: Generated<string>;
 }
 
 export interface DirectoriesTable {
@@ -259,6 +261,42 @@ export interface AuthNoncesTable {
   expires_at: number;
 }
 
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  /** PENDING (the first copy runs) | DONE (answer kept) */
+  status: string;
+  answer: string | null;
+  created_at: number;
+  lease_until: number;
+  expires_at: number;
+}
+
+export interface AlertsTable {
+  id: string;
+  instance_id: string;
+  flow_id: number;
+  org_id: string;
+  /** FAIL | INTERNAL_ERROR | TIMEOUT */
+  event: string;
+  task_instance_id: string | null;
+  run_num: number | null;
+  reason: string | null;
+  alert_mode: number;
+  alert_to: string;
+  /** PENDING | SENT | FAILED */
+  status: string;
+  tries: Generated<number>;
+  next_at: number;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  /** JSON: per channel its recipients, status, tries and last error. */
+  deliveries: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -285,6 +323,8 @@ export interface DB {
   app_tokens: AppTokensTable;
   auth_nonces: AuthNoncesTable;
   reference_waits: ReferenceWaitsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  alerts: AlertsTable;
 }
 
 /** What differs between backends; everything else is shared Kysely builder code. */

@@ -132,6 +132,8 @@ async function remove(trx: Tx, ids: string[]): Promise<PurgeCounts> {
   await trx.deleteFrom('task_keys').where('task_instance_id', 'in', tis).execute();
   // Reference waits (migration 0011) of the purged instances: ended with them, not counted apart.
   await trx.deleteFrom('reference_waits').where('instance_id', 'in', ids).execute();
+  // Their alerts (migration 0012): the outbox rows and their delivery records go with them.
+  await trx.deleteFrom('alerts').where('instance_id', 'in', ids).execute();
   const status_events = deleted(await trx.deleteFrom('status_events').where('flow_instance_id', 'in', ids).executeTakeFirst());
   const attempts = deleted(await trx.deleteFrom('attempts').where('task_instance_id', 'in', tis).executeTakeFirst());
   const task_instances = deleted(await trx.deleteFrom('task_instances').where('flow_instance_id', 'in', ids).executeTakeFirst());

@@ -39,6 +39,8 @@ const TABLES: Record<string, string[]> = {
   task_logs: ['task_instance_id', 'run_num', 'seq'],
   task_keys: ['task_instance_id'],
   reference_waits: ['instance_id', 'node_id', 'cycle_gap'],
+  alerts: ['id'],
+  idempotency_keys: ['scope', 'key'],
   status_events: ['id'],
   engines: ['id'],
   batchflow_counters: ['name'],

@@ -14,6 +14,7 @@ import * as m0008 from './0008_retention.js';
 import * as m0009 from './0009_partial_indexes.js';
 import * as m0010 from './0010_task_keys.js';
 import * as m0011 from './0011_references.js';
+import * as m0012 from './0012_operations.js';
 
 interface Migration {
   name: string;
@@ -21,7 +22,7 @@ interface Migration {
   up(db: Kysely<any>, kind: StoreDialect['kind']): Promise<void>;
 }
 
-export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012];
 
 // Reads and writes: batchflow_migrations (ledger) and whatever each pending migration touches.
 // Guard: dialect.lockMigrations inside the transaction; the ledger is re-read under that lock.
