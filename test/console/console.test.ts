@@ -1,8 +1,12 @@
 // The web console in a real browser (Debian's /usr/bin/chromium through playwright-core): log in, see the
 // diamond's DAG, trigger it with a parameter override, watch it succeed, read a log, cancel a queued run;
+// rerun a failed run and see its alerts, backfill a workflow;
 // a screenshot of each page under test-output/console/. Skips loudly without chromium (fails under CI).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -30,6 +34,9 @@ let h: InProcess;
 let browser: Browser;
 let page: Page;
 let creds: { accessKey: string; secretKey: string };
+// Alerts are also POSTed to this receiver (alertWebhookUrl), so a failed run has a real alert to show.
+let hook: Server;
+const hooked: unknown[] = [];
 
 beforeAll(async () => {
   if (!hasChromium) return;
@@ -38,7 +45,13 @@ beforeAll(async () => {
     execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
   }
   mkdirSync(SHOTS, { recursive: true });
-  h = await startInProcess({ auth: true });
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => { hooked.push(JSON.parse(body || 'null')); res.end('ok'); });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  h = await startInProcess({ auth: true, alertWebhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts` });
   creds = JSON.parse(readFileSync(path.join(h.dataDir, 'bootstrap-credentials.json'), 'utf8'));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -50,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await h?.close();
+  await new Promise((resolve) => (hook ? hook.close(resolve) : resolve(undefined)));
 });
 
 async function importFlow(json: string): Promise<number> {
@@ -167,4 +181,76 @@ it.skipIf(!hasChromium)('draws a reference as a node of the run, waiting, then r
   await page.locator('[data-testid="run-status"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
   await page.locator('[data-testid="run-ref-today"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
   await page.screenshot({ path: path.join(SHOTS, 'run-reference-released.png'), fullPage: true });
+}, 180_000);
+
+/** A datetime-local value (the browser's local time; this process shares its zone) `days` from today at hh:mm. */
+function localAt(days: number, hh: number, mm: number): string {
+  const d = new Date();
+  d.setDate(d.getDate() + days);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(hh)}:${p(mm)}`;
+}
+
+it.skipIf(!hasChromium)('reruns a failed run from its page, shows its alerts, and backfills a manual workflow from its page', async () => {
+  // Tasks may run as another OS user: the flag's directory is open to all.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'batchflow-console-rerun-'));
+  chmodSync(tmp, 0o777);
+  try {
+    const dirs = (await h.client.ok('GET', 'directories', 'listWorkFlowDirs')) as Array<{ key: string }>;
+    const flowJson = {
+      name: 'console_flaky', type: 0, alertMode: 1, // email (none configured: SKIPPED) and the webhook above
+      tasks: [{ name: 'flaky', type: 'SHELL', cmd: `test -f ${tmp}/flag || { touch ${tmp}/flag; exit 1; }`, timeout: 0, retryLimit: 0, retryInterval: 0, successCode: '0' }],
+    };
+    const flowId = Number(((await h.client.ok('POST', 'flows', 'import', { flowName: 'console_flaky', desc: '', dirId: dirs[0].key, flowJson })) as { flowId: number }).flowId);
+    const inst = await h.client.trigger(flowId, Date.now());
+    await page.goto(`${h.server.url}/console/runs/${inst}`);
+    if (await page.getByTestId('login-submit').isVisible().catch(() => false)) await signIn();
+
+    // It fails the first time: an owner sees both reruns, and the alert with its delivery per channel.
+    await page.locator('[data-testid="run-status"][data-status="FAIL"]').waitFor({ timeout: DEADLINE });
+    await page.getByTestId('rerun-failed').waitFor({ timeout: DEADLINE });
+    await page.getByTestId('rerun-all').waitFor({ timeout: DEADLINE });
+    const alerts = page.getByTestId('run-alerts');
+    await alerts.locator('[data-event="FAIL"]').waitFor({ timeout: DEADLINE });
+    await alerts.locator('[data-testid="alert-delivery-webhook"][data-status="SENT"]').waitFor({ timeout: DEADLINE });
+    await alerts.locator('[data-testid="alert-delivery-email"][data-status="SKIPPED"]').waitFor({ timeout: DEADLINE });
+    expect(await alerts.getByTestId('alert-delivery-webhook').textContent()).toContain('/alerts');
+    expect(hooked.length).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'run-alerts.png'), fullPage: true });
+
+    // Rerun failed: confirm, then the page follows it again until SUCCESS (a second attempt of the task).
+    await page.getByTestId('rerun-failed').click();
+    await page.getByTestId('rerun-confirm').click();
+    await page.locator('[data-testid="run-status"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
+    await page.locator('[data-testid="run-task-flaky"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
+    await expect.poll(async () => page.getByTestId('run-task-flaky').textContent(), { timeout: 30_000 }).toContain('#2 ');
+    expect(await page.getByTestId('rerun-failed').count()).toBe(0); // SUCCESS: only "Rerun all"
+    await page.getByTestId('rerun-all').waitFor({ timeout: DEADLINE });
+    expect(await page.getByTestId('rerun-error').count()).toBe(0);
+    expect((await h.client.instance(inst)).statusDesc).toBe('SUCCESS');
+    await page.screenshot({ path: path.join(SHOTS, 'run-rerun.png'), fullPage: true });
+
+    // Backfill from the workflow page: a manual workflow needs a cron; the API's error shows as it is.
+    await page.getByTestId('page-run').getByRole('link', { name: 'console_flaky', exact: true }).click();
+    await page.getByTestId('backfill-panel').waitFor({ timeout: DEADLINE });
+    await page.getByTestId('backfill-from').fill(localAt(-3, 0, 0));
+    await page.getByTestId('backfill-to').fill(localAt(-1, 23, 59));
+    await page.getByTestId('backfill-cron').fill('0 * * * * ? *'); // every minute: over 1000 fires
+    await page.getByTestId('backfill-submit').click();
+    await page.getByTestId('backfill-error').waitFor({ timeout: DEADLINE });
+    expect(await page.getByTestId('backfill-error').textContent()).toMatch(/at most 1000/);
+    await page.getByTestId('backfill-cron').fill('0 0 12 * * ? *');
+    await page.getByTestId('backfill-submit').click();
+    await page.getByTestId('backfill-result').getByText('3 runs created, 0 skipped').waitFor({ timeout: DEADLINE });
+    expect(await page.getByTestId('backfill-error').count()).toBe(0);
+    const links = page.getByTestId('backfill-result').getByRole('link');
+    expect(await links.count()).toBe(3);
+    await page.screenshot({ path: path.join(SHOTS, 'workflow-backfill.png'), fullPage: true });
+
+    // Its links open the runs; the latest one runs (they run in trigger-time order) to SUCCESS.
+    await links.last().click();
+    await page.locator('[data-testid="run-status"][data-status="SUCCESS"]').waitFor({ timeout: DEADLINE });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }, 180_000);

@@ -4,6 +4,11 @@ import { createClient, BatchflowApiError, type BatchflowClient, type DecodedTask
 
 export { BatchflowApiError };
 export type { DecodedTask, LogStreamEvent };
+/** One alert of Get Flow Instance's `alerts` (extension), typed by the server's own struct. */
+export type { DecodedAlertWire as DecodedAlert } from '../../src/api/openapi/structs.js';
+
+/** What to show of a failed call: the API's `msg` when it answered one. */
+export const errorText = (e: unknown): string => (e instanceof BatchflowApiError ? e.msg : e instanceof Error ? e.message : String(e));
 
 export interface Session { accessKey: string; secretKey: string; userId: string; orgId: string }
 

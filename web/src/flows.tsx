@@ -1,10 +1,11 @@
 // Workflows (directory tree, search, last runs as squares) and one workflow (DAG, tasks, parameters,
-// trigger panel, enable/disable).
+// trigger panel, backfill, enable/disable).
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, navigate, useApi } from './main';
 import { Dag } from './dag';
 import { colourOf } from './status';
+import { BackfillForm } from './backfill';
 
 interface DirNode { title: string; key: string | number; isDirectory: boolean; children?: DirNode[] }
 
@@ -90,6 +91,7 @@ export function WorkflowPage({ flowId }: { flowId: number }) {
       <Dag testId="flow-dag" edges={graph.relations}
         nodes={[...graph.tasks.map((t: any) => ({ id: t.nodeId, label: t.taskName })), ...(graph.flows ?? []).map((f: any) => ({ id: f.nodeId, label: `⇢ ${f.flowName}`, reference: true, title: f.isVirtual ? `task ${f.flowName} of workflow ${f.flowId}` : `workflow ${f.flowId}` }))]} />
       <div className="cols" style={{ marginTop: 12 }}>
+        <div>
         <form className="panel" data-testid="trigger-panel" onSubmit={(e) => { e.preventDefault(); setErr(''); trigger.mutate(); }}>
           <h3>Trigger</h3>
           <label>At (empty: now)<br /><input data-testid="trigger-at" type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} /></label>
@@ -101,6 +103,8 @@ export function WorkflowPage({ flowId }: { flowId: number }) {
           <p><button data-testid="trigger-submit" type="submit" disabled={trigger.isPending}>Trigger</button></p>
           {err && <p className="error" data-testid="trigger-error">{err}</p>}
         </form>
+        <BackfillForm flowId={flowId} flow={flow.data} />
+        </div>
         <div>
           <div className="panel"><h3>Tasks</h3>
             <table data-testid="task-defs"><thead><tr><th>name</th><th>type</th><th>cmd</th><th>retries</th><th>timeout</th></tr></thead>

@@ -1,5 +1,5 @@
 // Runs (a grid of instances x tasks coloured by status, filters, "running now") and one run (its DAG
-// coloured live, attempts with durations, the log viewer, cancel).
+// coloured live, attempts with durations, the log viewer, cancel, rerun, its alerts).
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, navigate, useApi } from './main';
@@ -8,6 +8,8 @@ import { LogViewer } from './log';
 import { colourOf, fmtMs, TERMINAL } from './status';
 import { searchInstances } from './flows';
 import type { DecodedTask } from './api';
+import { RerunButtons } from './rerun';
+import { AlertsPanel, hasOpenAlerts } from './alerts';
 
 // Wire codes of flow-instance statuses (src/api/wire.ts FLOW_INSTANCE_WIRE).
 const CODES: Record<string, string> = { '': 'any', '5': 'WAIT', '2': 'RUNNING', '1': 'SUCCESS', '-1': 'FAIL', '8': 'CANCEL', '4': 'INTERNAL_ERROR' };
@@ -69,7 +71,12 @@ export function RunPage({ instId }: { instId: string }) {
   const q = useQuery({
     queryKey: ['inst', instId],
     queryFn: () => api.call<any>('getFlowInstance', { flowInstId: instId }),
-    refetchInterval: (query) => (query.state.data && TERMINAL.has(query.state.data.statusDesc) ? false : 1000),
+    // Every second until it ends; then every 3 s while one of its alerts is still being sent.
+    refetchInterval: (query) => {
+      const d = query.state.data;
+      if (!d || !TERMINAL.has(d.statusDesc)) return 1000;
+      return hasOpenAlerts(d.alerts) ? 3000 : false;
+    },
   });
   const cancel = useMutation({ mutationFn: () => api.call('cancelFlowInstance', { flowInstId: instId }), onSettled: () => qc.invalidateQueries({ queryKey: ['inst', instId] }) });
   if (q.error) return <p className="error">{String(q.error)}</p>;
@@ -95,7 +102,8 @@ export function RunPage({ instId }: { instId: string }) {
     <div data-testid="page-run">
       <h2>Run {instId} <small>of <Link to={`/flows/${inst.flowId}`}>{inst.flowName}</Link></small>{' '}
         <span data-testid="run-status" data-status={inst.statusDesc} style={{ color: colourOf(inst.statusDesc) }}>{inst.statusDesc}</span>{' '}
-        {!TERMINAL.has(inst.statusDesc) && <button data-testid="run-cancel" onClick={() => cancel.mutate()} disabled={cancel.isPending}>Cancel</button>}</h2>
+        {!TERMINAL.has(inst.statusDesc) && <button data-testid="run-cancel" onClick={() => cancel.mutate()} disabled={cancel.isPending}>Cancel</button>}{' '}
+        <RerunButtons instId={instId} status={inst.statusDesc} owner={inst.hasEditPri === true} /></h2>
       <p>trigger {inst.triggerTime} · start {inst.startTime ?? '–'} · end {inst.endTime ?? '–'} · parameters <code>{inst.parameters}</code></p>
       <Dag testId="run-dag" nodes={nodes} edges={edges} />
       <div className="panel"><h3>Tasks</h3>
@@ -118,6 +126,7 @@ export function RunPage({ instId }: { instId: string }) {
               <td>{w?.status ?? '–'}{w?.status === 'WAITING' && w.deadline ? ` until ${w.deadline}` : ''}{w?.reason ? `: ${w.reason}` : ''}</td>
             </tr>); })}</tbody></table>
       </div>}
+      <AlertsPanel alerts={inst.alerts} />
       {logOf && <LogViewer key={logOf} taskInstId={logOf} />}
     </div>
   );
