@@ -95,6 +95,29 @@ export interface Config {
   resourceLimits: 'auto' | 'required' | 'off';
   /** Where the control group hierarchies are mounted. */
   cgroupRoot: string;
+  /** The service's address as people reach it (alert links to the console); '' = http://<host>:<port>. */
+  publicUrl: string;
+  // Alerts (contract §12, docs/alerts.md): a channel left unconfigured ('') is SKIPPED, never retried.
+  /** SMTP server for email alerts; '' = no email. */
+  smtpHost: string;
+  /** 0 = the TLS mode's port: 465 (tls), 587 (starttls), 25 (none). */
+  smtpPort: number;
+  /** tls: TLS from the start; starttls: STARTTLS required; none: plain text (a local relay). */
+  smtpTls: 'tls' | 'starttls' | 'none';
+  smtpUser: string;
+  smtpPassword: string;
+  /** The From of alert mail; '' = batchflow@<hostName>. */
+  smtpFrom: string;
+  /** SMS alerts are POSTed here as JSON (a gateway adapter sends them); '' = no SMS. */
+  smsWebhookUrl: string;
+  /** Every alert is also POSTed here as JSON; '' = none. */
+  alertWebhookUrl: string;
+  /** Alert retries: the first wait, doubling per try up to alertRetryMaxMs, for alertGiveUpMs after the alert. */
+  alertRetryBaseMs: number;
+  alertRetryMaxMs: number;
+  alertGiveUpMs: number;
+  /** The alert sender's fallback poll (the engine wakes it at once; other processes' alerts are seen so). */
+  alertPollMs: number;
 }
 
 export const ROLES = ['all', 'api', 'scheduler', 'worker'] as const;
@@ -150,6 +173,19 @@ export const defaults: Config = {
   retentionIntervalMs: 3_600_000,
   resourceLimits: 'auto',
   cgroupRoot: '/sys/fs/cgroup',
+  publicUrl: '',
+  smtpHost: '',
+  smtpPort: 0,
+  smtpTls: 'starttls',
+  smtpUser: '',
+  smtpPassword: '',
+  smtpFrom: '',
+  smsWebhookUrl: '',
+  alertWebhookUrl: '',
+  alertRetryBaseMs: 5_000,
+  alertRetryMaxMs: 600_000,
+  alertGiveUpMs: 86_400_000,
+  alertPollMs: 5_000,
 };
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -243,6 +279,30 @@ const days: Parser<number | null> = (raw, name) => {
   return Number(v);
 };
 
+/** An http(s) URL, or '' (unset). Credentials in it are allowed (webhooks send them as Basic auth). */
+const httpUrl: Parser<string> = (raw, name) => {
+  const v = raw.trim();
+  if (v === '') return '';
+  let u: URL | null = null;
+  try {
+    u = new URL(v);
+  } catch {
+    // named below
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`${name} must be an http:// or https:// URL, got "${v.replace(/\/\/[^@/]*@/, '//***@')}"`);
+  return v.replace(/\/+$/, '');
+};
+const smtpTls: Parser<'tls' | 'starttls' | 'none'> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (v !== 'tls' && v !== 'starttls' && v !== 'none') throw new ConfigError(`${name} must be tls, starttls or none, got "${raw}"`);
+  return v;
+};
+const mailFrom: Parser<string> = (raw, name) => {
+  const v = raw.trim();
+  if (v !== '' && !/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(v)) throw new ConfigError(`${name} must be an address (ops@example.com) or "Name <ops@example.com>", got "${raw}"`);
+  return v;
+};
+
 /** Setting -> [environment variable, parser]. */
 const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   host: ['BATCHFLOW_HOST', str],
@@ -287,6 +347,19 @@ const settings: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   retentionIntervalMs: ['BATCHFLOW_RETENTION_INTERVAL_MS', int(60_000, 7 * 86_400_000)],
   resourceLimits: ['BATCHFLOW_RESOURCE_LIMITS', limitsMode],
   cgroupRoot: ['BATCHFLOW_CGROUP_ROOT', str],
+  publicUrl: ['BATCHFLOW_PUBLIC_URL', httpUrl],
+  smtpHost: ['BATCHFLOW_SMTP_HOST', (raw) => raw.trim()],
+  smtpPort: ['BATCHFLOW_SMTP_PORT', int(0, 65535)],
+  smtpTls: ['BATCHFLOW_SMTP_TLS', smtpTls],
+  smtpUser: ['BATCHFLOW_SMTP_USER', str],
+  smtpPassword: ['BATCHFLOW_SMTP_PASSWORD', str],
+  smtpFrom: ['BATCHFLOW_SMTP_FROM', mailFrom],
+  smsWebhookUrl: ['BATCHFLOW_SMS_WEBHOOK_URL', httpUrl],
+  alertWebhookUrl: ['BATCHFLOW_ALERT_WEBHOOK_URL', httpUrl],
+  alertRetryBaseMs: ['BATCHFLOW_ALERT_RETRY_BASE_MS', int(10, 3_600_000)],
+  alertRetryMaxMs: ['BATCHFLOW_ALERT_RETRY_MAX_MS', int(10, 86_400_000)],
+  alertGiveUpMs: ['BATCHFLOW_ALERT_GIVE_UP_MS', int(1_000, 30 * 86_400_000)],
+  alertPollMs: ['BATCHFLOW_ALERT_POLL_MS', int(10, 3_600_000)],
 };
 
 /**

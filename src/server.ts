@@ -2,7 +2,8 @@
 // directory (src/startup/dataDirLock.ts; refused first: no authentication on a non-loopback host), check
 // the port, open (and migrate) the store, bootstrap an empty one, load the master key and check it is the
 // store's, make the first app when there is none (authentication on), build the app and listen, then
-// start the engine (its crash recovery runs here, after every check that could refuse the start) and the
+// start the engine (its crash recovery runs here, after every check that could refuse the start; the alert
+// sender, src/alerts/, runs beside it) and the
 // cron scheduler beside it (unless configured off), and the retention purge (when configured). The role
 // (config.role) leaves out what this process does not do: api serves HTTP only, scheduler fires cron
 // only, worker runs the engine only; all three share one PostgreSQL store. A refused start
@@ -15,6 +16,7 @@ import { ConfigError, isLoopbackHost, serves, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { Engine } from './engine/engine.js';
 import { Scheduler } from './engine/scheduler.js';
+import { publicBaseUrl, startAlertSender } from './alerts/sender.js';
 import { bootstrap } from './service/identity.js';
 import { startRetention } from './service/retention.js';
 import { bootstrapApp, type BootstrapCredentials } from './startup/bootstrapApp.js';
@@ -113,6 +115,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     // Expired tokens and replay nonces mean nothing: dropped now and then by every API process.
     const purge = secrets ? setInterval(() => void store.purgeAuth(clock.now()).catch(() => {}), 60_000).unref() : null;
     undo.push(() => purge && clearInterval(purge));
+    // Idempotency keys older than a day (contract §12) likewise, by every API process.
+    const keysPurge = role.api ? setInterval(() => void store.purgeIdempotencyKeys(clock.now()).catch(() => {}), 600_000).unref() : null;
+    undo.push(() => keysPurge && clearInterval(keysPurge));
     let shuttingDown = false;
     engine = runsWorker ? new Engine({ store, config, clock, logger: logger.child({ component: 'engine' }) }) : null;
     let app: FastifyInstance | null = null;
@@ -132,6 +137,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     // Recovery runs in start(): only now that nothing can refuse the start any more.
     undo.push(() => engine?.stop(0));
     await engine?.start();
+    // Alerts (contract §12) go out from every process that runs the engine: woken by its ends, never awaited by it.
+    const alerts = engine ? startAlertSender({ store, config, clock, logger: logger.child({ component: 'alerts' }), publicUrl: publicBaseUrl(config, url), engine }) : null;
+    undo.push(() => alerts?.stop());
     // After the engine: the fires missed while down are made at start, and the engine is already listening.
     scheduler = runsScheduler ? new Scheduler({ store, config, clock, logger: logger.child({ component: 'scheduler' }) }) : null;
     undo.push(() => scheduler?.stop());
@@ -157,6 +165,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
             await retention?.stop();
             await scheduler?.stop();
             await engine?.stop();
+            await alerts?.stop();
             await app?.close();
             await store.close();
           } finally {

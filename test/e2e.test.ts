@@ -133,6 +133,18 @@ async function walk(v: Wire, tag: string): Promise<void> {
   });
   expect(listed.count).toBe(runs.length + 1);
   expect(listed.flowInsts.map((i: any) => i.instanceId)).toEqual([...runs, future].sort((a, b) => a.localeCompare(b)));
+  if (hasV21Only) {
+    // extensions (contract §12): rerun the cancelled future run (back to WAIT, due at its trigger time),
+    // and backfill two days at noon (kind backfill, one instance per fire)
+    expect(await api(v, 'POST', 'flowInstances', 'rerun', { body: { flowInstId: future, mode: 'failed' } })).toMatchObject({ flowInstanceId: future, mode: 'failed' });
+    expect((await api(v, 'GET', 'flowInstances', 'get', { query: { flowInstId: future } })).statusDesc).toBe('WAIT');
+    const day = 86_400_000;
+    const filled = await api(v, 'POST', 'flows', 'backfill', { body: { flowId, fromTime: now - 3 * day, toTime: now - day, cron: '0 0 12 * * ? *' } });
+    expect(filled.flowInstanceIds).toHaveLength(2);
+    expect(filled.skipped).toEqual([]);
+    await api(v, 'POST', 'flowInstances', 'cancel', { body: { flowInstId: future } });
+    for (const id of filled.flowInstanceIds) await waitFor(async () => ['SUCCESS', 'FAIL'].includes((await api(v, 'GET', 'flowInstances', 'get', { query: { flowInstId: id } })).statusDesc), 30_000, `backfilled ${id}`);
+  }
   // delete last: the flow and its instances go
   expect(await api(v, 'GET', 'flows', 'delete', { query: { flowId } })).toBe('');
 }

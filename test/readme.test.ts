@@ -42,10 +42,16 @@ it('the README tour works as written', async () => {
   expect(taskStatuses(inst3)).toMatchObject({ extract: 'SKIP', clean_b: 'SKIP', clean_a: 'SUCCESS', load: 'SUCCESS' });
   expect(stdout).toContain('extracting eu-west for business date');
   expect(stdout).toContain('run num:\\t1');
-  // step 8: the flaky chain succeeded on the third attempt; the queued second run was cancelled
+  // step 8: the flaky chain succeeded on the third attempt; the queued second run was cancelled;
+  // step 9: that run, rerun, succeeded under its own id
   const runs = [...stdout.matchAll(/"instanceId":"(\d+-\d{14})"[^\n]*"statusDesc":"(\w+)"/g)].map((m) => [m[1], m[2]]);
-  expect(runs.slice(-2).map((r) => r[1])).toEqual(['SUCCESS', 'CANCEL']);
-  const last = await h.client.instance(runs[runs.length - 2][0]);
+  expect(runs.slice(-3).map((r) => r[1])).toEqual(['SUCCESS', 'CANCEL', 'SUCCESS']);
+  expect(runs[runs.length - 1][0]).toBe(runs[runs.length - 2][0]);
+  const last = await h.client.instance(runs[runs.length - 3][0]);
   const flaky = JSON.parse(last.graph).tasks.find((t: any) => t.taskName === 'flaky');
   expect((await h.client.taskInstance(flaky.taskInstId)).runNum).toBe(3);
+  expect(stdout).toMatch(/"data":\{"flowInstanceId":"\d+-\d{14}","mode":"failed","resetTaskInstIds":\["\d+-\d{14}"/);
+  // step 10: the backfill made one run per day at 06:00
+  const backfill = /"data":\{"flowInstanceIds":\[([^\]]*)\],"skipped":\[\]\}/.exec(stdout);
+  expect(backfill?.[1].split(',')).toHaveLength(3);
 }, 180_000);

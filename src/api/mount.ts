@@ -12,6 +12,7 @@ import { camelKeys, show } from '../service/input.js';
 import { failure, success } from './envelope.js';
 import type { Authenticator } from './auth.js';
 import { apiError } from './errors.js';
+import { idempotencyKeyOf, runIdempotent } from './idempotency.js';
 import type { AnyOperation, OpContext, VersionSpec } from './operation.js';
 import { sendEventStream, streamSignal, type StreamEvent } from './sse.js';
 
@@ -122,7 +123,14 @@ export async function mountVersion(app: FastifyInstance, spec: VersionSpec, deps
           config: { op, version: spec },
           handler: async (req: FastifyRequest, reply: FastifyReply) => {
             if (op.stream) return streamOperation(scope, op, { deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec }, reply, req.id);
-            const data = await op.handler({ deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec });
+            const run = () => op.handler({ deps, caller: req.caller ?? NO_CALLER, query: req.query, body: req.body, version: spec });
+            const key = op.idempotent && req.caller ? idempotencyKeyOf(req) : null;
+            if (key !== null && req.caller) {
+              const a = await runIdempotent(deps, req, key, op, spec, req.caller, run);
+              if (a.replayed) void reply.header('idempotent-replayed', 'true');
+              return reply.code(a.http).send(a.envelope);
+            }
+            const data = await run();
             return reply.send(success(spec.envelope, data === undefined ? '' : data, req.id));
           },
         };

@@ -42,6 +42,11 @@ export interface Operation<Q extends TSchema = TSchema, B extends TSchema = TSch
   /** Versions that have it (all when absent). */
   versions?: string[];
   schema: { querystring?: Q; body?: B };
+  /**
+   * Honours an Idempotency-Key header (contract §12): the first request with a key runs once, its answer is
+   * kept 24 h for repeats with the same body (src/api/idempotency.ts).
+   */
+  idempotent?: boolean;
   /** The handler returns an AsyncIterable of StreamEvent (src/api/sse.ts), sent as text/event-stream. */
   stream?: boolean;
   /** Returns the `data` of the envelope; undefined means a void operation (`data: ""`). */

@@ -8,14 +8,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
-import { addOrg, addUser, setUserLocked } from '../service/identity.js';
+import { addOrg, addUser, setUserContact, setUserLocked } from '../service/identity.js';
 import { redactUrl, StartupError } from '../startup/errors.js';
 import { registerAppCommands, registerCallCommand } from './authCommands.js';
 import { closeInheritedFds } from '../startup/inheritedFds.js';
 import { registerStoreCommands } from './storeCommands.js';
+import { ALERT_FLAG_OF, alertOptions } from './alertOptions.js';
 import { describeFailure, EXIT } from './client/connect.js';
 import { registerFlowCommands } from './client/flowsCommands.js';
 import { registerRunCommands } from './client/runsCommands.js';
+import { registerOperatorCommands } from './client/opsCommands.js';
 import type { Store } from '../store/store.js';
 
 // Commands load the server, the store and their drivers only when they run (`call` needs none of it).
@@ -48,6 +50,7 @@ const FLAG_OF: Partial<Record<keyof Config, string>> = {
   workerConcurrency: 'concurrency',
   logLevel: 'logLevel',
   role: 'role',
+  ...ALERT_FLAG_OF,
 };
 
 /** The config of a command's flags; a bad value is named by the flag as declared (`--concurrency`). */
@@ -64,7 +67,7 @@ function configFrom(cmd: Command): Config {
   return loadConfig(overrides, undefined, flagNames);
 }
 
-storeOptions(
+storeOptions(alertOptions(
   program
     .command('serve')
     .description('serve the API (and run the engine) on 127.0.0.1:8080 by default')
@@ -75,7 +78,7 @@ storeOptions(
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--role <role>', 'all (default), api, scheduler or worker; roles other than all need --database-url')
     .addOption(new Option('--no-engine', 'serve the API only; run no tasks'))
-    .addOption(new Option('--no-auth', 'accept unsigned calls, trusting userId/orgId (loopback hosts only; for local trials)')),
+    .addOption(new Option('--no-auth', 'accept unsigned calls, trusting userId/orgId (loopback hosts only; for local trials)'))),
 ).action(async (_opts, cmd: Command) => {
   closeInheritedFds(); // before anything is opened: nothing inherited reaches a task (docs/engine.md, Task isolation)
   const config = configFrom(cmd);
@@ -150,8 +153,17 @@ storeOptions(
     .command('add')
     .requiredOption('--id <id>', 'user id')
     .requiredOption('--name <name>', 'user name (unique)')
-    .requiredOption('--org <org>', 'organization id'),
-).action((opts, cmd: Command) => withStore(cmd, (s) => addUser(s, systemClock, { id: opts.id, name: opts.name, orgId: opts.org })));
+    .requiredOption('--org <org>', 'organization id')
+    .option('--email <address>', 'where alerts of the flows the user owns are mailed')
+    .option('--phone <number>', 'where SMS alerts go (digits, +, spaces, dashes)'),
+).action((opts, cmd: Command) => withStore(cmd, (s) => addUser(s, systemClock, { id: opts.id, name: opts.name, orgId: opts.org, email: opts.email, phone: opts.phone })));
+storeOptions(
+  user
+    .command('set <userId>')
+    .description("change a user's alert contact ('' clears a field)")
+    .option('--email <address>', 'email address for alerts')
+    .option('--phone <number>', 'phone number for SMS alerts'),
+).action((userId: string, opts, cmd: Command) => withStore(cmd, (s) => setUserContact(s, userId, { email: opts.email, phone: opts.phone })));
 for (const [verb, locked] of [
   ['lock', true],
   ['unlock', false],
@@ -166,6 +178,7 @@ registerCallCommand(program);
 registerStoreCommands(program, { configFrom, storeOptions });
 registerFlowCommands(program);
 registerRunCommands(program);
+registerOperatorCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {

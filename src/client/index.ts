@@ -92,10 +92,11 @@ export class BatchflowClient {
     return `${PREFIX}/${route.resource}?${params}`;
   }
 
-  private async send(method: string, target: string, body: string | undefined, signal?: AbortSignal): Promise<Response> {
+  private async send(method: string, target: string, body: string | undefined, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = this.signer ? await this.signer.headers(target, body ?? '') : {};
       if (body !== undefined) headers['content-type'] = 'application/json;charset=UTF-8';
+      Object.assign(headers, extra);
       const res = await this.fetchFn(new URL(target, this.options.baseUrl), { method, headers, body, signal });
       // An expired token (1203): a new one, once.
       if (res.status === 401 && this.signer && attempt === 0) {
@@ -111,11 +112,19 @@ export class BatchflowClient {
 
   /** Calls one operation; resolves to the envelope's `data`, rejects with BatchflowApiError on a non-zero code. */
   async call<N extends OperationName>(name: N, ...args: InputOf<N> extends Record<string, never> ? [input?: InputOf<N>] : [input: InputOf<N>]): Promise<OutputOf<N>> {
+    return this.callWith(name, (args[0] ?? {}) as InputOf<N>, {});
+  }
+
+  /**
+   * `call` with options. `idempotencyKey` (trigger, updateAndTrigger, triggerFromTask, import, backfill,
+   * rerun; contract §12): a retry with the same key and input gets the first answer instead of running again.
+   */
+  async callWith<N extends OperationName>(name: N, inputArg: InputOf<N>, opts: { idempotencyKey?: string }): Promise<OutputOf<N>> {
     const route = ROUTES[name];
-    const input = (args[0] ?? {}) as Record<string, unknown>;
+    const input = (inputArg ?? {}) as Record<string, unknown>;
     const target = this.target(route, route.in === 'query' ? input : {});
     const body = route.in === 'body' ? JSON.stringify(input) : undefined;
-    const res = await this.send(route.method, target, body);
+    const res = await this.send(route.method, target, body, undefined, opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {});
     const text = await res.text();
     let env: { code?: number; msg?: string; data?: unknown; requestId?: string };
     try {
@@ -136,6 +145,17 @@ export class BatchflowClient {
   }
   cancel(flowInstId: string): Promise<OutputOf<'cancelFlowInstance'>> {
     return this.call('cancelFlowInstance', { flowInstId });
+  }
+  /** One instance per cron fire in [fromTime, toTime] (contract §12); `cron` is required for a manual workflow. */
+  backfill(
+    input: { flowId: number; fromTime: number; toTime: number; cron?: string; parameters?: Array<{ key: string; value: string }> },
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<OutputOf<'backfillFlow'>> {
+    return this.callWith('backfillFlow', input, opts);
+  }
+  /** Runs an ended instance again: `failed` (what did not succeed) or `all` (contract §12). */
+  rerun(flowInstId: string, mode: 'failed' | 'all' = 'failed', opts: { idempotencyKey?: string } = {}): Promise<OutputOf<'rerunFlowInstance'>> {
+    return this.callWith('rerunFlowInstance', { flowInstId, mode }, opts);
   }
   async getTaskLog(taskInstId: string, maxLength?: number): Promise<string> {
     return (await this.call('getTaskInstanceLog', { taskInstId, ...(maxLength === undefined ? {} : { maxLength: String(maxLength) }) })).log;

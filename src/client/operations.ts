@@ -7,6 +7,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { RESPONSE_SCHEMAS } from '../api/openapi/responses.js';
 import type { CreateDirectoryBody } from '../api/schemas/directories.js';
 import type {
+  BackfillBody,
   CompareVersionsQuery,
   FlowIdBody,
   FlowIdQuery,
@@ -19,7 +20,7 @@ import type {
   TriggerFromTaskBody,
   UpdateAndTriggerBody,
 } from '../api/schemas/flows.js';
-import type { CancelBody, FlowInstIdQuery, SearchInstancesBody, TaskInstIdQuery, TaskLogQuery, TaskLogStreamQuery } from '../api/schemas/instances.js';
+import type { CancelBody, FlowInstIdQuery, RerunBody, SearchInstancesBody, TaskInstIdQuery, TaskLogQuery, TaskLogStreamQuery } from '../api/schemas/instances.js';
 
 type Q<S extends TSchema> = { in: 'query'; input: Static<S> };
 type B<S extends TSchema> = { in: 'body'; input: Static<S> };
@@ -42,12 +43,14 @@ export interface OperationInputs {
   triggerFlow: B<typeof TriggerBody>;
   updateAndTriggerFlow: B<typeof UpdateAndTriggerBody>;
   triggerFlowFromTask: B<typeof TriggerFromTaskBody>;
+  backfillFlow: B<typeof BackfillBody>;
   listFlowVersions: Q<typeof FlowIdQuery>;
   getFlowVersion: Q<typeof FlowVersionQuery>;
   compareFlowVersions: Q<typeof CompareVersionsQuery>;
   getFlowInstance: Q<typeof FlowInstIdQuery>;
   searchFlowInstances: B<typeof SearchInstancesBody>;
   cancelFlowInstance: B<typeof CancelBody>;
+  rerunFlowInstance: B<typeof RerunBody>;
   getTaskInstance: Q<typeof TaskInstIdQuery>;
   getTaskInstanceLog: Q<typeof TaskLogQuery>;
   getCurrentTime: None;
@@ -89,12 +92,14 @@ export const ROUTES: { [N in OperationName]: Route & { in: OperationInputs[N]['i
   triggerFlow: b('flows', 'trigger') as Route & { in: 'body' },
   updateAndTriggerFlow: b('flows', 'updateAndTrigger') as Route & { in: 'body' },
   triggerFlowFromTask: b('flows', 'triggerFromTask') as Route & { in: 'body' },
+  backfillFlow: b('flows', 'backfill') as Route & { in: 'body' },
   listFlowVersions: q('GET', 'flows', 'listVersions') as Route & { in: 'query' },
   getFlowVersion: q('GET', 'flows', 'getVersion') as Route & { in: 'query' },
   compareFlowVersions: q('GET', 'flows', 'compareVersions') as Route & { in: 'query' },
   getFlowInstance: q('GET', 'flowInstances', 'get') as Route & { in: 'query' },
   searchFlowInstances: b('flowInstances', 'search') as Route & { in: 'body' },
   cancelFlowInstance: b('flowInstances', 'cancel') as Route & { in: 'body' },
+  rerunFlowInstance: b('flowInstances', 'rerun') as Route & { in: 'body' },
   getTaskInstance: q('GET', 'taskInstances', 'get') as Route & { in: 'query' },
   getTaskInstanceLog: q('GET', 'taskInstances', 'getLog') as Route & { in: 'query' },
   getCurrentTime: { method: 'GET', resource: 'time', action: 'getCurrentTime', in: 'none', public: true },

@@ -79,3 +79,22 @@ export function dueFire(freq: string, nextAt: number, now: number, tz: string): 
   }
   return { fireAt, missed, missedCapped, nextAt: firstFireAfterMinuteOf(freq, fireAt, now, tz) };
 }
+
+/** Backfill (contract §12): fires per call at most, and how far past it a range's fires are counted for the message. */
+export const BACKFILL_MAX = 1_000;
+export const BACKFILL_COUNT_CAP = 10_000;
+
+/**
+ * The fires of `freq` in [fromMs, toMs], the first of each real minute (an instance id has minute
+ * precision, as for the scheduler), in time order; at most `cap` of them (callers pass one past their
+ * limit to tell a range that holds more).
+ */
+export function firesInRange(freq: string, fromMs: number, toMs: number, tz: string, cap: number): number[] {
+  const out: number[] = [];
+  let t = firstFireAtOrAfter(freq, fromMs, tz);
+  while (t !== null && t <= toMs && out.length < cap) {
+    out.push(t);
+    t = firstFireAfterMinuteOf(freq, t, t, tz);
+  }
+  return out;
+}

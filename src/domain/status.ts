@@ -18,6 +18,10 @@
 //   RERUN    the attempt failed or timed out and a retry is due at nextRunAt; claimed like READY once
 //            due. -> RUNNING | SKIP | CANCEL
 //   SUCCESS, FAIL, TIMEOUT, CANCEL, SKIP are terminal.
+// Rerun (contract §12, src/domain/rerun.ts) is the one way back from an end, and only an owner's request
+// takes it: an ended instance -> WAIT (SUCCESS only with mode `all`) and its ended task instances -> INIT
+// (SUCCESS ones only with `all`). These moves are a table of their own (RERUN_*), so that the engine's
+// tables above keep their terminal statuses terminal.
 // The store checks every status write against these tables (an illegal one is refused, never written)
 // and records each transition in the instance's history.
 
@@ -64,6 +68,27 @@ export const TASK_INSTANCE_TRANSITIONS: Record<TaskInstanceStatus, readonly Task
   CANCEL: [],
   SKIP: [],
 };
+
+/** Rerun modes (contract §12): `failed` runs again what did not succeed, `all` every task of the run set. */
+export type RerunMode = 'failed' | 'all';
+export const RERUN_MODES: readonly RerunMode[] = ['failed', 'all'];
+
+/** The ended instance statuses a rerun of each mode takes back to WAIT. */
+export const RERUN_FLOW_INSTANCE_FROM: Record<RerunMode, readonly FlowInstanceStatus[]> = {
+  failed: ['FAIL', 'CANCEL', 'INTERNAL_ERROR'],
+  all: ['SUCCESS', 'FAIL', 'CANCEL', 'INTERNAL_ERROR'],
+};
+/** The ended task instance statuses a rerun of each mode takes back to INIT. */
+export const RERUN_TASK_INSTANCE_FROM: Record<RerunMode, readonly TaskInstanceStatus[]> = {
+  failed: ['FAIL', 'TIMEOUT', 'CANCEL', 'SKIP'],
+  all: ['SUCCESS', 'FAIL', 'TIMEOUT', 'CANCEL', 'SKIP'],
+};
+export function canRerunFlowInstance(from: FlowInstanceStatus, mode: RerunMode): boolean {
+  return RERUN_FLOW_INSTANCE_FROM[mode].includes(from);
+}
+export function resetsOnRerun(from: TaskInstanceStatus, mode: RerunMode): boolean {
+  return RERUN_TASK_INSTANCE_FROM[mode].includes(from);
+}
 
 export function canTransitionFlowInstance(from: FlowInstanceStatus, to: FlowInstanceStatus): boolean {
   return FLOW_INSTANCE_TRANSITIONS[from].includes(to);

@@ -40,7 +40,13 @@ export interface User {
   orgId: string;
   locked: boolean;
   createdAt: number;
+  /** Where alerts reach the user (contract §12): '' when unknown. */
+  email: string;
+  phone: string;
 }
+
+/** A user to create: contact details are optional ('' when not given). */
+export type NewUser = Omit<User, 'email' | 'phone'> & Partial<Pick<User, 'email' | 'phone'>>;
 
 export interface Directory {
   /** 32 lowercase hex characters. */
@@ -199,7 +205,7 @@ export interface FlowWithTasks {
   tasks: TaskDef[];
 }
 
-export type TriggerKind = 'trigger' | 'updateAndTrigger' | 'triggerFromTask' | 'schedule';
+export type TriggerKind = 'trigger' | 'updateAndTrigger' | 'triggerFromTask' | 'schedule' | 'backfill';
 
 
 export interface FlowInstance {

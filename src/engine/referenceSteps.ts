@@ -19,7 +19,12 @@ export const CHECK_LIMIT = 200;
 export async function openReferences(ctx: StepContext, tx: EngineTx, ci: CachedInstance, now: number): Promise<{ waits: NewReferenceWait[]; targets: TaskRow[] }> {
   const waits: NewReferenceWait[] = [];
   const satisfiedTargets: string[] = [];
+  // The targets as they stand: all INIT at a first start; after a rerun of the failed part (contract §12)
+  // a reference whose targets all kept their SUCCESS is not waited on again.
+  const rows = await tx.tasks([...new Set(ci.references.flatMap((s) => s.targets))]);
+  const initial = new Set(rows.filter((r) => r.status === 'INIT').map((r) => r.id));
   for (const spec of ci.references) {
+    if (!spec.targets.some((t) => initial.has(t))) continue;
     const w = windowOfGapText(ci.triggerTime, spec.cycleGap, ctx.config.timezone);
     const binding = await tx.referenceBinding(spec.refFlowId, spec.refTaskId, w.start, w.end);
     const ok = isSatisfiedBy(binding);
@@ -40,8 +45,8 @@ export async function openReferences(ctx: StepContext, tx: EngineTx, ci: CachedI
       boundStatus: binding?.status ?? null,
     });
   }
-  const targets = satisfiedTargets.length > 0 ? await tx.tasks([...new Set(satisfiedTargets)]) : [];
-  return { waits, targets };
+  const satisfied = new Set(satisfiedTargets);
+  return { waits, targets: rows.filter((r) => satisfied.has(r.id)) };
 }
 
 /**

@@ -3,6 +3,7 @@
 import { DomainError, DuplicateKeyError, invalid, notFound } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { User } from '../domain/types.js';
+import { EMAIL, isPhone } from '../domain/alerts.js';
 import type { Store } from '../store/store.js';
 
 export const DEFAULT_ORG = { id: 'o-default', name: 'Default organization' } as const;
@@ -52,15 +53,37 @@ export async function addOrg(store: Store, clock: Clock, input: { id: string; na
   }
 }
 
-export async function addUser(store: Store, clock: Clock, input: { id: string; name: string; orgId: string }): Promise<void> {
+/** An email address for alerts: one @, no spaces ('' clears it). */
+function checkEmail(v: unknown): string {
+  const e = typeof v === 'string' ? v.trim() : v;
+  if (e === '') return '';
+  if (typeof e !== 'string' || e.length > 254 || !EMAIL.test(e) || e.indexOf('@') !== e.lastIndexOf('@')) {
+    throw invalid('email', `Invalid parameter: email must be an address with one "@" and no spaces, e.g. ops@example.com, got ${JSON.stringify(v)}`);
+  }
+  return e;
+}
+
+/** A phone number for SMS alerts: digits, "+", spaces and dashes ('' clears it). */
+function checkPhone(v: unknown): string {
+  const p = typeof v === 'string' ? v.trim() : v;
+  if (p === '') return '';
+  if (typeof p !== 'string' || p.length > 32 || !isPhone(p)) {
+    throw invalid('phone', `Invalid parameter: phone must be digits with an optional leading "+", spaces or dashes (at least 3 digits), e.g. +86 138-0000-0000, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+export async function addUser(store: Store, clock: Clock, input: { id: string; name: string; orgId: string; email?: string; phone?: string }): Promise<void> {
   const id = checkId(input.id, 'id');
   if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
     throw invalid('name', `Invalid parameter: name must be 1-64 letters, digits, "_", ".", "@" or "-" (no ";" or spaces), got ${JSON.stringify(input.name)}`);
   }
   const orgId = checkId(input.orgId, 'orgId');
+  const email = checkEmail(input.email ?? '');
+  const phone = checkPhone(input.phone ?? '');
   if (!(await store.getOrg(orgId))) throw notFound('Organization', orgId);
   try {
-    await store.createUser({ id, name: input.name, orgId, locked: false, createdAt: clock.now() });
+    await store.createUser({ id, name: input.name, orgId, locked: false, createdAt: clock.now(), email, phone });
   } catch (e) {
     if (e instanceof DuplicateKeyError) throw invalid('id', `A user with id ${id} or name ${input.name} already exists`);
     throw e;
@@ -70,6 +93,18 @@ export async function addUser(store: Store, clock: Clock, input: { id: string; n
 export async function setUserLocked(store: Store, userId: string, locked: boolean): Promise<void> {
   if (typeof userId !== 'string' || userId === '') throw invalid('userId', 'Missing parameter: userId');
   if (!(await store.setUserLocked(userId, locked))) throw notFound('User', userId);
+}
+
+/** Changes a user's email and/or phone (alerts reach owners there); a field not given stays, '' clears it. */
+export async function setUserContact(store: Store, userId: string, input: { email?: string; phone?: string }): Promise<User> {
+  if (typeof userId !== 'string' || userId === '') throw invalid('userId', 'Missing parameter: userId');
+  if (input.email === undefined && input.phone === undefined) throw invalid('email', 'Nothing to change: give --email and/or --phone');
+  const contact = {
+    ...(input.email !== undefined ? { email: checkEmail(input.email) } : {}),
+    ...(input.phone !== undefined ? { phone: checkPhone(input.phone) } : {}),
+  };
+  if (!(await store.setUserContact(userId, contact))) throw notFound('User', userId);
+  return (await store.getUser(userId))!;
 }
 
 /** The user named by a request's userId + orgId, or 62101. */

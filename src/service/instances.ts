@@ -8,6 +8,7 @@ import { runModeOf } from '../domain/runMode.js';
 import { windowOfGapText } from '../domain/references.js';
 import { referenceSpecsOf, type ReferenceWaitStatus } from '../domain/referenceWaits.js';
 import type { FlowDefinition } from '../domain/versions.js';
+import type { Alert } from '../domain/alerts.js';
 import type { Attempt, FlowInstance, TaskDef, TaskInstance, TransitionRecord } from '../domain/types.js';
 import { isOwner, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
@@ -25,6 +26,8 @@ export interface InstanceView {
   references?: ReferenceState[];
   /** taskMode 2 task instances: their keys per status (Get Flow Instance only). */
   keys?: Map<string, KeyCounts>;
+  /** Its alerts with their delivery status (Get Flow Instance only; contract §12). */
+  alerts?: Alert[];
 }
 
 /** One reference of an instance (contract §10): its wait, or (before the instance started) what it would bind. */
@@ -55,7 +58,8 @@ export async function getFlowInstance(deps: Deps, caller: Caller, id: string): P
   const attempts = await deps.store.listAttemptsOfInstance(instance.id);
   const references = await referenceStates(deps, instance);
   const keys = await keyCountsOf(deps, instance, tasks);
-  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history, attempts, references, keys };
+  const alerts = await deps.store.listAlerts(instance.id);
+  return { instance, tasks, hasEditPri: isOwner(instance.snapshot.flow, caller.user), history, attempts, references, keys, alerts };
 }
 
 /** The keys per status of its taskMode 2 task instances (every key PENDING before an attempt records them). */

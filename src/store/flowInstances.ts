@@ -190,7 +190,7 @@ async function flowRefusal(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance):
 
 /** Inserts the creates in order inside one transaction; null where the id already existed, the error where
  * the create's flow refused it. */
-async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | Error | null>> {
+export async function insertInstances(ctx: Ctx, conn: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | Error | null>> {
   // Seqs are taken in arrival order; a duplicate's stays unused (seqs order instances, they need not be dense).
   const seqs = await ctx.dialect.allocateSeq(conn, inputs.length);
   const out: Array<FlowInstance | Error | null> = [];

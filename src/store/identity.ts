@@ -1,9 +1,9 @@
-// Organizations and users: creation (an org with its root directory), lookups, the user lock flag.
+// Organizations and users: creation (an org with its root directory), lookups, the user lock flag and contact (email, phone: where alerts reach them).
 // Row mapping for both lives here; uniqueness is left to the primary and unique keys.
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { DuplicateKeyError } from '../domain/errors.js';
-import type { Org, User } from '../domain/types.js';
+import type { NewUser, Org, User } from '../domain/types.js';
 import { compiledOnce, num, type Ctx, type OrgsTable, type UsersTable } from './db.js';
 
 const toOrg = (r: Selectable<OrgsTable>): Org => ({ id: r.id, name: r.name, createdAt: num(r.created_at) });
@@ -13,6 +13,8 @@ const toUser = (r: Selectable<UsersTable>): User => ({
   orgId: r.org_id,
   locked: r.locked === 1,
   createdAt: num(r.created_at),
+  email: r.email,
+  phone: r.phone,
 });
 
 /** The root directory's name in every org (contract §3). */
@@ -48,11 +50,11 @@ export async function listOrgs(ctx: Ctx): Promise<Org[]> {
 }
 
 // Writes: one users row. Guard: users primary key and unique name (DuplicateKeyError).
-export async function createUser(ctx: Ctx, user: User): Promise<void> {
+export async function createUser(ctx: Ctx, user: NewUser): Promise<void> {
   try {
     await ctx.db
       .insertInto('users')
-      .values({ id: user.id, name: user.name, org_id: user.orgId, locked: user.locked ? 1 : 0, created_at: user.createdAt })
+      .values({ id: user.id, name: user.name, org_id: user.orgId, locked: user.locked ? 1 : 0, created_at: user.createdAt, email: user.email ?? '', phone: user.phone ?? '' })
       .execute();
   } catch (err) {
     if (ctx.dialect.isUniqueViolation(err)) throw new DuplicateKeyError(`user ${user.id} or user name ${user.name} exists`);
@@ -78,5 +80,16 @@ export async function getUserByName(ctx: Ctx, name: string): Promise<User | null
 // Writes: users.locked of one row. Guard: none; returns false when no row matched.
 export async function setUserLocked(ctx: Ctx, id: string, locked: boolean): Promise<boolean> {
   const r = await ctx.db.updateTable('users').set({ locked: locked ? 1 : 0 }).where('id', '=', id).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+// Writes: users.email and/or users.phone of one row (a field not given keeps its value). Guard: none;
+// returns false when no row matched.
+export async function setUserContact(ctx: Ctx, id: string, contact: { email?: string; phone?: string }): Promise<boolean> {
+  const set: { email?: string; phone?: string } = {};
+  if (contact.email !== undefined) set.email = contact.email;
+  if (contact.phone !== undefined) set.phone = contact.phone;
+  if (Object.keys(set).length === 0) return (await getUser(ctx, id)) !== null;
+  const r = await ctx.db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

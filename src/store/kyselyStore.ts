@@ -5,6 +5,7 @@ import * as referenceWaits from './referenceWaits.js';
 import type { Kysely, KyselyConfig } from 'kysely';
 import type { Store, StoreEvent } from './store.js';
 import type { Ctx, DB, StoreDialect } from './db.js';
+import * as alerts from './alerts.js';
 import * as auth from './auth.js';
 import * as identity from './identity.js';
 import * as directories from './directories.js';
@@ -14,6 +15,9 @@ import * as instanceSearch from './instanceSearch.js';
 import * as taskInstances from './taskInstances.js';
 import * as logs from './logs.js';
 import * as taskKeys from './taskKeys.js';
+import * as rerun from './rerun.js';
+import * as backfill from './backfill.js';
+import * as idempotency from './idempotency.js';
 import * as schedule from './schedule.js';
 import * as engines from './engines.js';
 import * as history from './history.js';
@@ -39,6 +43,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     getUser: (id) => identity.getUser(ctx, id),
     getUserByName: (name) => identity.getUserByName(ctx, name),
     setUserLocked: (id, locked) => identity.setUserLocked(ctx, id, locked),
+    setUserContact: (id, contact) => identity.setUserContact(ctx, id, contact),
     claimMasterKeyId: (keyId) => auth.claimMasterKeyId(ctx, keyId),
     createApp: (app) => auth.createApp(ctx, app),
     getApp: (key) => auth.getApp(ctx, key),
@@ -91,6 +96,13 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       emit({ type: 'instanceCreated', flowId: inst.flowId, instanceId: inst.id, dueAt: inst.dueAt });
       return inst;
     },
+    async createFlowInstances(inputs) {
+      const done = await backfill.createFlowInstances(ctx, inputs);
+      // One event per flow: the engine starts its instances one at a time from the store's order anyway.
+      const first = done.created[0];
+      if (first) emit({ type: 'instanceCreated', flowId: first.flowId, instanceId: first.id, dueAt: Math.min(...done.created.map((i) => i.dueAt)) });
+      return done;
+    },
     getFlowInstance: (orgId, id) => instances.getFlowInstance(ctx, orgId, id),
     listTaskInstances: (flowInstanceId) => taskInstances.listTaskInstances(ctx, flowInstanceId),
     listTaskInstancesOf: (flowInstanceIds) => taskInstances.listTaskInstancesOf(ctx, flowInstanceIds),
@@ -103,6 +115,16 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       emit({ type: 'instanceCancelled', flowId: inst.flowId, instanceId: inst.id });
       return inst;
     },
+    async rerunInstance(req) {
+      const done = await rerun.rerunInstance(ctx, req);
+      // The engine hears of it as of a new instance: the flow's next instance may start.
+      emit({ type: 'instanceCreated', flowId: done.instance.flowId, instanceId: done.instance.id, dueAt: done.instance.dueAt });
+      return done;
+    },
+    claimIdempotencyKey: (req) => idempotency.claimIdempotencyKey(ctx, req),
+    completeIdempotencyKey: (scope, key, hash, answer, now, ttlMs) => idempotency.completeIdempotencyKey(ctx, scope, key, hash, answer, now, ttlMs),
+    releaseIdempotencyKey: (scope, key, hash) => idempotency.releaseIdempotencyKey(ctx, scope, key, hash),
+    purgeIdempotencyKeys: (now) => idempotency.purgeIdempotencyKeys(ctx, now),
     getLogTail: (taskInstanceId, maxChars) => logs.getLogTail(ctx, taskInstanceId, maxChars),
     readLogTail: (taskInstanceId, maxChars) => logs.readLogTail(ctx, taskInstanceId, maxChars),
     readLogAfter: (taskInstanceId, after, limit) => logs.readLogAfter(ctx, taskInstanceId, after, limit),
@@ -129,6 +151,11 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
     listReferenceWaits: (flowInstanceId) => referenceWaits.waitsOf(ctx, ctx.db, flowInstanceId),
     referenceBinding: (refFlowId, refTaskId, start, end) => referenceWaits.bindingOf(ctx, ctx.db, refFlowId, refTaskId, start, end),
     listTaskHistory: (taskInstanceId) => history.listTaskHistory(ctx, taskInstanceId),
+
+    claimAlerts: (owner, now, leaseMs, limit) => alerts.claimAlerts(ctx, owner, now, leaseMs, limit),
+    recordAlertResult: (claim, result, now) => alerts.recordAlertResult(ctx, claim, result, now),
+    listAlerts: (flowInstanceId) => alerts.listAlerts(ctx, flowInstanceId),
+    nextAlertAt: () => alerts.nextAlertAt(ctx),
 
     purgeInstances: (req) => purge.purgeInstances(ctx, req),
     reclaimSpace: (opts) => dialect.reclaimSpace(opts),

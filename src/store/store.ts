@@ -10,7 +10,8 @@
 //   Enable, Disable, Delete, manual triggers, cancel): another user's unexpired lock -> EditLockedError.
 // - Objects of another organization are invisible: lookups that take an orgId return null for them.
 import type { Binding, ReferenceWaitView } from '../domain/referenceWaits.js';
-import type { AccessToken, App, Attempt, Directory, Flow, FlowInstance, FlowWithTasks, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
+import type { AccessToken, App, Attempt, Directory, Flow, FlowInstance, FlowWithTasks, NewUser, Org, Param, TaskDef, TaskInstance, TransitionRecord, User } from '../domain/types.js';
+import type { Alert, AlertStatus, ClaimedAlert, Delivery } from '../domain/alerts.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import type { FlowVersion, FlowVersionRef } from '../domain/versions.js';
 import type { NewFlowInstance } from '../domain/instances.js';
@@ -18,6 +19,12 @@ import type { EngineRecord, EngineTx, OpenAttempt } from './engineTypes.js';
 import type { LogChunk } from './logs.js';
 import type { KeyCounts, KeyState } from '../domain/keyStatus.js';
 import type { StoreSize, WorkCounts } from './stats.js';
+import type { RerunRequest } from './rerun.js';
+import type { BackfillResult } from './backfill.js';
+export type { BackfillResult };
+import type { KeyClaim, KeyRequest } from './idempotency.js';
+export type { KeyClaim, KeyRequest };
+export type { RerunRequest };
 export type { StoreSize, WorkCounts };
 export type { LogChunk };
 
@@ -173,10 +180,12 @@ export interface Store {
   createOrg(org: Org): Promise<void>; // DuplicateKeyError when the id exists; also creates its root directory
   getOrg(id: string): Promise<Org | null>;
   listOrgs(): Promise<Org[]>;
-  createUser(user: User): Promise<void>; // DuplicateKeyError when id or name exists
+  createUser(user: NewUser): Promise<void>; // DuplicateKeyError when id or name exists
   getUser(id: string): Promise<User | null>;
   getUserByName(name: string): Promise<User | null>;
   setUserLocked(id: string, locked: boolean): Promise<boolean>; // false when no such user
+  /** Sets the email and/or phone (a field not given stays); false when no such user. */
+  setUserContact(id: string, contact: { email?: string; phone?: string }): Promise<boolean>;
 
   // authentication (contract §9): apps, tokens, replay nonces; shared by every process
   /** Records `keyId` as the master key of this store's secrets unless one is recorded; returns the recorded id. */
@@ -257,6 +266,11 @@ export interface Store {
    * user's lock (at instance.createdAt). Each checked in the creating transaction, failing only this create.
    */
   createFlowInstance(input: NewFlowInstance): Promise<FlowInstance>;
+  /**
+   * Backfill (src/store/backfill.ts): the instances in one transaction, in order; ids that exist are skipped
+   * and named. StaleError / EditLockedError as createFlowInstance, and then nothing is written.
+   */
+  createFlowInstances(inputs: NewFlowInstance[]): Promise<BackfillResult>;
   getFlowInstance(orgId: string, id: string): Promise<FlowInstance | null>;
   listTaskInstances(flowInstanceId: string): Promise<TaskInstance[]>;
   listTaskInstancesOf(flowInstanceIds: string[]): Promise<Map<string, TaskInstance[]>>; // one query; each id a key, in node order
@@ -276,6 +290,22 @@ export interface Store {
    * `userId` holds its flow's edit lock at `at`.
    */
   cancelInstance(orgId: string, id: string, at: number, reason: string, userId: string): Promise<FlowInstance>;
+  /**
+   * Rerun (contract §12, src/store/rerun.ts): an ended instance back to WAIT (due at `req.at`) with the task
+   * instances the mode resets back to INIT, in one transaction with their history rows. RerunRefusedError
+   * (nothing written) when its status or an unfinished task instance does not allow it; StaleError when it
+   * is not in the org; EditLockedError for another user's lock on its flow.
+   */
+  rerunInstance(req: RerunRequest): Promise<{ instance: FlowInstance; reset: string[] }>;
+  // idempotency keys (contract §12, src/store/idempotency.ts)
+  /** Claims `req.key` in `req.scope` for the request hashed `req.hash`, or says who holds it or what it answered. */
+  claimIdempotencyKey(req: KeyRequest): Promise<KeyClaim>;
+  /** The claimed key answered: kept `ttlMs` from `now`; false when the claim was no longer this request's. */
+  completeIdempotencyKey(scope: string, key: string, hash: string, answer: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Gives a claimed key back unanswered (the request failed inside the service): a retry runs it. */
+  releaseIdempotencyKey(scope: string, key: string, hash: string): Promise<void>;
+  /** Deletes the keys that expired at or before `now`; how many. */
+  purgeIdempotencyKeys(now: number): Promise<number>;
   /** The last `maxChars` characters of the log of every attempt, in run order; null when no attempt ran. */
   getLogTail(taskInstanceId: string, maxChars: number): Promise<string | null>;
   /** The newest chunks of a task instance's log adding up to at most `maxChars`, oldest first (the live stream's start). */
@@ -332,6 +362,19 @@ export interface Store {
   listHistory(flowInstanceId: string): Promise<TransitionRecord[]>;
   /** The history of one task instance, oldest first. */
   listTaskHistory(taskInstanceId: string): Promise<TransitionRecord[]>;
+
+  // alerts (contract §12, src/store/alerts.ts): the outbox rows that failing ends write in their own transaction
+  /**
+   * Claims up to `limit` PENDING alerts due at `now` for `owner` until now + leaseMs (their tries + 1); one
+   * claimer gets each (PostgreSQL: SKIP LOCKED, nobody waits); a claim whose owner died is due again at its end.
+   */
+  claimAlerts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAlert[]>;
+  /** Records a try's result and releases the claim; false (nothing written) unless the row is still under exactly that claim. */
+  recordAlertResult(claim: Pick<ClaimedAlert, 'id' | 'claimedBy' | 'claimedUntil'>, result: { status: AlertStatus; deliveries: Delivery[]; nextAt: number }, now: number): Promise<boolean>;
+  /** The alerts of an instance, oldest first. */
+  listAlerts(flowInstanceId: string): Promise<Alert[]>;
+  /** When the next PENDING alert is due (maybe in the past), or null. */
+  nextAlertAt(): Promise<number | null>;
 
   // retention (src/store/purge.ts, docs/deploy.md "Retention")
   /**

@@ -1,7 +1,8 @@
 // The one place where statuses are written: applies a plan's Transitions inside the caller's transaction.
 // Each move is checked against the transition tables of src/domain/status.ts (an illegal one throws
 // IllegalTransitionError and nothing is written), guarded by the row's current status (and attempt
-// number and owner), and recorded in status_events in the same transaction. A guard
+// number and owner), and recorded in status_events in the same transaction (a failing end also writes
+// its alerts outbox row there, src/store/alerts.ts). A guard
 // that matches no row throws StaleError: the caller's transaction rolls back as a whole.
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { IllegalTransitionError, StaleError } from '../domain/errors.js';
@@ -9,6 +10,8 @@ import type { InstanceMove, TaskMove, Transitions } from '../domain/plan.js';
 import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, isTerminalTaskInstance, type TaskInstanceStatus } from '../domain/status.js';
 import { compiledOnce, type Ctx, type DB, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { appendLogIn } from './logs.js';
+import { alertEventOfInstanceEnd } from '../domain/alerts.js';
+import { writeInstanceAlert, writeTimeoutAlert } from './alerts.js';
 import { closeWaitsOf, moveWait, openWaits } from './referenceWaits.js';
 
 const PENDING: readonly TaskInstanceStatus[] = ['INIT', 'READY', 'RERUN'];
@@ -79,6 +82,9 @@ async function moveInstance(ctx: Ctx, conn: QueryRunner, m: InstanceMove, at: nu
   const r = await updateInstance(ctx, conn, shape, values);
   if (Number(r.numAffectedRows ?? 0) === 0) throw new StaleError(`flow instance ${m.id} is not ${m.from} (to ${m.to})`);
   await insertInstanceEvent(ctx, conn, '', values);
+  // Its alert (contract §12) in the same transaction as the end: an end rolled back alerts nobody.
+  const event = alertEventOfInstanceEnd(m.to);
+  if (event) await writeInstanceAlert(ctx, conn, { instanceId: m.id, flowId: m.flowId, event, reason: m.reason, at });
 }
 
 // ---- task instances ----
@@ -222,6 +228,8 @@ async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, en
   if (Number(r.numAffectedRows ?? 0) === 0) {
     throw new StaleError(`task instance ${m.id} is not ${m.from}${runNum !== null ? ` at attempt ${s ? s.runNum - 1 : runNum}` : ''} (to ${m.to})`);
   }
+  // An attempt that timed out alerts (contract §12), retried or not, in the transaction that closes it.
+  if (f && m.isTimeout) await writeTimeoutAlert(ctx, conn, { instanceId: m.instanceId, taskInstanceId: m.id, runNum: f.runNum, reason: m.reason ?? `attempt ${f.runNum} timed out`, at });
   if (s) {
     await openAttempt(ctx, conn, '', { id: m.id, runNum: s.runNum, at, host: s.host, engineId: s.engineId });
     await insertBanner(ctx, conn, '', { id: m.id, runNum: s.runNum, text: s.banner });

@@ -103,12 +103,13 @@ async function makeFixture(c: Client, kind: Entry['fixture'], n: number): Promis
   const now = w.clock.now();
   let instId = '';
   let taskInstIdA = '';
-  if (kind === 'run') {
+  if (kind === 'run' || kind === 'failed') {
     ({ flowInstanceId: instId } = (await c.ok('v2.1', 'triggerFlow', 'admin', { body: { flowId, triggerTime: now } })) as { flowInstanceId: string });
     taskInstIdA = `${taskIdA}-${instId.split('-')[1]}`;
     const drive = driver(w.store);
     if ((await drive.startInstance(flowId, now)) !== instId) throw new Error('fixture: the instance did not start');
-    await drive.startTask(taskInstIdA, now);
+    const runNum = await drive.startTask(taskInstIdA, now);
+    if (kind === 'failed') await drive.endTask(taskInstIdA, runNum, 'FAIL', now);
   }
   return { flowId, taskIdA, instId, taskInstIdA, rootDir, now, n, saveBody };
 }

@@ -67,7 +67,7 @@ export interface Fixture {
   /** A flow of tasks a -> b created by admin, owners `admin;lou;oda`, visitors `vic`. */
   flowId: number;
   taskIdA: number;
-  /** With fixture `run`: an instance of the flow, RUNNING, its task a RUNNING with an attempt log. */
+  /** With fixture `run`: an instance of the flow, RUNNING, its task a RUNNING with an attempt log; `failed`: that instance ended FAIL (its task a failed). */
   instId: string;
   taskInstIdA: string;
   /** Root directory of o-default. */
@@ -94,7 +94,7 @@ export interface Entry {
   op: string;
   versions: readonly Version[];
   /** `flow`: the flow alone; `run`: the flow with a running instance (Delete refuses those, so it has `flow`). */
-  fixture: 'flow' | 'run';
+  fixture: 'flow' | 'run' | 'failed';
   request(fx: Fixture): Request;
   expect: Cells;
 }
@@ -186,6 +186,11 @@ export const ENTRIES: Entry[] = [
     request: (fx) => ({ body: { flowId: fx.flowId, taskId: fx.taskIdA, triggerTime: fx.now + HOUR } }),
     expect: { owner: OK, visitor: NO_PRIVILEGE, member: NO_PRIVILEGE, otherOrg: NOT_FOUND, locked: ACCOUNT_LOCKED, editLocked: EDIT_LOCKED, ...SIGNED },
   },
+  {
+    op: 'backfillFlow', versions: ['v2.1'], fixture: 'flow',
+    request: (fx) => ({ body: { flowId: fx.flowId, fromTime: fx.now - 3 * HOUR, toTime: fx.now, cron: '0 0 * * * ? *' } }),
+    expect: { owner: OK, visitor: NO_PRIVILEGE, member: NO_PRIVILEGE, otherOrg: NOT_FOUND, locked: ACCOUNT_LOCKED, editLocked: EDIT_LOCKED, ...SIGNED },
+  },
   // --- /flowInstances ---
   {
     op: 'getFlowInstance', versions: BOTH, fixture: 'run',
@@ -200,6 +205,11 @@ export const ENTRIES: Entry[] = [
   {
     op: 'cancelFlowInstance', versions: BOTH, fixture: 'run',
     request: (fx) => ({ body: { flowInstId: fx.instId } }),
+    expect: { owner: OK, visitor: NO_PRIVILEGE, member: NO_PRIVILEGE, otherOrg: NOT_FOUND, locked: ACCOUNT_LOCKED, editLocked: EDIT_LOCKED, ...SIGNED },
+  },
+  {
+    op: 'rerunFlowInstance', versions: ['v2.1'], fixture: 'failed',
+    request: (fx) => ({ body: { flowInstId: fx.instId, mode: 'failed' } }),
     expect: { owner: OK, visitor: NO_PRIVILEGE, member: NO_PRIVILEGE, otherOrg: NOT_FOUND, locked: ACCOUNT_LOCKED, editLocked: EDIT_LOCKED, ...SIGNED },
   },
   // --- /taskInstances ---

@@ -19,7 +19,7 @@ afterEach(async () => {
 const FLOW_INSTANCE_FIELDS = [
   'instanceId', 'flowId', 'flowName', 'freq', 'cycle', 'parameters', 'overrides', 'doAs', 'graph', 'status', 'statusDesc',
   'triggerTime', 'triggerTimeMs', 'startTime', 'startTimeMs', 'endTime', 'endTimeMs', 'timestamp', 'timestampMs', 'virtual',
-  'owner', 'alertMode', 'calDt', 'hasEditPri', 'hasReadPri', 'isCancelled', 'flowVersion', 'flowVersionHash', 'transitions', 'tasks', 'references',
+  'owner', 'alertMode', 'calDt', 'hasEditPri', 'hasReadPri', 'isCancelled', 'flowVersion', 'flowVersionHash', 'transitions', 'tasks', 'references', 'alerts',
 ];
 const TASK_INSTANCE_FIELDS = [
   'instanceId', 'taskId', 'taskName', 'cycle', 'status', 'stsDesc', 'runNum', 'type', 'syncType', 'freq', 'ifPre', 'recallNum',

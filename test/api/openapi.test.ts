@@ -307,6 +307,9 @@ describe('the documented response schemas', () => {
       });
       if (page) expect((page.data.flowInsts as unknown[]).length).toBeGreaterThan(0);
       await call('cancelFlowInstance', { body: { flowInstId: inst } });
+      // Cancelled while WAIT (no task ran): a rerun of the failed part takes it back to WAIT.
+      await call('rerunFlowInstance', { body: { flowInstId: inst, mode: 'failed' } });
+      await call('backfillFlow', { body: { flowId, fromTime: later(-48), toTime: later(-24), cron: '0 0 12 * * ? *' } });
       await call('getCurrentTime');
       await call('getTimeZone');
       const doomed = (await call('importFlow', { body: { ...importBody, dirId, flowName: `doomed_${v.name}` } }))?.data.flowId as number;

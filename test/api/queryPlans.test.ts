@@ -22,7 +22,7 @@ import { postgresSeqScans, recorder, sqliteScans, type Recorded } from '../helpe
 import { dropSchemas, newSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 
 /** Tables that grow with use: a full read of one is what the plans must never need. */
-const GROWING = ['flow_instances', 'task_instances', 'status_events', 'task_logs', 'attempts', 'flows', 'tasks', 'reference_waits', 'task_keys'];
+const GROWING = ['flow_instances', 'task_instances', 'status_events', 'task_logs', 'attempts', 'flows', 'tasks', 'reference_waits', 'task_keys', 'alerts'];
 const HOUR = 3_600_000;
 /** flow_instances' unique index on seq (SQLite's name for it): the default order's walk. */
 const SEQ_INDEX = 'sqlite_autoindex_flow_instances_2';

@@ -38,3 +38,24 @@ describe('runs show: keys of a taskMode 2 task', () => {
     expect(keysText({} as never)).toBe('');
   });
 });
+
+describe('runs show: alerts', () => {
+  it('lists each alert with its channels, and nothing without alerts', async () => {
+    const { alertLines } = await import('../../src/cli/client/runsCommands.js');
+    expect(alertLines({} as never)).toEqual([]);
+    const alert = {
+      alertId: 'a1', event: 'FAIL', taskInstId: null, runNum: null, reason: 'task boom failed', status: 'PENDING', tries: 2,
+      createdAt: '2026-12-03 10:00:00', createdAtMs: 0, nextTryAt: '2026-12-03 10:00:20', nextTryAtMs: 0,
+      deliveries: [
+        { channel: 'email', to: ['alice@example.com'], status: 'SENT', tries: 1, error: null, sentAt: '2026-12-03 10:00:01', sentAtMs: 0 },
+        { channel: 'sms', to: ['+49 170 1'], status: 'RETRYING', tries: 2, error: 'connect ECONNREFUSED', sentAt: null, sentAtMs: null },
+      ],
+    };
+    expect(alertLines({ alerts: [alert] } as never)).toEqual([
+      '  alerts:',
+      '    FAIL           PENDING  2026-12-03 10:00:00  next try 2026-12-03 10:00:20',
+      '      email    SENT      alice@example.com  tries 1',
+      '      sms      RETRYING  +49 170 1  tries 2  (connect ECONNREFUSED)',
+    ]);
+  });
+});

@@ -25,6 +25,6 @@ export const sdkHasEveryOperation: Same<Enveloped, keyof OperationInputs> = true
 export const sdkInputsAreTheRouteSchemas: { [N in keyof OperationInputs]: Same<OperationInputs[N], Declared<N>> } = {
   listWorkFlowDirs: true, createDirectory: true, getFlow: true, loadFlowForEdit: true, getMyFlow: true, searchFlow: true, exportFlow: true,
   importFlow: true, saveFlow: true, deleteFlow: true, enableFlow: true, disableFlow: true, triggerFlow: true, updateAndTriggerFlow: true,
-  triggerFlowFromTask: true, listFlowVersions: true, getFlowVersion: true, compareFlowVersions: true, getFlowInstance: true,
-  searchFlowInstances: true, cancelFlowInstance: true, getTaskInstance: true, getTaskInstanceLog: true, getCurrentTime: true, getTimeZone: true,
+  triggerFlowFromTask: true, backfillFlow: true, listFlowVersions: true, getFlowVersion: true, compareFlowVersions: true, getFlowInstance: true,
+  searchFlowInstances: true, cancelFlowInstance: true, rerunFlowInstance: true, getTaskInstance: true, getTaskInstanceLog: true, getCurrentTime: true, getTimeZone: true,
 };

@@ -181,6 +181,15 @@ class Walk:
         check(listed["count"] == len(runs) + 1 and sorted(ids) == sorted(runs + [future]), "searchFlowInstances answered %r" % ids)
 
         check(self.op("POST", "flowInstances", "cancel", body={"flowInstId": future}) == "", "cancelFlowInstance data")
+        if v21:
+            # extensions (contract §12): a rerun of the cancelled future run, a backfill of two noons
+            rerun = self.op("POST", "flowInstances", "rerun", body={"flowInstId": future, "mode": "failed"})
+            check(rerun["flowInstanceId"] == future and rerun["mode"] == "failed", "rerunFlowInstance answered %r" % (rerun,))
+            check(self.op("POST", "flowInstances", "cancel", body={"flowInstId": future}, quiet=True) == "", "cancel after rerun")
+            filled = self.op("POST", "flows", "backfill", body={"flowId": flow_id, "fromTime": t0 - 72 * HOUR, "toTime": t0 - 24 * HOUR, "cron": "0 0 12 * * ? *"})
+            check(len(filled["flowInstanceIds"]) == 2 and filled["skipped"] == [], "backfillFlow answered %r" % (filled,))
+            for i in filled["flowInstanceIds"]:
+                self.wait_instance(i)
         # delete last: the flow and its instances go
         check(self.op("GET", "flows", "delete", query={"flowId": flow_id}) == "", "deleteFlow data")
 

@@ -1,7 +1,7 @@
 // The invariants every simulated run must keep, checked on the store's final rows, its history (every
 // status change, in commit order) and the host's record of processes. Each returns plain sentences
 // naming the ids at fault; an empty list means the run was correct.
-import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, type FlowInstanceStatus, type TaskInstanceStatus } from '../../src/domain/status.js';
+import { canRerunFlowInstance, canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, resetsOnRerun, type FlowInstanceStatus, type TaskInstanceStatus } from '../../src/domain/status.js';
 import { isSuccessCode } from '../../src/engine/taskCommand.js';
 import type { Attempt, FlowInstance, TaskInstance, TransitionRecord } from '../../src/domain/types.js';
 import type { FakeProcess } from './fakeHost.js';
@@ -71,7 +71,9 @@ function checkReferences(o: Observed, byId: Map<string, FlowInstance>): string[]
       }
       for (const tid of w.targets) {
         const t = tasks.get(tid);
-        if (t && t.runNum > 0 && w.status !== 'SUCCESS') v.push(`task instance ${tid} ran although its ${name} is ${w.status}`);
+        // Attempts since this wait opened (a rerun opens it again; earlier runs had their own).
+        const since = (o.attempts.get(tid) ?? []).filter((a) => a.startedAt >= w.createdAt);
+        if (t && since.length > 0 && w.status !== 'SUCCESS') v.push(`task instance ${tid} ran although its ${name} is ${w.status}`);
       }
     }
   }
@@ -96,7 +98,15 @@ function checkHistory(o: Observed, byId: Map<string, FlowInstance>): string[] {
     const key = `${h.kind}:${h.entityId}`;
     const prev = last.get(key) ?? (h.kind === 'instance' ? 'WAIT' : 'INIT');
     if (h.from !== prev) v.push(`${h.kind} ${h.entityId}: change #${h.seq} from ${h.from}, but it was ${prev}`);
-    const allowed = h.kind === 'instance' ? canTransitionFlowInstance(h.from as FlowInstanceStatus, h.to as FlowInstanceStatus) : canTransitionTaskInstance(h.from as TaskInstanceStatus, h.to as TaskInstanceStatus);
+    // A rerun (contract §12) is the one way back from an end: its own table, and its reason names it.
+    const rerun = isRerun(h);
+    const allowed = rerun
+      ? h.kind === 'instance'
+        ? h.to === 'WAIT' && canRerunFlowInstance(h.from as FlowInstanceStatus, 'all')
+        : h.to === 'INIT' && resetsOnRerun(h.from as TaskInstanceStatus, 'all')
+      : h.kind === 'instance'
+        ? canTransitionFlowInstance(h.from as FlowInstanceStatus, h.to as FlowInstanceStatus)
+        : canTransitionTaskInstance(h.from as TaskInstanceStatus, h.to as TaskInstanceStatus);
     if (!allowed) v.push(`${h.kind} ${h.entityId}: change #${h.seq} ${h.from} -> ${h.to} is not in the transition table`);
     last.set(key, h.to);
 
@@ -125,6 +135,18 @@ function checkHistory(o: Observed, byId: Map<string, FlowInstance>): string[] {
 
 const RETRIED: ReadonlySet<string> = new Set(['FAIL', 'TIMEOUT', 'LOST', 'INTERRUPTED']);
 
+/** A change a rerun made (src/store/rerun.ts: reason `rerun (<mode>) by <user>`, no engine). */
+function isRerun(h: TransitionRecord): boolean {
+  return h.engineId === null && h.reason !== null && /^rerun \((failed|all)\) by /.test(h.reason);
+}
+
+/** For each task instance, the times a rerun reset it, in order. */
+function rerunResets(history: TransitionRecord[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const h of history) if (h.kind === 'task' && isRerun(h)) out.set(h.entityId, [...(out.get(h.entityId) ?? []), h.at]);
+  return out;
+}
+
 /** Attempts numbered 1..n, all closed, only a retryable end followed by another; ends that match the processes. */
 function checkAttempts(o: Observed, byId: Map<string, FlowInstance>): string[] {
   const v: string[] = [];
@@ -134,18 +156,23 @@ function checkAttempts(o: Observed, byId: Map<string, FlowInstance>): string[] {
     if (!procs.has(key)) procs.set(key, []);
     procs.get(key)!.push(p);
   }
+  const resets = rerunResets(o.history);
   for (const [iid, tasks] of o.tasks) {
     const inst = byId.get(iid)!;
     for (const t of tasks) {
       const def = inst.snapshot.tasks.find((d) => d.id === t.taskId)!;
       const attempts = o.attempts.get(t.id) ?? [];
+      const reset = resets.get(t.id) ?? [];
       if (attempts.length !== t.runNum) v.push(`task ${t.id}: runNum ${t.runNum} but ${attempts.length} attempts`);
       let failures = 0;
       attempts.forEach((a, k) => {
         const where = `task ${t.id} attempt ${a.runNum}`;
         if (a.runNum !== k + 1) v.push(`${where}: attempts not numbered 1..n`);
         if (a.status === 'RUNNING') v.push(`${where} is still open after quiescence`);
-        if (k < attempts.length - 1 && !RETRIED.has(a.status)) v.push(`${where} ended ${a.status} and yet ran again`);
+        // Another attempt follows only a retryable end, or a rerun that reset the task after this one ended.
+        const next = attempts[k + 1];
+        const rerunBetween = next !== undefined && reset.some((at) => at >= (a.endedAt ?? Infinity) && at <= next.startedAt);
+        if (next && !RETRIED.has(a.status) && !rerunBetween) v.push(`${where} ended ${a.status} and yet ran again`);
         if (a.status === 'FAIL' || a.status === 'TIMEOUT' || a.status === 'LOST') failures++;
         const ps = procs.get(`${t.id}#${a.runNum}`) ?? [];
         if (ps.length > 1) v.push(`${where} has ${ps.length} processes`);
@@ -167,7 +194,8 @@ function checkAttempts(o: Observed, byId: Map<string, FlowInstance>): string[] {
           o2.kind === 'exited' ? (isSuccessCode(def.successCode, o2.code) ? 'SUCCESS' : 'FAIL') : o2.kind === 'timedOut' ? 'TIMEOUT' : o2.kind === 'stopped' ? (o2.reason === 'cancel' ? 'CANCEL' : 'INTERRUPTED') : 'FAIL';
         if (a.status !== expected) v.push(`${where}: the process ended ${JSON.stringify(o2)}, the attempt says ${a.status} (expected ${expected})`);
       });
-      if (failures > def.retryLimit + 1) v.push(`task ${t.id}: ${failures} failed attempts for retryLimit ${def.retryLimit}`);
+      // Each run of the task (the first, and one per rerun) has its own retries.
+      if (failures > (def.retryLimit + 1) * (reset.length + 1)) v.push(`task ${t.id}: ${failures} failed attempts for retryLimit ${def.retryLimit} over ${reset.length + 1} runs`);
     }
   }
   return v;

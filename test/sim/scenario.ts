@@ -31,6 +31,8 @@ export interface FlowSpec {
 export type Action =
   | { at: number; kind: 'trigger'; flow: number; offsetMs: number }
   | { at: number; kind: 'cancel'; pick: number }
+  /** An owner's rerun (contract §12) of an instance picked among those acknowledged. */
+  | { at: number; kind: 'rerun'; pick: number; mode: 'failed' | 'all' }
   | { at: number; kind: 'crash'; restartAfterMs: number }
   | { at: number; kind: 'diskFull'; forMs: number };
 
@@ -81,6 +83,9 @@ export function scenario(seed: number): Scenario {
   for (let i = r.pick([0, 0, 1, 2, 4]); i > 0; i--) actions.push({ at: r.int(0, phaseMs), kind: 'cancel', pick: r.int(0, 1_000) });
   for (let i = r.pick([0, 0, 1, 1, 2]); i > 0; i--) actions.push({ at: r.int(1_000, phaseMs), kind: 'crash', restartAfterMs: r.pick([0, 500, 3_000, 12_000]) });
   if (r.chance(0.25)) actions.push({ at: r.int(0, phaseMs), kind: 'diskFull', forMs: r.int(1_000, 20_000) });
+  // Reruns, drawn from their own stream (a seed's other actions stay those it had before reruns existed).
+  const rq = new Random(seed * 2 + 2_000_003);
+  for (let i = rq.pick([0, 0, 1, 2, 3]); i > 0; i--) actions.push({ at: rq.int(0, phaseMs), kind: 'rerun', pick: rq.int(0, 1_000), mode: rq.pick(['failed', 'failed', 'all'] as const) });
   actions.sort((a, b) => a.at - b.at);
   const faultRate = r.pick([0, 0, 0.01, 0.03, 0.08]);
   const concurrency = r.int(1, 4);

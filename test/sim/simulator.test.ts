@@ -1,5 +1,5 @@
 // The simulator itself: a seed replays exactly (same digest of everything that happened), and the runs
-// really exercise what they claim (faults injected, crashes, retries, cancels across the seeds).
+// really exercise what they claim (faults injected, crashes, retries, cancels, reruns across the seeds).
 import { describe, expect, it } from 'vitest';
 import { runSeed } from './simulator.js';
 
@@ -18,6 +18,7 @@ describe('engine simulator', () => {
     expect(total('faults')).toBeGreaterThan(50);
     expect(total('crashes')).toBeGreaterThan(3);
     expect(total('attempts')).toBeGreaterThan(100);
+    expect(total('reruns')).toBeGreaterThan(0);
     expect(runs.every((r) => r.violations.length === 0)).toBe(true);
   }, 120_000);
 });

@@ -14,6 +14,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { flowInstanceId } from '../../src/domain/ids.js';
 import { Engine } from '../../src/engine/engine.js';
 import { cancelInstance } from '../../src/service/instances.js';
+import { rerunInstance } from '../../src/service/rerun.js';
 import { triggerFlow } from '../../src/service/triggers.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
@@ -29,7 +30,7 @@ export interface SimResult {
   violations: string[];
   /** A digest of everything that happened: the same seed must give the same digest. */
   digest: string;
-  stats: { instances: number; attempts: number; faults: number; crashes: number; virtualMs: number; events: number };
+  stats: { instances: number; attempts: number; faults: number; crashes: number; reruns: number; virtualMs: number; events: number };
 }
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 30);
@@ -179,6 +180,16 @@ export async function runSeed(seed: number): Promise<SimResult> {
             );
             return;
           }
+          case 'rerun': {
+            const ids = [...acked].sort();
+            if (ids.length === 0) return;
+            const id = ids[a.pick % ids.length]!;
+            void rerunInstance(apiDeps, { user }, id, a.mode).then(
+              (r) => note(`rerun (${a.mode}) ${id}: ${r.resetTaskInstIds.length} reset`),
+              (e: unknown) => note(`rerun ${id} refused: ${(e as Error).message.slice(0, 60)}`),
+            );
+            return;
+          }
           case 'crash': {
             const live = incarnations.find((x) => x.alive);
             if (!live) return;
@@ -242,7 +253,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
       seed,
       violations,
       digest: createHash('sha256').update(trace.join('\n')).digest('hex').slice(0, 16),
-      stats: { instances: observed.instances.length, attempts, faults: faults.injected, crashes: crashed.size > 0 ? incarnations.length - 1 : 0, virtualMs: vt.now() - T0, events },
+      stats: { instances: observed.instances.length, attempts, faults: faults.injected, crashes: crashed.size > 0 ? incarnations.length - 1 : 0, reruns: observed.history.filter((h) => h.kind === 'instance' && h.to === 'WAIT' && h.reason?.startsWith('rerun')).length, virtualMs: vt.now() - T0, events },
     };
   } finally {
     over = true;

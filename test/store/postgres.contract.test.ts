@@ -10,6 +10,8 @@ import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { describeTaskKeysContract } from './taskKeys.contract.js';
 import { describeReferenceWaitsContract } from './referenceWaits.contract.js';
+import { describeRerunContract } from './rerun.contract.js';
+import { describeAlertsContract } from './alerts.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 import { dropSchemas, pgStore, postgresAvailable } from '../helpers/postgres.js';
 
@@ -26,4 +28,6 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
   describeInstanceSearchContract('postgres', factory);
   describeTaskKeysContract('postgres', factory);
   describeReferenceWaitsContract('postgres', factory);
+  describeRerunContract('postgres', factory);
+  describeAlertsContract('postgres', factory);
 });

@@ -12,6 +12,8 @@ import { describeInstanceSearchContract } from './instanceSearch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { describeTaskKeysContract } from './taskKeys.contract.js';
 import { describeReferenceWaitsContract } from './referenceWaits.contract.js';
+import { describeRerunContract } from './rerun.contract.js';
+import { describeAlertsContract } from './alerts.contract.js';
 import { describeVersionsStoreContract } from './versions.contract.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'batchflow-store-'));
@@ -28,3 +30,5 @@ describePurgeContract('sqlite', factory);
 describeInstanceSearchContract('sqlite', factory);
 describeTaskKeysContract('sqlite', factory);
 describeReferenceWaitsContract('sqlite', factory);
+describeRerunContract('sqlite', factory);
+describeAlertsContract('sqlite', factory);

@@ -142,6 +142,18 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     errors: [...triggerErrors, { key: 'invalidParameter', when: 'no such task in the workflow', detail: 'Invalid parameter: taskId 999 is not a task of workflow 2841' }],
     description: 'Like Trigger Flow, but runs only the given task and the nodes reachable from it through relations whose `rerun` is true; every other node is SKIP. V2.1 only.',
   },
+  backfillFlow: {
+    summary: 'Backfill Flow (extension)',
+    ref: 'extension',
+    who: OWNER_WRITE,
+    errors: [
+      ...triggerErrors,
+      { key: 'invalidParameter', when: 'more than 1000 fires in the range', detail: 'Invalid parameter: the range holds 2160 fires of "0 0 * * * ? *"; a backfill makes at most 1000 instances per call: split the range' },
+      { key: 'invalidParameter', when: 'a manual workflow without cron', detail: 'Missing parameter: cron (workflow 2841 is not periodic: give the 7-field cron whose fires to backfill)' },
+    ],
+    description:
+      'Makes one instance per fire of the workflow\'s cron (a periodic workflow) or of the given 7-field `cron` (a manual workflow, where it is required) in [fromTime, toTime] (epoch ms, inclusive), the first fire of each minute, at most 1000 per call, all in one transaction (a failure makes none). Minutes that already have an instance are skipped and listed in `skipped`. Each instance is a trigger at its fire time (time parameters follow it; `parameters` override the global ones for these instances); they run one at a time in trigger-time order. Accepts an Idempotency-Key header. V2.1 only.',
+  },
   listFlowVersions: {
     params: FLOW_PARAM,
     summary: 'List Flow Versions (extension)',
@@ -182,6 +194,18 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     who: 'Owners of the instance\'s workflow only (62103 otherwise). A locked account gets 62105; another user\'s edit lock on the workflow, 62106.',
     errors: [{ key: 'invalidParameter', when: 'the instance has ended', detail: 'Invalid parameter: flow instance 2841-20261125143000 is SUCCESS; only WAIT or RUNNING instances can be cancelled' }, instanceNotFound, notOwner],
     description: 'Cancels a waiting or running instance: running task processes get SIGTERM (their whole process group), SIGKILL after a grace period; tasks not started become CANCEL, and so does the instance.',
+  },
+  rerunFlowInstance: {
+    summary: 'Rerun Flow Instance (extension)',
+    ref: 'extension',
+    who: 'Owners of the instance\'s workflow only (62103 otherwise). A locked account gets 62105; another user\'s edit lock on the workflow, 62106.',
+    errors: [
+      { key: 'invalidParameter', when: 'the instance has not ended, or is SUCCESS with mode "failed"', detail: 'Invalid parameter: flow instance 2841-20261125143000 is RUNNING; only an ended instance (FAIL, CANCEL or INTERNAL_ERROR (a SUCCESS instance only with mode "all")) can be rerun' },
+      instanceNotFound,
+      notOwner,
+    ],
+    description:
+      'Runs an ended instance again under the same id, trigger time and parameters: it goes back to WAIT and queues behind what is already due (one instance of a workflow at a time). Mode "failed" (default) resets the task instances that did not succeed (FAIL, TIMEOUT, CANCEL, SKIP), so the run resumes at the failure point; "all" resets every task instance of its run set (a SUCCESS instance too). Attempts keep counting (runNum goes on) and the logs of earlier attempts stay; the history names who reran it. Accepts an Idempotency-Key header. V2.1 only.',
   },
   searchFlowInstances: {
     summary: 'List Flow Instances',

@@ -112,6 +112,13 @@ export const EXAMPLES: Record<string, ExampleOf> = {
     body: { flowId: FLOW_ID, taskId: TASK_IDS.clean, triggerTime: TRIGGER_MS },
     data: newInstance,
   }),
+  backfillFlow: () => ({
+    body: { flowId: FLOW_ID, fromTime: TRIGGER_MS - 2 * 86_400_000, toTime: TRIGGER_MS },
+    data: {
+      flowInstanceIds: [`${FLOW_ID}-20261123143000`, `${FLOW_ID}-20261125143000`],
+      skipped: [`${FLOW_ID}-20261124143000`],
+    },
+  }),
   getMyFlow: () => ({
     query: { expression: 'sales' },
     data: [
@@ -149,6 +156,10 @@ export const EXAMPLES: Record<string, ExampleOf> = {
   // /flowInstances
   getFlowInstance: (v) => ({ query: { flowInstId: INSTANCE_ID }, data: sampleInstance(extras(v)) }),
   cancelFlowInstance: () => ({ body: { flowInstId: INSTANCE_ID }, data: '' }),
+  rerunFlowInstance: () => ({
+    body: { flowInstId: INSTANCE_ID, mode: 'failed' },
+    data: { flowInstanceId: INSTANCE_ID, mode: 'failed', resetTaskInstIds: [`${TASK_IDS.clean}-${INSTANCE_ID.slice(INSTANCE_ID.indexOf('-') + 1)}`] },
+  }),
   searchFlowInstances: (v) => ({
     body: {
       type: 1,

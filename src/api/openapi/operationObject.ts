@@ -76,6 +76,16 @@ function parameters(op: AnyOperation, v: VersionSpec, ex: OperationExample | und
       ...(value === undefined ? {} : { example: value }),
     });
   }
+  if (op.idempotent) {
+    params.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Optional (contract §12): the first request with a key runs once, even when copies arrive together; a repeat with the same key and body within 24 hours gets that answer again (header `idempotent-replayed: true`), with another body 62102 naming the key. Keys are per app (per user without authentication); 1 to 255 visible ASCII characters.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    });
+  }
   return params;
 }
 

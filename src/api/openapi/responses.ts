@@ -40,6 +40,14 @@ export const RESPONSE_SCHEMAS = {
   triggerFlow: () => InstanceIdData,
   updateAndTriggerFlow: () => InstanceIdData,
   triggerFlowFromTask: () => InstanceIdData,
+  backfillFlow: () =>
+    Type.Object(
+      {
+        flowInstanceIds: Type.Array(Type.String(), { description: 'the instances made, in trigger-time order' }),
+        skipped: Type.Array(Type.String(), { description: 'the minutes that had an instance already (their ids), in trigger-time order' }),
+      },
+      { title: 'Backfill' },
+    ),
   getMyFlow: () => Type.Array(FlowSimpInfo, { description: 'workflows the caller owns or visits, unpaged' }),
   searchFlow: () => Type.Array(PageFlow, { description: 'one page of the organization\'s workflows; no total count' }),
   listFlowVersions: () => FlowVersionList,
@@ -48,6 +56,15 @@ export const RESPONSE_SCHEMAS = {
   // /flowInstances
   getFlowInstance: (v) => FlowInstance(extras(v)),
   cancelFlowInstance: () => Void,
+  rerunFlowInstance: () =>
+    Type.Object(
+      {
+        flowInstanceId: Type.String({ description: 'the instance, back to WAIT (same id)' }),
+        mode: Type.Union([Type.Literal('failed'), Type.Literal('all')], { description: 'the mode applied' }),
+        resetTaskInstIds: Type.Array(Type.String(), { description: 'the task instances that run again, in node order' }),
+      },
+      { title: 'Rerun' },
+    ),
   searchFlowInstances: (v) =>
     Type.Object(
       {

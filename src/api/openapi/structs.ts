@@ -251,6 +251,33 @@ const DecodedReference = Type.Object(
   { title: 'DecodedReference' },
 );
 
+/** Extension: one alert of Get Flow Instance's `alerts` (contract §12; render/alerts.ts) with its delivery per channel. */
+const DecodedAlert = Type.Object(
+  {
+    alertId: S('alert id'),
+    event: S('FAIL or INTERNAL_ERROR (the instance ended so) or TIMEOUT (a task attempt timed out)'),
+    taskInstId: Nullable(Type.String(), 'TIMEOUT: the task instance that timed out'),
+    runNum: NullableInt('TIMEOUT: its attempt'),
+    reason: Nullable(Type.String(), 'why'),
+    status: S('PENDING (being sent or retried), SENT, or FAILED (nothing got through, or a channel gave up)'),
+    tries: I('tries so far'),
+    ...stamped('createdAt', 'when it was written (the end it alerts of)', 'yyyy-MM-dd HH:mm:ss', false),
+    ...stamped('nextTryAt', 'the next try', 'yyyy-MM-dd HH:mm:ss', true),
+    deliveries: Type.Array(
+      Type.Object({
+        channel: S('email, sms or webhook'),
+        to: Type.Array(Type.String(), { description: 'recipients: addresses, phone numbers, or the webhook URL' }),
+        status: S('PENDING, SENT, RETRYING, FAILED or SKIPPED'),
+        tries: I('sends tried on this channel'),
+        error: Nullable(Type.String(), 'the last failure, or why it was skipped'),
+        ...stamped('sentAt', 'when it was sent', 'yyyy-MM-dd HH:mm:ss', true),
+      }),
+      { description: 'per channel; empty before the first try' },
+    ),
+  },
+  { title: 'DecodedAlert' },
+);
+
 /** ref §5.4: Get Flow Instance and the elements of List Flow Instances (renderFlowInstance). */
 export function FlowInstance(extras: boolean) {
   return Type.Object(
@@ -282,6 +309,7 @@ export function FlowInstance(extras: boolean) {
       transitions: Type.Optional(Transitions('the instance and its task instances (Get Flow Instance only)')),
       tasks: Type.Optional(Type.Array(DecodedTask, { description: 'extension (Get Flow Instance only): the graph\'s tasks decoded, with status names, attempts and upstream node ids' })),
       references: Type.Optional(Type.Array(DecodedReference, { description: 'extension (Get Flow Instance only): its references to other workflows, each with its window, bound instance and wait status' })),
+      alerts: Type.Optional(Type.Array(DecodedAlert, { description: 'extension (Get Flow Instance only): its alerts (alertMode 1-3) and their delivery status per channel, oldest first' })),
     },
     { title: 'FlowInstance' },
   );
@@ -504,6 +532,7 @@ export type InstanceGraphWire = Static<ReturnType<typeof InstanceGraph>>;
 export type TransitionWire = Static<typeof Transition>;
 export type DecodedTaskWire = Static<typeof DecodedTask>;
 export type DecodedReferenceWire = Static<typeof DecodedReference>;
+export type DecodedAlertWire = Static<typeof DecodedAlert>;
 export type DecodedAttemptWire = DecodedTaskWire['attempts'][number];
 /** Both versions' (extras only change the InstanceGraph inside `graph`, a string). */
 export type FlowInstanceWire = Static<ReturnType<typeof FlowInstance>>;

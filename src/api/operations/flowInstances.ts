@@ -1,4 +1,4 @@
-// /flowInstances operations: get, search (List Flow Instances), cancel.
+// /flowInstances operations: get, search (List Flow Instances), cancel, rerun (extension).
 import { invalid, outOfRange } from '../../domain/errors.js';
 import type { FlowInstanceStatus } from '../../domain/status.js';
 import { toEpochMs, oneOf } from '../../service/input.js';
@@ -7,7 +7,8 @@ import { searchFlowInstances } from '../../service/search.js';
 import type { ResponseData } from '../openapi/responses.js';
 import { defineOp } from '../operation.js';
 import { renderFlowInstance } from '../render/instance.js';
-import { CancelBody, FlowInstIdQuery, SearchInstancesBody } from '../schemas/instances.js';
+import { CancelBody, FlowInstIdQuery, RerunBody, SearchInstancesBody } from '../schemas/instances.js';
+import { rerunInstance, rerunModeOf } from '../../service/rerun.js';
 import { FLOW_INSTANCE_WIRE, flowInstanceStatusOf } from '../wire.js';
 
 const FLOW_CODES = Object.values(FLOW_INSTANCE_WIRE).sort((a, b) => a - b).join(', ');
@@ -57,5 +58,10 @@ export const flowInstanceOperations = [
     name: 'cancelFlowInstance', method: 'POST', resource: 'flowInstances', action: 'cancel', access: 'write',
     schema: { body: CancelBody },
     handler: async ({ deps, caller, body }) => cancelInstance(deps, caller, body.flowInstId.trim()),
+  }),
+  defineOp({
+    name: 'rerunFlowInstance', method: 'POST', resource: 'flowInstances', action: 'rerun', access: 'write', versions: ['v2.1'], idempotent: true,
+    schema: { body: RerunBody },
+    handler: async ({ deps, caller, body }): Promise<ResponseData<'rerunFlowInstance'>> => rerunInstance(deps, caller, body.flowInstId.trim(), rerunModeOf(body.mode)),
   }),
 ];

@@ -8,10 +8,12 @@ import { getMyFlows, searchFlows } from '../../service/search.js';
 import { idText, toEpochMs, toInt } from '../../service/input.js';
 import { MAX_DESIRED_FLOW_ID } from '../../service/limits.js';
 import { triggerFlow } from '../../service/triggers.js';
+import { backfillFlow } from '../../service/backfill.js';
 import type { ResponseData } from '../openapi/responses.js';
 import { defineOp } from '../operation.js';
 import { renderFlow, renderMyFlow, renderPageFlow } from '../render/flow.js';
 import {
+  BackfillBody,
   FlowIdBody,
   FlowIdQuery,
   GetMyFlowQuery,
@@ -55,7 +57,7 @@ export const flowOperations = [
     handler: async ({ deps, caller, query }) => exportFlow(deps, caller, toInt(query.flowId, 'flowId')),
   }),
   defineOp({
-    name: 'importFlow', method: 'POST', resource: res, action: 'import', access: 'write',
+    name: 'importFlow', method: 'POST', resource: res, action: 'import', access: 'write', idempotent: true,
     schema: { body: ImportBody },
     handler: async ({ deps, caller, body }) =>
       importFlow(deps, caller, {
@@ -88,13 +90,13 @@ export const flowOperations = [
     handler: async ({ deps, caller, body }) => setFlowActive(deps, caller, toInt(body.flowId, 'flowId'), 0),
   }),
   defineOp({
-    name: 'triggerFlow', method: 'POST', resource: res, action: 'trigger', access: 'write',
+    name: 'triggerFlow', method: 'POST', resource: res, action: 'trigger', access: 'write', idempotent: true,
     schema: { body: TriggerBody },
     handler: async ({ deps, caller, body }) =>
       triggerFlow(deps, caller, { flowId: toInt(body.flowId, 'flowId'), triggerTime: toEpochMs(body.triggerTime, 'triggerTime') }),
   }),
   defineOp({
-    name: 'updateAndTriggerFlow', method: 'POST', resource: res, action: 'updateAndTrigger', access: 'write',
+    name: 'updateAndTriggerFlow', method: 'POST', resource: res, action: 'updateAndTrigger', access: 'write', idempotent: true,
     schema: { body: UpdateAndTriggerBody },
     handler: async ({ deps, caller, body }) =>
       triggerFlow(deps, caller, {
@@ -104,7 +106,7 @@ export const flowOperations = [
       }),
   }),
   defineOp({
-    name: 'triggerFlowFromTask', method: 'POST', resource: res, action: 'triggerFromTask', access: 'write', versions: ['v2.1'],
+    name: 'triggerFlowFromTask', method: 'POST', resource: res, action: 'triggerFromTask', access: 'write', versions: ['v2.1'], idempotent: true,
     schema: { body: TriggerFromTaskBody },
     handler: async ({ deps, caller, body }) =>
       triggerFlow(deps, caller, {
@@ -113,5 +115,16 @@ export const flowOperations = [
         triggerTime: toEpochMs(body.triggerTime, 'triggerTime'),
       }),
   }),
+  defineOp({
+    name: 'backfillFlow', method: 'POST', resource: res, action: 'backfill', access: 'write', versions: ['v2.1'], idempotent: true,
+    schema: { body: BackfillBody },
+    handler: async ({ deps, caller, body }): Promise<ResponseData<'backfillFlow'>> =>
+      backfillFlow(deps, caller, {
+        flowId: toInt(body.flowId, 'flowId'),
+        fromTime: toEpochMs(body.fromTime, 'fromTime'),
+        toTime: toEpochMs(body.toTime, 'toTime'),
+        ...(body.cron !== undefined ? { cron: body.cron } : {}),
+        ...(body.parameters !== undefined ? { overrides: parseParams(body.parameters, 'parameters') } : {}),
+      }),
+  }),
 ];
-

@@ -17,6 +17,7 @@ import type {
 import { FLOW_INSTANCE_WIRE, TASK_INSTANCE_WIRE, taskTypeWire } from '../wire.js';
 import { DATE_TIME_S, calDt, stamped } from './dates.js';
 import { renderFlowRef, renderRelation } from './flow.js';
+import { renderAlert } from './alerts.js';
 
 function instanceGraph(v: InstanceView, extras: boolean): InstanceGraphWire {
   const { instance } = v;
@@ -81,6 +82,7 @@ export function renderFlowInstance(v: InstanceView, tz: string, extras = false):
     ...(v.history ? { transitions: v.history.map((h) => renderTransition(h, tz)) } : {}),
     ...(v.attempts ? { tasks: decodedTasks(v, v.attempts, tz) } : {}),
     ...(v.references ? { references: v.references.map((r) => decodedReference(r, tz)) } : {}),
+    ...(v.alerts ? { alerts: v.alerts.map((a) => renderAlert(a, tz)) } : {}),
   };
 }
 

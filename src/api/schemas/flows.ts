@@ -49,6 +49,15 @@ export const UpdateAndTriggerBody = Type.Object({ flowId: Id, triggerTime: Epoch
 
 export const TriggerFromTaskBody = Type.Object({ flowId: Id, taskId: Id, triggerTime: EpochMs });
 
+/** Backfill (extension, contract §12): the range is inclusive; `cron` is required for a manual workflow. */
+export const BackfillBody = Type.Object({
+  flowId: Id,
+  fromTime: EpochMs,
+  toTime: EpochMs,
+  cron: Type.Optional(Type.String({ description: '7-field Quartz cron whose fires to make (required for a manual workflow; replaces a periodic one\'s for this call)' })),
+  parameters: Type.Optional(ParamsInput),
+});
+
 
 /** Get Flow Version (extension). */
 export const FlowVersionQuery = Type.Object({ flowId: Id, version: PositiveInt });

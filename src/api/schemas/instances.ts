@@ -4,6 +4,11 @@ import { EpochMs, IntLike, NonEmptyText, PaginationInput, Text } from './common.
 
 export const FlowInstIdQuery = Type.Object({ flowInstId: NonEmptyText });
 export const CancelBody = Type.Object({ flowInstId: NonEmptyText });
+/** Rerun (extension, contract §12): the mode is checked by the handler, which names what it accepts. */
+export const RerunBody = Type.Object({
+  flowInstId: NonEmptyText,
+  mode: Type.Optional(Type.String({ description: '"failed" (default): the task instances that did not succeed run again; "all": every task instance of its run set' })),
+});
 export const TaskInstIdQuery = Type.Object({ taskInstId: NonEmptyText });
 export const TaskLogQuery = Type.Object({
   taskInstId: NonEmptyText,

@@ -42,11 +42,24 @@ export function keysText(t: DecodedTask): string {
   return `  keys ${t.keys.byStatus.SUCCESS}/${t.keys.total} SUCCESS${others.length > 0 ? `, ${others.join(', ')}` : ''}`;
 }
 
-function showRun(i: FlowInstanceView): string {
+export function showRun(i: FlowInstanceView): string {
   // The stamped date fields are documented as a group (structs.ts), not by name.
   const at = i as FlowInstanceView & Record<string, unknown>;
   const head = `run ${i.instanceId} of workflow ${i.flowId} ${i.flowName}: ${i.statusDesc}  (trigger ${at.triggerTime}, start ${at.startTime ?? '-'}, end ${at.endTime ?? '-'})`;
-  return [head, ...taskTree(i.tasks ?? []), ...referenceLines(i)].join('\n');
+  return [head, ...taskTree(i.tasks ?? []), ...referenceLines(i), ...alertLines(i)].join('\n');
+}
+
+/** Its alerts (contract §12): each one's event and status, and per channel who was told and how it went. */
+export function alertLines(i: FlowInstanceView): string[] {
+  const alerts = i.alerts ?? [];
+  if (alerts.length === 0) return [];
+  return [
+    '  alerts:',
+    ...alerts.flatMap((a) => [
+      `    ${a.event.padEnd(14)} ${a.status.padEnd(8)} ${a.createdAt}${a.taskInstId ? `  ${a.taskInstId}` : ''}${a.status === 'PENDING' && a.nextTryAt ? `  next try ${a.nextTryAt}` : ''}`,
+      ...a.deliveries.map((d) => `      ${d.channel.padEnd(8)} ${d.status.padEnd(9)} ${d.to.length > 0 ? d.to.join(', ') : '-'}  tries ${d.tries}${d.error ? `  (${d.error})` : ''}`),
+    ]),
+  ];
 }
 
 /** Its references to other workflows (contract §10): the window, the bound instance and the wait. */
@@ -64,7 +77,7 @@ export function referenceLines(i: FlowInstanceView): string[] {
   ];
 }
 
-const exitOfRun = (status: string) => (status === 'SUCCESS' ? EXIT.ok : EXIT.runFailed);
+export const exitOfRun = (status: string) => (status === 'SUCCESS' ? EXIT.ok : EXIT.runFailed);
 
 export function registerRunCommands(program: Command): void {
   connectionOptions(program.command('trigger <flow>').description('run a workflow (now, or at --at), with one-off parameters or from one task'))
