@@ -120,7 +120,8 @@ describe.runIf(postgresAvailable)('roles on one PostgreSQL store', () => {
 });
 
 describe.runIf(postgresAvailable)('a worker cut off from the database', () => {
-  it('fences itself (its task is killed), then comes back under a new identity and the task is retried', async () => {
+  // Its own deadlines add up to more than a minute on a loaded machine: the test's timeout covers them.
+  it('fences itself (its task is killed), then comes back under a new identity and the task is retried', { timeout: 150_000 }, async () => {
     const s = newSchema();
     const url = `${TEST_DATABASE_URL}?options=-c%20search_path%3D${s}`;
     const over = { databaseUrl: url, engineHeartbeatMs: 200, engineLeaseMs: 1_500, shutdownGraceMs: 0 };
