@@ -3,16 +3,15 @@
 // fire time (same builder as the scheduler's), all written in one transaction; minutes that already have
 // an instance are skipped and listed. They then run one at a time in trigger-time order, as any others.
 import { validateQuartzCron } from '../domain/cron.js';
-import { DomainError, invalid, notFound, StaleError } from '../domain/errors.js';
+import { DomainError, invalid, notFound, outOfRange, StaleError } from '../domain/errors.js';
 import { BACKFILL_COUNT_CAP, BACKFILL_MAX, firesInRange } from '../domain/fires.js';
 import { buildFlowInstance } from '../domain/instances.js';
 import type { Param } from '../domain/types.js';
 import { requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { loadFlow } from './flows.js';
-import { outOfRange } from '../domain/errors.js';
-import { outOfRangeError, show } from './input.js';
-import { MIN_TRIGGER_TIME_MS } from './limits.js';
+import { show } from './input.js';
+import { requireMillis } from './triggers.js';
 
 export interface BackfillInput {
   flowId: number;
@@ -36,9 +35,8 @@ export async function backfillFlow(deps: Deps, caller: Caller, input: BackfillIn
   const now = clock.now();
   requireWritable(fw.flow, caller, now);
   if (fw.tasks.length === 0) throw new DomainError('noTask', `workflow ${input.flowId}`);
-  const limit = `at least ${MIN_TRIGGER_TIME_MS} (1973-03-03T09:46:40Z): it looks like seconds where epoch milliseconds are expected`;
-  if (input.fromTime < MIN_TRIGGER_TIME_MS) throw outOfRangeError('fromTime', limit, input.fromTime);
-  if (input.toTime < MIN_TRIGGER_TIME_MS) throw outOfRangeError('toTime', limit, input.toTime);
+  requireMillis('fromTime', input.fromTime);
+  requireMillis('toTime', input.toTime);
   if (input.toTime < input.fromTime) throw invalid('toTime', `Invalid parameter: toTime ${input.toTime} is before fromTime ${input.fromTime}`);
   const cron = cronOf(input.cron, fw.flow.type, fw.flow.freq, input.flowId);
   const fires = firesInRange(cron, input.fromTime, input.toTime, config.timezone, BACKFILL_COUNT_CAP + 1);

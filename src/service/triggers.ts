@@ -35,10 +35,7 @@ export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInpu
     throw invalid('taskId', `Invalid parameter: taskId ${start} is not a task of workflow ${input.flowId}`);
   }
   // After the lookups, so an unknown flow or task is named first (its own fault, whatever the time).
-  if (input.triggerTime < MIN_TRIGGER_TIME_MS) {
-    const limit = `at least ${MIN_TRIGGER_TIME_MS} (1973-03-03T09:46:40Z): it looks like seconds where epoch milliseconds are expected`;
-    throw outOfRangeError('triggerTime', limit, input.triggerTime);
-  }
+  requireMillis('triggerTime', input.triggerTime);
   const kind: TriggerKind = start !== undefined ? 'triggerFromTask' : input.overrides ? 'updateAndTrigger' : 'trigger';
   const req = buildFlowInstance({
     fw,
@@ -62,4 +59,10 @@ export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInpu
     throw e;
   }
   return { flowInstanceId: id };
+}
+
+/** A trigger time (or a backfill's bound) below 1973 looks like seconds where epoch milliseconds are expected (contract §4). */
+export function requireMillis(field: string, v: number): void {
+  if (v >= MIN_TRIGGER_TIME_MS) return;
+  throw outOfRangeError(field, `at least ${MIN_TRIGGER_TIME_MS} (1973-03-03T09:46:40Z): it looks like seconds where epoch milliseconds are expected`, v);
 }

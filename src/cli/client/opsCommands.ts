@@ -4,10 +4,8 @@
 import type { Command } from 'commander';
 import type { BatchflowClient, FlowInstanceView } from '../../client/index.js';
 import { clientOf, connectionOptions, EXIT, flowIdOf, output, parseAt, parseParam, UsageError, type Connection } from './connect.js';
-import { waitFor } from './progress.js';
+import { TERMINAL, waitFor } from './progress.js';
 import { exitOfRun, showRun } from './runsCommands.js';
-
-const TERMINAL = new Set(['SUCCESS', 'FAIL', 'CANCEL', 'INTERNAL_ERROR']);
 
 /** A --from/--to time: epoch ms or a date and time, the option named in the error. */
 function timeOption(v: string, name: string): number {

@@ -2,7 +2,8 @@
 // counts of done, running and failed tasks); otherwise a plain line whenever a count or the status changes.
 import type { BatchflowClient, DecodedTask, FlowInstanceView } from '../../client/index.js';
 
-const TERMINAL = new Set(['SUCCESS', 'FAIL', 'CANCEL', 'INTERNAL_ERROR']);
+/** Statuses a flow instance ends in. */
+export const TERMINAL: ReadonlySet<string> = new Set(['SUCCESS', 'FAIL', 'CANCEL', 'INTERNAL_ERROR']);
 const DONE = new Set(['SUCCESS', 'SKIP']);
 const FAILED = new Set(['FAIL', 'CANCEL']);
 
