@@ -23,6 +23,13 @@ export async function loadFlow(deps: Deps, caller: Caller, flowId: number): Prom
   return fw;
 }
 
+/** As loadFlow, with the tasks of the flow's current version (Store.getFlowToRun): for creating instances. */
+export async function loadFlowToRun(deps: Deps, caller: Caller, flowId: number): Promise<FlowWithTasks> {
+  const fw = await deps.store.getFlowToRun(caller.user.orgId, flowId);
+  if (!fw || !canRead(fw.flow, caller.user)) throw notFound('Workflow', flowId);
+  return fw;
+}
+
 export async function getFlow(deps: Deps, caller: Caller, flowId: number): Promise<FlowView> {
   const fw = await loadFlow(deps, caller, flowId);
   return {

@@ -8,7 +8,7 @@ import { buildFlowInstance } from '../domain/instances.js';
 import type { Param, TriggerKind } from '../domain/types.js';
 import { requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
-import { loadFlow } from './flows.js';
+import { loadFlowToRun } from './flows.js';
 import { outOfRangeError } from './input.js';
 import { MIN_TRIGGER_TIME_MS } from './limits.js';
 
@@ -26,7 +26,7 @@ export interface TriggerInput {
 
 export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInput): Promise<{ flowInstanceId: string }> {
   const { store, config, clock } = deps;
-  const fw = await loadFlow(deps, caller, input.flowId);
+  const fw = await loadFlowToRun(deps, caller, input.flowId);
   const now = clock.now();
   requireWritable(fw.flow, caller, now);
   if (fw.tasks.length === 0) throw new DomainError('noTask', `workflow ${input.flowId}`);

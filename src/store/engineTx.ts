@@ -10,6 +10,7 @@ import { ATTEMPT_OPEN, CLAIMABLE, compiledOnce, locking, num, type Ctx, type Que
 import { resolveInstances } from './flowInstances.js';
 import { applyTransitions } from './transitions.js';
 import { anyWaiting, bindingOf, expiredWaits, waitingOn } from './referenceWaits.js';
+import { FLOW_INSTANCE_COLUMNS } from './columns.js';
 
 /** Ids per `IN (...)` list at most (SQLite binds up to 32,766 parameters; keep statements small). */
 const IN_CHUNK = 200;
@@ -44,7 +45,7 @@ const valuesOf = (prefix: string, list: readonly string[]) => Object.fromEntries
 // end is decided on ("is anything else active?") cannot be overtaken by a claim of another process, and
 // claims of several workers never wait on one another. Lock order is always flow, instance, task.
 const selectInstance = compiledOnce((db, v, _shape, kind) => locking(db.selectFrom('flow_instances').select(['id', 'flow_id', 'status']).where('id', '=', v('id')), kind, 'update'));
-const selectInstanceDetails = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')));
+const selectInstanceDetails = compiledOnce((db, v) => db.selectFrom('flow_instances').select(FLOW_INSTANCE_COLUMNS).where('id', '=', v('id')));
 /** Shape: the number of ids. */
 const selectTasks = compiledOnce((db, v, shape) => db.selectFrom('task_instances').select(ROW_COLUMNS).where('id', 'in', slots('id', Number(shape), v)));
 const selectEndState = compiledOnce((db, v, _shape, kind) =>

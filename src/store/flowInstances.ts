@@ -15,6 +15,8 @@ import { ensureVersion, versionsByIds } from './versions.js';
 import type { NewFlowInstance } from './store.js';
 import { CLAIMABLE, locking, compiledOnce, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
 import { lockRefusal } from './flowGuards.js';
+import { canInsertAtOnce, insertInstancesAtOnce } from './instanceBulkInsert.js';
+import { FLOW_INSTANCE_COLUMNS } from './columns.js';
 
 /** A flow_instances row with the version it references (see resolveInstances). */
 export function toFlowInstance(r: Selectable<FlowInstancesTable>, v: FlowVersion): FlowInstance {
@@ -91,7 +93,12 @@ async function flushCreates(ctx: Ctx): Promise<void> {
   if (queue.length > 0) setImmediate(() => void flushCreates(ctx));
   let created: Array<FlowInstance | Error | null>;
   try {
-    created = await ctx.dialect.transaction((conn) => insertInstances(ctx, conn, batch.map((p) => p.input)));
+    const inputs = batch.map((p) => p.input);
+    // PostgreSQL: the batch as one statement, atomic without a transaction (instanceBulkInsert.ts).
+    created =
+      ctx.dialect.kind === 'postgres' && canInsertAtOnce(inputs)
+        ? await insertInstancesAtOnce(ctx, ctx.db, inputs)
+        : await ctx.dialect.transaction((conn) => insertInstances(ctx, conn, inputs));
   } catch (err) {
     if (batch.length === 1) return fail(ctx, batch[0], err);
     // Nothing of the batch was written: each create alone, so the error reaches only its own.
@@ -319,7 +326,7 @@ export async function cancelInstance(ctx: Ctx, orgId: string, id: string, at: nu
   });
 }
 
-const selectOwnInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').selectAll().where('id', '=', v('id')).where('org_id', '=', v('orgId')));
+const selectOwnInstance = compiledOnce((db, v) => db.selectFrom('flow_instances').select(FLOW_INSTANCE_COLUMNS).where('id', '=', v('id')).where('org_id', '=', v('orgId')));
 
 /** The condition of the partial indexes of waiting instances (0009), as the literal they need. */
 const WAITING = sql<boolean>`status = 'WAIT'`;

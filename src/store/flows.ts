@@ -8,7 +8,8 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { invalid, ReferencedError, StaleError } from '../domain/errors.js';
 import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNode, TaskType } from '../domain/types.js';
 import type { FlowHead, FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
-import { ensureVersionOf } from './versions.js';
+import { ensureVersionOf, versionsByIds } from './versions.js';
+import { FLOW_COLUMNS, TASK_COLUMNS } from './columns.js';
 import { lockAllows, lockRefusal, referrersOf, refusal, resolveReferences, toEditLock } from './flowGuards.js';
 import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
@@ -152,8 +153,8 @@ async function insertTasks(trx: Tx, rows: Insertable<TasksTable>[]): Promise<voi
 }
 
 // Compiled once: every trigger reads its flow, so Kysely's per-call build is worth skipping here.
-const selectFlow = compiledOnce((db, v) => db.selectFrom('flows').selectAll().where('id', '=', v('flowId')).where('org_id', '=', v('orgId')));
-const selectTasks = compiledOnce((db, v) => db.selectFrom('tasks').selectAll().where('flow_id', '=', v('flowId')));
+const selectFlow = compiledOnce((db, v) => db.selectFrom('flows').select(FLOW_COLUMNS).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')));
+const selectTasks = compiledOnce((db, v) => db.selectFrom('tasks').select(TASK_COLUMNS).where('flow_id', '=', v('flowId')));
 
 /** The flow with its tasks, on `runner` (the store's Kysely instance or a transaction). */
 async function readFlow(ctx: Ctx, runner: QueryRunner, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
@@ -216,6 +217,19 @@ async function withVersion(ctx: Ctx, trx: Tx, fw: FlowWithTasks, by: string): Pr
 // Reads: one flows row of the org and its tasks rows. Guard: org_id (other orgs' flows are invisible).
 export async function getFlow(ctx: Ctx, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
   return readFlow(ctx, ctx.db, orgId, flowId);
+}
+
+// Reads: one flows row of the org and, for its tasks, the flow_versions row it names (cached by id once
+// read: a trigger of a known version costs this one read). Both come from one committed write (a Save
+// sets version_id with its task rows), so they agree. Without a version (none made yet): as getFlow.
+// Guard: org_id.
+export async function getFlowToRun(ctx: Ctx, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
+  const row = (await selectFlow(ctx, ctx.db, '', { flowId, orgId })).rows[0];
+  if (!row) return null;
+  const flow = toFlow(row);
+  const version = flow.versionId > 0 ? (await versionsByIds(ctx, ctx.db, [flow.versionId])).get(flow.versionId) : undefined;
+  if (!version) return { flow, tasks: inNodeOrder(flow.nodes, (await selectTasks(ctx, ctx.db, '', { flowId })).rows.map(toTask)) };
+  return { flow, tasks: version.snapshot.tasks };
 }
 
 // Reads: every flows row of the org, by id. Guard: org_id.

@@ -5,6 +5,7 @@ import type { Selectable } from 'kysely';
 import { DuplicateKeyError } from '../domain/errors.js';
 import type { NewUser, Org, User } from '../domain/types.js';
 import { compiledOnce, num, type Ctx, type OrgsTable, type UsersTable } from './db.js';
+import { USER_COLUMNS } from './columns.js';
 
 const toOrg = (r: Selectable<OrgsTable>): Org => ({ id: r.id, name: r.name, createdAt: num(r.created_at) });
 const toUser = (r: Selectable<UsersTable>): User => ({
@@ -63,7 +64,7 @@ export async function createUser(ctx: Ctx, user: NewUser): Promise<void> {
 }
 
 // Compiled once: every API call resolves its caller.
-const selectUser = compiledOnce((db, v) => db.selectFrom('users').selectAll().where('id', '=', v('id')));
+const selectUser = compiledOnce((db, v) => db.selectFrom('users').select(USER_COLUMNS).where('id', '=', v('id')));
 
 // Reads: one users row by id. Guard: none.
 export async function getUser(ctx: Ctx, id: string): Promise<User | null> {

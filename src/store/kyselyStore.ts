@@ -68,6 +68,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       return created;
     },
     getFlow: (orgId, flowId) => flows.getFlow(ctx, orgId, flowId),
+    getFlowToRun: (orgId, flowId) => flows.getFlowToRun(ctx, orgId, flowId),
     listFlows: (orgId) => flows.listFlows(ctx, orgId),
     listFlowHeads: (orgId, user) => flows.listFlowHeads(ctx, orgId, user),
     searchFlows: (q) => flows.searchFlows(ctx, q),

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Binding, ReferenceWaitStatus, ReferenceWaitView } from '../domain/referenceWaits.js';
 import type { NewReferenceWait, ReferenceMove } from '../domain/plan.js';
 import { compiledOnce, locking, num, parseJson, type Ctx, type QueryRunner } from './db.js';
+import { REFERENCE_WAIT_COLUMNS } from './columns.js';
 
 interface WaitRecord {
   instance_id: string;
@@ -169,7 +170,7 @@ export async function nextDeadline(ctx: Ctx, conn: QueryRunner): Promise<number 
   return at === null || at === undefined ? null : num(at);
 }
 
-const selectWaitsOf = compiledOnce((db, v) => db.selectFrom('reference_waits').selectAll().where('instance_id', '=', v('instanceId')).orderBy('node_id').orderBy('cycle_gap'));
+const selectWaitsOf = compiledOnce((db, v) => db.selectFrom('reference_waits').select(REFERENCE_WAIT_COLUMNS).where('instance_id', '=', v('instanceId')).orderBy('node_id').orderBy('cycle_gap'));
 const selectOneWaiting = compiledOnce((db, v) => db.selectFrom('reference_waits').select('node_id').where('instance_id', '=', v('instanceId')).where(sql<boolean>`status = 'WAITING'`).limit(1));
 
 export async function waitsOf(ctx: Ctx, conn: QueryRunner, instanceId: string): Promise<ReferenceWaitView[]> {

@@ -221,6 +221,13 @@ export interface Store {
   /** DomainError 'invalid' (naming flowJson.flowLinks[k].flowId) when a flow it references is not in the org; nothing written. */
   createFlow(input: NewFlow): Promise<FlowWithTasks>;
   getFlow(orgId: string, flowId: number): Promise<FlowWithTasks | null>;
+  /**
+   * The flow as an instance of it runs it: its row, and the tasks of the version the row names (versions
+   * are immutable and cached, so a trigger reads one row, not the tasks table). Only what creating an
+   * instance reads (task ids and names) is sure to match getFlow's tasks field for field: a version made
+   * before a later migration keeps the task fields of its time.
+   */
+  getFlowToRun(orgId: string, flowId: number): Promise<FlowWithTasks | null>;
   /** Flow ids and names in a directory tree listing: every flow of the org (id, name, dirId, owners, visitors). */
   listFlows(orgId: string): Promise<Flow[]>;
   /** Heads of the org's flows `user` created or whose owners or visitors contain its name (a superset of those naming it), by id. */

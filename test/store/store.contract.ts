@@ -39,7 +39,8 @@ export function flowOf(orgId: string, dirId: string, n: number, over: { id?: num
 const minute = (t: number) => new Date(t).toISOString().replace(/\D/g, '').slice(0, 12);
 export const instanceIdOf = (flowId: number, triggerTime: number) => `${flowId}-${minute(triggerTime)}00`;
 
-export function instanceOf(f: FlowWithTasks, triggerTime: number, over: { createdAt?: number; owner?: string; skip?: string[] } = {}): NewFlowInstance {
+/** A create as the service makes it (naming the flow's version); `byContent` leaves the version to the store to find by the snapshot's hash. */
+export function instanceOf(f: FlowWithTasks, triggerTime: number, over: { createdAt?: number; owner?: string; skip?: string[]; byContent?: boolean } = {}): NewFlowInstance {
   const createdAt = over.createdAt ?? triggerTime;
   const id = instanceIdOf(f.flow.id, triggerTime);
   const skipped = new Set(f.flow.nodes.filter((n) => over.skip?.includes(n.taskName)).map((n) => n.nodeId));
@@ -48,6 +49,7 @@ export function instanceOf(f: FlowWithTasks, triggerTime: number, over: { create
     instance: {
       id, flowId: f.flow.id, orgId: f.flow.orgId, kind: 'trigger', startTaskId: null, triggerTime, dueAt: Math.max(triggerTime, createdAt),
       owner: over.owner ?? 'alice', parameters: f.flow.parameters, overrides: [], snapshot: { flow: f.flow, tasks: f.tasks }, createdAt,
+      ...(over.byContent ? {} : { versionId: f.flow.versionId }),
     },
     tasks: f.flow.nodes.map((n) => ({
       id: `${n.taskId}-${minute(triggerTime)}00`, flowInstanceId: id, flowId: f.flow.id, taskId: n.taskId, nodeId: n.nodeId,
@@ -270,6 +272,15 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 100 })).total).toBe(1);
         expect(await store.listTaskInstances(instanceIdOf(f.flow.id, T0))).toHaveLength(2);
         expect(events).toHaveLength(1);
+      });
+
+      it('creates an instance given by its content (no version id) on the flow version of that content', async () => {
+        const f = await store.createFlow(flowOf(orgId, dirId, 2));
+        const [a, b] = await Promise.all([store.createFlowInstance(instanceOf(f, T0, { byContent: true })), store.createFlowInstance(instanceOf(f, T0 + MIN, { byContent: true }))]);
+        expect([a.version.id, b.version.id]).toEqual([f.flow.versionId, f.flow.versionId]);
+        expect(await store.getFlowInstance(orgId, a.id)).toEqual(a);
+        expect(await store.listTaskInstances(b.id)).toHaveLength(2);
+        await expect(store.createFlowInstance(instanceOf(f, T0, { byContent: true }))).rejects.toBeInstanceOf(DuplicateKeyError);
       });
 
       it('creates concurrent instances in arrival order, failing only the duplicate among them', async () => {

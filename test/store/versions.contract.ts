@@ -70,10 +70,23 @@ export function describeVersionsStoreContract(name: string, factory: () => Promi
       expect((await store.getFlowInstance(orgId, a.id))!.snapshot).toEqual(snapshotOf(f));
     });
 
+    it('getFlowToRun: the flow row with the tasks of its current version, as getFlow has them; null in another org', async () => {
+      const f = await store.createFlow(flowOf(orgId, dirId, 2));
+      const first = await store.getFlowToRun(orgId, f.flow.id);
+      expect(first).toEqual(await store.getFlow(orgId, f.flow.id));
+      const changed = await save(f, { cmd: 'echo new', desc: 'changed' }, T0 + 2);
+      const run = (await store.getFlowToRun(orgId, f.flow.id))!;
+      expect(run.flow).toEqual(changed.flow);
+      expect(run.tasks).toEqual(changed.tasks);
+      expect(run.tasks[0].cmd).toBe('echo new');
+      expect(await store.getFlowToRun('o2', f.flow.id)).toBeNull();
+      expect(await store.getFlowToRun(orgId, f.flow.id + 1000)).toBeNull();
+    });
+
     it('makes a version missing for a snapshot once, however many creates carry it at once', async () => {
       const f = await store.createFlow(flowOf(orgId, dirId, 1));
       const other = { ...f, flow: { ...f.flow, desc: 'never saved' } };
-      const created = await Promise.all(Array.from({ length: 12 }, (_, k) => store.createFlowInstance(instanceOf(other, T0 + (k + 1) * 60_000))));
+      const created = await Promise.all(Array.from({ length: 12 }, (_, k) => store.createFlowInstance(instanceOf(other, T0 + (k + 1) * 60_000, { byContent: true }))));
       const versions = await store.listFlowVersions(orgId, f.flow.id);
       expect(versions.map((v) => v.number)).toEqual([2, 1]);
       expect(new Set(created.map((i) => i.version.id))).toEqual(new Set([versions[0].id]));
