@@ -1,5 +1,5 @@
 // Flow instances: creation with their task instances (the one-minute rule is the primary key; creates of
-// one event-loop turn share a transaction), reads, cancel, and the engine's wake-up questions
+// one event-loop turn share a transaction, on PostgreSQL one statement: instanceBulkInsert.ts), reads, cancel, and the engine's wake-up questions
 // (what is due, what stalled). Starting an instance is an engine decision (engineTx.ts + the planner).
 // Row mapping for flow instances lives here; task instance rows are mapped in taskInstances.ts.
 import { sql, type Insertable, type Selectable } from 'kysely';
