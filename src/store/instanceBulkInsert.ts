@@ -21,10 +21,12 @@ import { versionsByIds } from './versions.js';
 //   NOTHING, never check-then-write. RETURNING seq names which creates were written.
 // t: the task instance rows of the written instances only.
 // The final select gives, per create, what decides its answer: written, or why not (flow gone, lock).
+const U_COLUMNS = 'id, flow_id, org_id, kind, start_task_id, trigger_time, due_at, owner, overrides, version_id, created_at, lock_user_id, ord';
+// No `*` in the text: postgres.ts prepares only texts without one.
 const TEXT = `with u as materialized (
-  select x.*, nextval('flow_instance_seq') as seq from (
-    select * from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[])
-      with ordinality as x(id, flow_id, org_id, kind, start_task_id, trigger_time, due_at, owner, overrides, version_id, created_at, lock_user_id, ord)
+  select ${U_COLUMNS}, nextval('flow_instance_seq') as seq from (
+    select ${U_COLUMNS} from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[])
+      with ordinality as x(${U_COLUMNS})
     order by ord
   ) x
 ),
