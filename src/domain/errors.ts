@@ -39,6 +39,14 @@ export class StaleError extends Error {
   override readonly name = 'StaleError';
 }
 
+/**
+ * A create was built from a cached read of its flow (NewFlowInstance.flowVersion) and the flows row has
+ * been written since: nothing was written; the caller reads the flow again and decides afresh.
+ */
+export class StaleFlowError extends Error {
+  override readonly name = 'StaleFlowError';
+}
+
 /** A unique key refused the row (e.g. a flow instance id that exists already). */
 export class DuplicateKeyError extends Error {
   override readonly name = 'DuplicateKeyError';

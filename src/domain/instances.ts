@@ -25,6 +25,12 @@ export interface NewFlowInstance {
    * which the edit lock does not stop.
    */
   lockUserId?: string;
+  /**
+   * The flows row's version (Flow.version) the create was built from, when that read may be stale (a
+   * cached Store.getFlowToRun): the store then refuses the create with StaleFlowError, in the creating
+   * transaction, when the row's version differs. Absent: built from a read of the row itself.
+   */
+  flowVersion?: number;
 }
 
 /** Flow parameters with the overrides applied: given keys replace, others are kept, new keys are added. */

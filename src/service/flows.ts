@@ -24,8 +24,8 @@ export async function loadFlow(deps: Deps, caller: Caller, flowId: number): Prom
 }
 
 /** As loadFlow, with the tasks of the flow's current version (Store.getFlowToRun): for creating instances. */
-export async function loadFlowToRun(deps: Deps, caller: Caller, flowId: number): Promise<FlowWithTasks> {
-  const fw = await deps.store.getFlowToRun(caller.user.orgId, flowId);
+export async function loadFlowToRun(deps: Deps, caller: Caller, flowId: number, opts: { maybeStale?: boolean } = {}): Promise<FlowWithTasks> {
+  const fw = await deps.store.getFlowToRun(caller.user.orgId, flowId, opts);
   if (!fw || !canRead(fw.flow, caller.user)) throw notFound('Workflow', flowId);
   return fw;
 }

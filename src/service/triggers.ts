@@ -2,11 +2,11 @@
 // task instances and returns at once; the engine hears of it through the store's events. Uniqueness of
 // (flow, minute) is the store's unique key: never checked before the write. The instance itself is built
 // by src/domain/instances.ts, the same builder the cron scheduler uses.
-import { DomainError, DuplicateKeyError, StaleError, invalid, notFound } from '../domain/errors.js';
+import { DomainError, DuplicateKeyError, StaleFlowError, StaleError, invalid, notFound } from '../domain/errors.js';
 import { nodeIdOf, runSet } from '../domain/graph.js';
-import { buildFlowInstance } from '../domain/instances.js';
-import type { Param, TriggerKind } from '../domain/types.js';
-import { requireWritable } from './access.js';
+import { buildFlowInstance, type NewFlowInstance } from '../domain/instances.js';
+import type { FlowWithTasks, Param, TriggerKind } from '../domain/types.js';
+import { canRead, requireWritable } from './access.js';
 import type { Caller, Deps } from './context.js';
 import { loadFlowToRun } from './flows.js';
 import { outOfRangeError } from './input.js';
@@ -25,9 +25,47 @@ export interface TriggerInput {
 }
 
 export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInput): Promise<{ flowInstanceId: string }> {
+  // First from the flow as this process last read it (no read): the creating transaction checks that the
+  // row is still at that version. Anything that refuses or finds it changed is decided again from a read
+  // of the row, so every answer but the success is the one a fresh read gives.
+  const cached = await deps.store.getFlowToRun(caller.user.orgId, input.flowId, { maybeStale: true });
+  if (cached && canRead(cached.flow, caller.user)) {
+    try {
+      return await triggerFrom(deps, caller, input, cached, true);
+    } catch (e) {
+      if (!(e instanceof StaleFlowError || e instanceof RefusedBeforeWrite)) throw e;
+    }
+  }
+  return triggerFrom(deps, caller, input, await loadFlowToRun(deps, caller, input.flowId), false);
+}
+
+/** A refusal decided from a possibly stale flow, before anything was written (triggerFlow decides it again). */
+class RefusedBeforeWrite extends Error {}
+
+async function triggerFrom(deps: Deps, caller: Caller, input: TriggerInput, fw: FlowWithTasks, maybeStale: boolean): Promise<{ flowInstanceId: string }> {
   const { store, config, clock } = deps;
-  const fw = await loadFlowToRun(deps, caller, input.flowId);
   const now = clock.now();
+  let req: NewFlowInstance;
+  try {
+    req = instanceToCreate(fw, caller, input, now, config.timezone);
+  } catch (e) {
+    throw maybeStale ? new RefusedBeforeWrite() : e;
+  }
+  const id = req.instance.id;
+  try {
+    // lockUserId: the store checks the edit lock again in the creating transaction (62106).
+    await store.createFlowInstance({ ...req, lockUserId: caller.user.id, ...(maybeStale ? { flowVersion: fw.flow.version } : {}) });
+  } catch (e) {
+    if (e instanceof DuplicateKeyError) throw new DomainError('duplicateInstance', `instance ${id} exists`);
+    // The flow was deleted after our read.
+    if (e instanceof StaleError) throw notFound('Workflow', input.flowId);
+    throw e;
+  }
+  return { flowInstanceId: id };
+}
+
+/** The instance a trigger of `fw` creates, or the refusal (not writable, no task, bad task id or time). */
+function instanceToCreate(fw: FlowWithTasks, caller: Caller, input: TriggerInput, now: number, timezone: string): NewFlowInstance {
   requireWritable(fw.flow, caller, now);
   if (fw.tasks.length === 0) throw new DomainError('noTask', `workflow ${input.flowId}`);
   const start = input.startTaskId;
@@ -37,28 +75,17 @@ export async function triggerFlow(deps: Deps, caller: Caller, input: TriggerInpu
   // After the lookups, so an unknown flow or task is named first (its own fault, whatever the time).
   requireMillis('triggerTime', input.triggerTime);
   const kind: TriggerKind = start !== undefined ? 'triggerFromTask' : input.overrides ? 'updateAndTrigger' : 'trigger';
-  const req = buildFlowInstance({
+  return buildFlowInstance({
     fw,
     triggerTime: input.triggerTime,
     now,
-    timezone: config.timezone,
+    timezone,
     owner: caller.user.name,
     kind,
     overrides: input.overrides ?? [],
     startTaskId: start ?? null,
     runSet: start === undefined ? null : runSet(fw.flow.nodes.map((n) => n.nodeId), fw.flow.relations, nodeIdOf(start)),
   });
-  const id = req.instance.id;
-  try {
-    // lockUserId: the store checks the edit lock again in the creating transaction (62106).
-    await store.createFlowInstance({ ...req, lockUserId: caller.user.id });
-  } catch (e) {
-    if (e instanceof DuplicateKeyError) throw new DomainError('duplicateInstance', `instance ${id} exists`);
-    // The flow was deleted after our read.
-    if (e instanceof StaleError) throw notFound('Workflow', input.flowId);
-    throw e;
-  }
-  return { flowInstanceId: id };
 }
 
 /** A trigger time (or a backfill's bound) below 1973 looks like seconds where epoch milliseconds are expected (contract §4). */

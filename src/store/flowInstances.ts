@@ -6,7 +6,8 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { noTransitions } from '../domain/plan.js';
 import { applyTransitions } from './transitions.js';
 import { nextDeadline } from './referenceWaits.js';
-import { DuplicateKeyError, StaleError } from '../domain/errors.js';
+import { DuplicateKeyError, StaleFlowError, StaleError } from '../domain/errors.js';
+import { forgetFlowToRun } from './flowCache.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import { applyOverrides } from '../domain/instances.js';
 import type { FlowInstance, Param, TriggerKind } from '../domain/types.js';
@@ -184,15 +185,23 @@ const insertTaskRows = compiledOnce((db, v, shape) =>
 
 // FOR KEY SHARE on PostgreSQL: a trigger or cancel waits for a Delete of the flow and then finds it gone.
 const selectFlowLock = compiledOnce((db, v, _shape, kind) =>
-  locking(db.selectFrom('flows').select(['lock_user_id', 'lock_user_name', 'lock_expires_at']).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')), kind, 'keyShare'),
+  locking(db.selectFrom('flows').select(['lock_user_id', 'lock_user_name', 'lock_expires_at', 'version']).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')), kind, 'keyShare'),
 );
 
-/** Why this create must fail alone (its flow gone, or locked by another user than the trigger's), or null. */
+/** Why this create must fail alone (its flow gone, written since the cached read it was built from, or
+ * locked by another user than the trigger's), or null. A refused flow leaves the cache of flows to run. */
 async function flowRefusal(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance): Promise<Error | null> {
   const i = input.instance;
   const row = (await selectFlowLock(ctx, conn, '', { flowId: i.flowId, orgId: i.orgId })).rows[0];
-  if (!row) return new StaleError(`flow ${i.flowId} not found`);
-  return input.lockUserId === undefined ? null : lockRefusal(i.flowId, row, input.lockUserId, i.createdAt);
+  const refused = !row
+    ? new StaleError(`flow ${i.flowId} not found`)
+    : input.flowVersion !== undefined && num(row.version) !== input.flowVersion
+      ? new StaleFlowError(`flow ${i.flowId} is at version ${num(row.version)}, the create was built from ${input.flowVersion}`)
+      : input.lockUserId === undefined
+        ? null
+        : lockRefusal(i.flowId, row, input.lockUserId, i.createdAt);
+  if (refused) forgetFlowToRun(ctx, i.flowId);
+  return refused;
 }
 
 /** Inserts the creates in order inside one transaction; null where the id already existed, the error where

@@ -10,6 +10,7 @@ import type { EditLock, Flow, FlowType, FlowWithTasks, Relation, TaskDef, TaskNo
 import type { FlowHead, FlowSearch, FlowUpdate, NewFlow, NewTaskDef } from './store.js';
 import { ensureVersionOf, versionsByIds } from './versions.js';
 import { FLOW_COLUMNS, TASK_COLUMNS } from './columns.js';
+import { cachedFlowToRun, rememberFlowToRun } from './flowCache.js';
 import { lockAllows, lockRefusal, referrersOf, refusal, resolveReferences, toEditLock } from './flowGuards.js';
 import { allocate, compiledOnce, likeContains, locking, num, parseJson, reserveUpTo, type Ctx, type FlowsTable, type QueryRunner, type TasksTable, type Tx } from './db.js';
 
@@ -223,13 +224,20 @@ export async function getFlow(ctx: Ctx, orgId: string, flowId: number): Promise<
 // read: a trigger of a known version costs this one read). Both come from one committed write (a Save
 // sets version_id with its task rows), so they agree. Without a version (none made yet): as getFlow.
 // Guard: org_id.
-export async function getFlowToRun(ctx: Ctx, orgId: string, flowId: number): Promise<FlowWithTasks | null> {
+// With maybeStale: from this process's memory when there (flowCache.ts), no read at all.
+export async function getFlowToRun(ctx: Ctx, orgId: string, flowId: number, opts: { maybeStale?: boolean } = {}): Promise<FlowWithTasks | null> {
+  if (opts.maybeStale) {
+    const cached = cachedFlowToRun(ctx, orgId, flowId);
+    if (cached) return cached;
+  }
   const row = (await selectFlow(ctx, ctx.db, '', { flowId, orgId })).rows[0];
   if (!row) return null;
   const flow = toFlow(row);
   const version = flow.versionId > 0 ? (await versionsByIds(ctx, ctx.db, [flow.versionId])).get(flow.versionId) : undefined;
   if (!version) return { flow, tasks: inNodeOrder(flow.nodes, (await selectTasks(ctx, ctx.db, '', { flowId })).rows.map(toTask)) };
-  return { flow, tasks: version.snapshot.tasks };
+  const fw = { flow, tasks: version.snapshot.tasks };
+  rememberFlowToRun(ctx, fw);
+  return fw;
 }
 
 // Reads: every flows row of the org, by id. Guard: org_id.

@@ -25,6 +25,7 @@ import * as versions from './versions.js';
 import * as purge from './purge.js';
 import * as stats from './stats.js';
 import { engineTxOn } from './engineTx.js';
+import { forgetFlowToRun } from './flowCache.js';
 import { migrate } from './migrations/index.js';
 
 export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store {
@@ -68,22 +69,24 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Store 
       return created;
     },
     getFlow: (orgId, flowId) => flows.getFlow(ctx, orgId, flowId),
-    getFlowToRun: (orgId, flowId) => flows.getFlowToRun(ctx, orgId, flowId),
+    getFlowToRun: (orgId, flowId, opts) => flows.getFlowToRun(ctx, orgId, flowId, opts),
     listFlows: (orgId) => flows.listFlows(ctx, orgId),
     listFlowHeads: (orgId, user) => flows.listFlowHeads(ctx, orgId, user),
     searchFlows: (q) => flows.searchFlows(ctx, q),
     async updateFlow(orgId, update) {
       const updated = await flows.updateFlow(ctx, orgId, update);
+      forgetFlowToRun(ctx, updated.flow.id);
       emit({ type: 'flowChanged', flowId: updated.flow.id });
       return updated;
     },
     async setFlowActive(orgId, flowId, active, updateUser, at, userId) {
-      await flows.setFlowActive(ctx, orgId, flowId, active, updateUser, at, userId);
+      await flows.setFlowActive(ctx, orgId, flowId, active, updateUser, at, userId).finally(() => forgetFlowToRun(ctx, flowId));
       emit({ type: 'flowChanged', flowId });
     },
-    takeEditLock: (orgId, flowId, lock, now) => flows.takeEditLock(ctx, orgId, flowId, lock, now),
+    // Its lock columns are part of the cached flow: the next trigger reads the row again.
+    takeEditLock: (orgId, flowId, lock, now) => flows.takeEditLock(ctx, orgId, flowId, lock, now).finally(() => forgetFlowToRun(ctx, flowId)),
     async deleteFlow(orgId, flowId, userId, now) {
-      await flows.deleteFlow(ctx, orgId, flowId, userId, now);
+      await flows.deleteFlow(ctx, orgId, flowId, userId, now).finally(() => forgetFlowToRun(ctx, flowId));
       emit({ type: 'flowChanged', flowId });
     },
     listPeriodicFlows: () => flows.listPeriodicFlows(ctx),

@@ -66,7 +66,7 @@ export interface FlowUpdate {
   deletedTaskIds: number[];
   /**
    * What the write requires, checked in its transaction: the flow still has `version` (the one the caller
-   * read; else FlowChangedError), and its edit lock is free, expired at `now` or held by `userId` (else
+   * read; else StaleFlowError), and its edit lock is free, expired at `now` or held by `userId` (else
    * EditLockedError). The saver's own lock is released.
    */
   guard: { version: number; userId: string; now: number };
@@ -226,15 +226,18 @@ export interface Store {
    * are immutable and cached, so a trigger reads one row, not the tasks table). Only what creating an
    * instance reads (task ids and names) is sure to match getFlow's tasks field for field: a version made
    * before a later migration keeps the task fields of its time.
+   * maybeStale: this process's last read of it when there is one (no read at all); it may be stale, so a
+   * create built from it passes NewFlowInstance.flowVersion (the store then refuses it with
+   * StaleFlowError if the row has been written since). Writes of the flow through this store drop it.
    */
-  getFlowToRun(orgId: string, flowId: number): Promise<FlowWithTasks | null>;
+  getFlowToRun(orgId: string, flowId: number, opts?: { maybeStale?: boolean }): Promise<FlowWithTasks | null>;
   /** Flow ids and names in a directory tree listing: every flow of the org (id, name, dirId, owners, visitors). */
   listFlows(orgId: string): Promise<Flow[]>;
   /** Heads of the org's flows `user` created or whose owners or visitors contain its name (a superset of those naming it), by id. */
   listFlowHeads(orgId: string, user: { id: string; name: string }): Promise<FlowHead[]>;
   searchFlows(q: FlowSearch): Promise<Flow[]>;
   /**
-   * Applies a Save Flow under `update.guard`: StaleError when the flow is gone, FlowChangedError when its
+   * Applies a Save Flow under `update.guard`: StaleError when the flow is gone, StaleFlowError when its
    * version moved, EditLockedError for another user's lock; DomainError 'invalid' when a flow it references
    * is not (or no longer) in the org. Nothing is written then.
    */

@@ -4,7 +4,7 @@
 // Races are made deterministic: the competing write is issued (or committed) between the read and the
 // guarded write, through the Store interface only.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DomainError, DuplicateKeyError, EditLockedError, FlowChangedError, ReferencedError, StaleError } from '../../src/domain/errors.js';
+import { DomainError, DuplicateKeyError, EditLockedError, FlowChangedError, ReferencedError, StaleError, StaleFlowError } from '../../src/domain/errors.js';
 import type { FlowRefNode, FlowWithTasks } from '../../src/domain/types.js';
 import type { FlowUpdate, Store } from '../../src/store/store.js';
 import { flowOf, instanceOf, shellTask, T0 } from './store.contract.js';
@@ -162,6 +162,56 @@ export function describeFlowGuardsContract(name: string, factory: () => Promise<
         expect((reasons[2] as Error).message).toBe(`flow ${gone.flow.id} not found`);
         expect(reasons[4]).toBeInstanceOf(DuplicateKeyError);
         expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 10 })).total).toBe(2);
+      });
+    });
+
+    describe('triggers built from a cached read (getFlowToRun maybeStale, NewFlowInstance.flowVersion)', () => {
+      it('serves the last read from memory, drops it on every write of the flow through the store', async () => {
+        const f = await newFlow();
+        const first = (await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true }))!;
+        expect(await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true })).toBe(first);
+        expect(first.flow.version).toBe(1);
+        expect(await store.getFlowToRun('o2', f.flow.id, { maybeStale: true })).toBeNull();
+        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 1, 'u1');
+        expect((await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true }))!.flow.version).toBe(2);
+        await store.takeEditLock(orgId, f.flow.id, lockOf(bob), T0 + 2);
+        expect((await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true }))!.flow.editLock).toMatchObject({ userId: 'u2' });
+        const saved = await store.updateFlow(orgId, saveAdding((await store.getFlow(orgId, f.flow.id))!, 'n1', bob, T0 + 3));
+        const run = (await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true }))!;
+        expect([run.flow.version, run.tasks.map((t) => t.name)]).toEqual([saved.flow.version, ['t1', 'n1']]);
+        await store.deleteFlow(orgId, f.flow.id, 'u2', T0 + 4);
+        expect(await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true })).toBeNull();
+      });
+
+      it('refuses with StaleFlowError, writing nothing, only the create whose flow moved past the version it was built from', async () => {
+        const f = await newFlow(1, 'moved');
+        const other = await newFlow(1, 'still');
+        const built = (await store.getFlowToRun(orgId, f.flow.id, { maybeStale: true }))!;
+        await store.setFlowActive(orgId, f.flow.id, 1, 'alice', T0 + 1, 'u1'); // version 2
+        const inputs = [
+          { ...instanceOf(built, T0), lockUserId: 'u1', flowVersion: built.flow.version },
+          { ...instanceOf(other, T0), lockUserId: 'u1', flowVersion: other.flow.version },
+          { ...instanceOf(built, T0 + MIN), lockUserId: 'u1', flowVersion: 2 },
+        ];
+        const results = await Promise.allSettled(inputs.map((i) => store.createFlowInstance(i)));
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+        const reason = (results[0] as PromiseRejectedResult).reason;
+        expect(reason).toBeInstanceOf(StaleFlowError);
+        expect(reason).not.toBeInstanceOf(StaleError);
+        expect((reason as Error).message).toBe(`flow ${f.flow.id} is at version 2, the create was built from 1`);
+        expect(await store.getFlowInstance(orgId, inputs[0].instance.id)).toBeNull();
+        expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 10 })).total).toBe(2);
+        // Alone (not in a batch) the same.
+        await expect(store.createFlowInstance({ ...instanceOf(built, T0 + 2 * MIN), flowVersion: 1 })).rejects.toBeInstanceOf(StaleFlowError);
+        expect((await store.searchFlowInstances({ orgId, sort: [], offset: 0, limit: 10 })).total).toBe(2);
+      });
+
+      it('a stale version is told before the edit lock: the caller decides the lock again from a fresh read', async () => {
+        const f = await newFlow();
+        await store.takeEditLock(orgId, f.flow.id, lockOf(bob), T0);
+        await store.setFlowActive(orgId, f.flow.id, 1, 'bob', T0 + 1, 'u2'); // version 2, still locked by bob
+        await expect(store.createFlowInstance({ ...instanceOf(f, T0 + MIN, { createdAt: T0 + 2 }), lockUserId: 'u1', flowVersion: 1 })).rejects.toBeInstanceOf(StaleFlowError);
+        await expect(store.createFlowInstance({ ...instanceOf(f, T0 + MIN, { createdAt: T0 + 2 }), lockUserId: 'u1', flowVersion: 2 })).rejects.toBeInstanceOf(EditLockedError);
       });
     });
 
