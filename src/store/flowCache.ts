@@ -5,33 +5,25 @@
 // Per store, bounded, least recently filled first out; an entry leaves on every write of its flow here.
 import type { FlowWithTasks } from '../domain/types.js';
 import type { Ctx } from './db.js';
+import { storeCache } from './storeCache.js';
 
 /** Flows kept per store at most. */
 const CACHE_SIZE = 10_000;
 
-const caches = new WeakMap<Ctx['dialect'], Map<number, FlowWithTasks>>();
-
-function cacheOf(ctx: Ctx): Map<number, FlowWithTasks> {
-  let c = caches.get(ctx.dialect);
-  if (!c) caches.set(ctx.dialect, (c = new Map()));
-  return c;
-}
+const cache = storeCache<number, FlowWithTasks>(CACHE_SIZE);
 
 /** The flow as last read by this process, if it is the org's; possibly stale. */
 export function cachedFlowToRun(ctx: Ctx, orgId: string, flowId: number): FlowWithTasks | undefined {
-  const fw = cacheOf(ctx).get(flowId);
+  const fw = cache.get(ctx, flowId);
   return fw && fw.flow.orgId === orgId ? fw : undefined;
 }
 
 /** Keeps a flow just read (frozen: every trigger of it shares the object). */
 export function rememberFlowToRun(ctx: Ctx, fw: FlowWithTasks): void {
-  const c = cacheOf(ctx);
   Object.freeze(fw.flow);
-  c.delete(fw.flow.id);
-  c.set(fw.flow.id, Object.freeze(fw));
-  if (c.size > CACHE_SIZE) c.delete(c.keys().next().value as number);
+  cache.set(ctx, fw.flow.id, Object.freeze(fw));
 }
 
 export function forgetFlowToRun(ctx: Ctx, flowId: number): void {
-  caches.get(ctx.dialect)?.delete(flowId);
+  cache.delete(ctx, flowId);
 }

@@ -6,10 +6,12 @@
 // checks, referenced, triggered and cancelled-for flows rows FOR KEY SHARE (see `locking` in db.ts). The
 // guarded UPDATEs (Save, Enable, Disable) need nothing more: their WHERE is re-checked under the row lock.
 import type { ExpressionBuilder, Selectable } from 'kysely';
-import { EditLockedError, FlowChangedError, invalid, StaleError } from '../domain/errors.js';
+import { EditLockedError, FlowChangedError, invalid, StaleError, StaleFlowError } from '../domain/errors.js';
 import { lockHeldByOther } from '../domain/editLock.js';
 import type { EditLock, FlowRefNode } from '../domain/types.js';
-import { locking, num, parseJson, type DB, type FlowsTable, type StoreDialect, type Tx } from './db.js';
+import type { NewFlowInstance } from '../domain/instances.js';
+import { locking, num, parseJson, type Ctx, type DB, type FlowsTable, type StoreDialect, type Tx } from './db.js';
+import { forgetFlowToRun } from './flowCache.js';
 
 /** The lock columns of a flows row as the domain's EditLock (null when free). */
 export function toEditLock(r: Pick<Selectable<FlowsTable>, 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'>): EditLock | null {
@@ -31,6 +33,30 @@ export function lockRefusal(
 ): EditLockedError | null {
   const other = lockHeldByOther(toEditLock(r), userId, now);
   return other ? new EditLockedError(flowId, other) : null;
+}
+
+/**
+ * Why a create must fail alone, from its flow's row as the creating transaction read it (undefined: no
+ * row), in this order: the flow is gone (StaleError), it moved past the version the create was built from
+ * (StaleFlowError), or another user's lock refuses a manual trigger (EditLockedError); null when none. A
+ * refused flow leaves this process's cache of flows to run. Both create paths (flowInstances.ts, and
+ * instanceBulkInsert.ts on PostgreSQL) decide with it.
+ */
+export function createRefusal(
+  ctx: Ctx,
+  input: NewFlowInstance,
+  row: (Pick<Selectable<FlowsTable>, 'lock_user_id' | 'lock_user_name' | 'lock_expires_at'> & { version: number }) | undefined,
+): Error | null {
+  const i = input.instance;
+  const refused = !row
+    ? new StaleError(`flow ${i.flowId} not found`)
+    : input.flowVersion !== undefined && row.version !== input.flowVersion
+      ? new StaleFlowError(`flow ${i.flowId} is at version ${row.version}, the create was built from ${input.flowVersion}`)
+      : input.lockUserId === undefined
+        ? null
+        : lockRefusal(i.flowId, row, input.lockUserId, i.createdAt);
+  if (refused) forgetFlowToRun(ctx, i.flowId);
+  return refused;
 }
 
 // Reads: one flows row of the org (version, update_user, lock_*), inside the transaction whose guarded

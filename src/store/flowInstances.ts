@@ -6,8 +6,7 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { noTransitions } from '../domain/plan.js';
 import { applyTransitions } from './transitions.js';
 import { nextDeadline } from './referenceWaits.js';
-import { DuplicateKeyError, StaleFlowError, StaleError } from '../domain/errors.js';
-import { forgetFlowToRun } from './flowCache.js';
+import { DuplicateKeyError, StaleError } from '../domain/errors.js';
 import type { FlowInstanceStatus } from '../domain/status.js';
 import { applyOverrides } from '../domain/instances.js';
 import type { FlowInstance, Param, TriggerKind } from '../domain/types.js';
@@ -15,7 +14,7 @@ import { snapshotOf, versionHash, type FlowSnapshot, type FlowVersion, type Flow
 import { ensureVersion, versionsByIds } from './versions.js';
 import type { NewFlowInstance } from './store.js';
 import { CLAIMABLE, locking, compiledOnce, num, numOrNull, parseJson, type Ctx, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
-import { lockRefusal } from './flowGuards.js';
+import { createRefusal, lockRefusal } from './flowGuards.js';
 import { canInsertAtOnce, insertInstancesAtOnce } from './instanceBulkInsert.js';
 import { FLOW_INSTANCE_COLUMNS } from './columns.js';
 
@@ -188,20 +187,11 @@ const selectFlowLock = compiledOnce((db, v, _shape, kind) =>
   locking(db.selectFrom('flows').select(['lock_user_id', 'lock_user_name', 'lock_expires_at', 'version']).where('id', '=', v('flowId')).where('org_id', '=', v('orgId')), kind, 'keyShare'),
 );
 
-/** Why this create must fail alone (its flow gone, written since the cached read it was built from, or
- * locked by another user than the trigger's), or null. A refused flow leaves the cache of flows to run. */
+/** Why this create must fail alone (flowGuards.createRefusal over its flow's row), or null. */
 async function flowRefusal(ctx: Ctx, conn: QueryRunner, input: NewFlowInstance): Promise<Error | null> {
   const i = input.instance;
   const row = (await selectFlowLock(ctx, conn, '', { flowId: i.flowId, orgId: i.orgId })).rows[0];
-  const refused = !row
-    ? new StaleError(`flow ${i.flowId} not found`)
-    : input.flowVersion !== undefined && num(row.version) !== input.flowVersion
-      ? new StaleFlowError(`flow ${i.flowId} is at version ${num(row.version)}, the create was built from ${input.flowVersion}`)
-      : input.lockUserId === undefined
-        ? null
-        : lockRefusal(i.flowId, row, input.lockUserId, i.createdAt);
-  if (refused) forgetFlowToRun(ctx, i.flowId);
-  return refused;
+  return createRefusal(ctx, input, row && { ...row, version: num(row.version) });
 }
 
 /** Inserts the creates in order inside one transaction; null where the id already existed, the error where

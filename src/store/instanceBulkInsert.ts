@@ -7,13 +7,11 @@
 // statement also needs no BEGIN/COMMIT (it is atomic alone). SQLite keeps the statement-per-row path:
 // in-process, its statements cost microseconds.
 import { CompiledQuery } from 'kysely';
-import { StaleFlowError, StaleError } from '../domain/errors.js';
-import { forgetFlowToRun } from './flowCache.js';
 import type { FlowInstance } from '../domain/types.js';
 import type { FlowSnapshot, FlowVersionRef } from '../domain/versions.js';
 import type { NewFlowInstance } from './store.js';
 import { compiledTexts, num, type Ctx, type QueryRunner } from './db.js';
-import { lockRefusal } from './flowGuards.js';
+import { createRefusal } from './flowGuards.js';
 import { versionsByIds } from './versions.js';
 
 // u: the creates in arrival order, each with its seq (nextval per row, in `ord` order: seqs order instances).
@@ -77,7 +75,7 @@ export function canInsertAtOnce(inputs: NewFlowInstance[]): boolean {
 /**
  * Inserts the creates in one statement on `runner` (outside a transaction: the statement is atomic; or
  * inside one). As insertInstances: per create its instance, null where its id existed, or the error its
- * flow refused it with (StaleError: gone; EditLockedError: another user's lock).
+ * flow refused it with (flowGuards.createRefusal: StaleError, StaleFlowError or EditLockedError).
  */
 export async function insertInstancesAtOnce(ctx: Ctx, runner: QueryRunner, inputs: NewFlowInstance[]): Promise<Array<FlowInstance | Error | null>> {
   const versions = await versionsByIds(ctx, runner, [...new Set(inputs.map((p) => p.instance.versionId!))]);
@@ -94,20 +92,8 @@ export async function insertInstancesAtOnce(ctx: Ctx, runner: QueryRunner, input
   return rows.map((r, k): FlowInstance | Error | null => {
     const input = inputs[k];
     const i = input.instance;
-    if (!r.found) {
-      forgetFlowToRun(ctx, i.flowId);
-      return new StaleError(`flow ${i.flowId} not found`);
-    }
-    if (!r.written) {
-      const changed = input.flowVersion !== undefined && num(r.version!) !== input.flowVersion;
-      const refused = changed
-        ? new StaleFlowError(`flow ${i.flowId} is at version ${num(r.version!)}, the create was built from ${input.flowVersion}`)
-        : input.lockUserId === undefined
-          ? null
-          : lockRefusal(i.flowId, { ...r, lock_expires_at: r.lock_expires_at === null ? null : num(r.lock_expires_at) }, input.lockUserId, i.createdAt);
-      if (refused) forgetFlowToRun(ctx, i.flowId);
-      return refused;
-    }
+    // Not written: refused by its flow's row, or (no refusal) its id existed.
+    if (!r.written) return createRefusal(ctx, input, r.found ? { ...r, lock_expires_at: r.lock_expires_at === null ? null : num(r.lock_expires_at), version: num(r.version!) } : undefined);
     const { snapshot, ...version } = versions.get(i.versionId!)! as { snapshot: FlowSnapshot } & FlowVersionRef;
     const { versionId: _v, ...created } = i;
     return { ...created, snapshot, seq: num(r.seq), version, status: 'WAIT', startedAt: null, endedAt: null, reason: null };

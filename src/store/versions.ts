@@ -7,26 +7,16 @@ import type { FlowWithTasks } from '../domain/types.js';
 import { snapshotOf, versionHash, type FlowSnapshot, type FlowVersion, type FlowVersionRef } from '../domain/versions.js';
 import type { ExpressionBuilder } from 'kysely';
 import { allocateOn, compiledOnce, num, type Ctx, type DB, type QueryRunner } from './db.js';
+import { storeCache } from './storeCache.js';
 
 /** Parsed versions kept per store at most. */
 const CACHE_SIZE = 2048;
 /** Ids per `IN (...)` list at most. */
 const IN_CHUNK = 100;
 
-const caches = new WeakMap<Ctx['dialect'], Map<number, FlowVersion>>();
+const cache = storeCache<number, FlowVersion>(CACHE_SIZE);
 
-function cacheOf(ctx: Ctx): Map<number, FlowVersion> {
-  let c = caches.get(ctx.dialect);
-  if (!c) caches.set(ctx.dialect, (c = new Map()));
-  return c;
-}
-
-function remember(ctx: Ctx, v: FlowVersion): void {
-  const c = cacheOf(ctx);
-  c.delete(v.id);
-  c.set(v.id, v);
-  if (c.size > CACHE_SIZE) c.delete(c.keys().next().value as number);
-}
+const remember = (ctx: Ctx, v: FlowVersion): void => cache.set(ctx, v.id, v);
 
 interface VersionRow {
   id: number | string;
@@ -65,9 +55,8 @@ const selectByIds = compiledOnce((db, v, shape) =>
 export async function versionsByIds(ctx: Ctx, runner: QueryRunner, ids: Iterable<number>): Promise<Map<number, FlowVersion>> {
   const out = new Map<number, FlowVersion>();
   const missing: number[] = [];
-  const cache = cacheOf(ctx);
   for (const id of new Set(ids)) {
-    const hit = cache.get(id);
+    const hit = cache.get(ctx, id);
     if (hit) out.set(id, hit);
     else missing.push(id);
   }
