@@ -4,11 +4,12 @@
 // number and owner), and recorded in status_events in the same transaction (a failing end also writes
 // its alerts outbox row there, src/store/alerts.ts). A guard
 // that matches no row throws StaleError: the caller's transaction rolls back as a whole.
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import { IllegalTransitionError, StaleError } from '../domain/errors.js';
 import type { InstanceMove, TaskMove, Transitions } from '../domain/plan.js';
 import { canTransitionFlowInstance, canTransitionTaskInstance, isTerminalFlowInstance, isTerminalTaskInstance, type TaskInstanceStatus } from '../domain/status.js';
-import { compiledOnce, type Ctx, type DB, type FlowInstancesTable, type QueryRunner, type TaskInstancesTable } from './db.js';
+import { compiledOnce, type Ctx, type FlowInstancesTable, type QueryRunner } from './db.js';
+import { attemptMoveRecorded, closeAttemptUpdate, taskUpdate, updateTaskRecorded } from './taskMoveSql.js';
 import { appendLogIn } from './logs.js';
 import { alertEventOfInstanceEnd } from '../domain/alerts.js';
 import { writeInstanceAlert, writeTimeoutAlert } from './alerts.js';
@@ -89,51 +90,7 @@ async function moveInstance(ctx: Ctx, conn: QueryRunner, m: InstanceMove, at: nu
 
 // ---- task instances ----
 
-/** The SET and WHERE of a task instance's move (shape: T terminal, S attempt start, E exit code, R run guard). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function taskUpdate(db: Kysely<DB>, v: (key: string) => any, shape: string) {
-  let q = db
-    .updateTable('task_instances')
-    .set((eb) => {
-      const set: Updateable<TaskInstancesTable> = { status: v('to'), updated_at: v('at'), next_run_at: v('nextRunAt'), due_at: v('dueAt') };
-      if (shape.includes('T')) set.ended_at = v('at');
-      if (shape.includes('S')) {
-        // A new attempt: clear what the previous one left.
-        Object.assign(set, { run_num: v('runNum'), started_at: eb.fn.coalesce('started_at', eb.val(v('at'))), ended_at: null, exit_code: null, is_timeout: 0 });
-      }
-      if (shape.includes('E')) Object.assign(set, { exit_code: v('exitCode'), is_timeout: v('isTimeout') });
-      return set;
-    })
-    .where('id', '=', v('id'))
-    .where('status', '=', v('from'));
-  if (shape.includes('R')) q = q.where('run_num', '=', v('guardRunNum'));
-  return q;
-}
-
 const updateTask = compiledOnce((db, v, shape) => taskUpdate(db, v, shape));
-
-// PostgreSQL: the move and its history row in one statement (one round trip fewer per move, three per task
-// of a chain): the row the guarded UPDATE returns (none when the guard failed) becomes the event.
-const updateTaskRecorded = compiledOnce((db, v, shape) =>
-  db
-    .with('u', () => taskUpdate(db, v, shape).returning(['id', 'flow_instance_id', 'run_num']))
-    .insertInto('status_events')
-    .columns(['task_instance_id', 'flow_instance_id', 'run_num', 'at', 'from_status', 'to_status', 'reason', 'engine_id'])
-    .expression((eb) =>
-      eb
-        .selectFrom('u')
-        .select([
-          'u.id',
-          'u.flow_instance_id',
-          'u.run_num',
-          sql<number>`cast(${v('at')} as bigint)`.as('at'),
-          sql<string>`cast(${v('from')} as text)`.as('from_status'),
-          sql<string>`cast(${v('to')} as text)`.as('to_status'),
-          sql<string | null>`cast(${v('reason')} as text)`.as('reason'),
-          sql<string | null>`cast(${v('engineId')} as text)`.as('engine_id'),
-        ]),
-    ),
-);
 
 const insertTaskEvent = compiledOnce((db, v) =>
   db.insertInto('status_events').values({
@@ -148,24 +105,7 @@ const insertTaskEvent = compiledOnce((db, v) =>
   }),
 );
 
-const closeAttempt = compiledOnce((db, v) =>
-  db
-    .updateTable('attempts')
-    .set((eb) => ({
-      status: v('status'),
-      ended_at: v('at'),
-      exit_code: v('exitCode'),
-      signal: v('signal'),
-      // A short attempt's process group is recorded with its end (recorded while it ran: kept).
-      pid: eb.fn.coalesce('pid', eb.val(v('pid'))),
-      pgid: eb.fn.coalesce('pgid', eb.val(v('pgid'))),
-      proc_start: eb.fn.coalesce('proc_start', eb.val(v('procStart'))),
-    }))
-    .where('task_instance_id', '=', v('id'))
-    .where('run_num', '=', v('runNum'))
-    .where('status', '=', 'RUNNING')
-    .where('engine_id', '=', v('engineId')),
-);
+const closeAttempt = compiledOnce((db, v) => closeAttemptUpdate(db, v));
 
 const openAttempt = compiledOnce((db, v) =>
   db.insertInto('attempts').values({
@@ -197,15 +137,6 @@ const unblock = compiledOnce((db, v) =>
 
 async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, engineId: string | null): Promise<void> {
   const f = m.finish;
-  if (f) {
-    const p = f.process ?? null;
-    const r = await closeAttempt(ctx, conn, '', {
-      id: m.id, runNum: f.runNum, at, status: f.status, exitCode: f.exitCode, signal: f.signal, engineId: f.engineId,
-      pid: p?.pid ?? null, pgid: p?.pgid ?? null, procStart: p?.procStart ?? null,
-    });
-    if (Number(r.numAffectedRows ?? 0) === 0) throw new StaleError(`attempt ${f.runNum} of task instance ${m.id} is not open for engine ${f.engineId}`);
-    await appendLogIn(ctx, conn, m.id, f.runNum, f.logTail);
-  }
   const s = m.start;
   const shape = `${isTerminalTaskInstance(m.to) ? 'T' : ''}${s ? 'S' : ''}${m.exitCode !== undefined ? 'E' : ''}${s || f ? 'R' : ''}`;
   const runNum = s ? s.runNum : (f?.runNum ?? null);
@@ -223,18 +154,36 @@ async function moveTask(ctx: Ctx, conn: QueryRunner, m: TaskMove, at: number, en
     reason: m.reason ?? null,
     engineId,
   };
-  const recorded = ctx.dialect.kind === 'postgres';
-  const r = await (recorded ? updateTaskRecorded : updateTask)(ctx, conn, shape, values);
-  if (Number(r.numAffectedRows ?? 0) === 0) {
-    throw new StaleError(`task instance ${m.id} is not ${m.from}${runNum !== null ? ` at attempt ${s ? s.runNum - 1 : runNum}` : ''} (to ${m.to})`);
+  const staleAttempt = () => new StaleError(`attempt ${f!.runNum} of task instance ${m.id} is not open for engine ${f!.engineId}`);
+  const staleTask = () => new StaleError(`task instance ${m.id} is not ${m.from}${runNum !== null ? ` at attempt ${s ? s.runNum - 1 : runNum}` : ''} (to ${m.to})`);
+  const p = f?.process ?? null;
+  const finishValues = f && {
+    status: f.status, signal: f.signal, finishRunNum: f.runNum, finishEngineId: f.engineId,
+    pid: p?.pid ?? null, pgid: p?.pgid ?? null, procStart: p?.procStart ?? null, attemptExitCode: f.exitCode,
+  };
+  if (ctx.dialect.kind === 'postgres') {
+    if (f || s) {
+      // One round trip for the whole move (taskMoveSql.ts).
+      const parts = `${f ? 'F' : ''}${f && f.logTail !== '' ? 'L' : ''}${s ? 'O' : ''}`;
+      const all = { ...values, ...finishValues, logTail: f?.logTail ?? '', host: s?.host ?? null, startEngineId: s?.engineId ?? null, banner: s?.banner ?? null };
+      const r = (await attemptMoveRecorded(ctx, conn, `${shape}|${parts}`, all)).rows[0] as { closed: number; moved: number };
+      if (f && Number(r.closed) === 0) throw staleAttempt();
+      if (Number(r.moved) === 0) throw staleTask();
+    } else if (Number((await updateTaskRecorded(ctx, conn, shape, values)).numAffectedRows ?? 0) === 0) throw staleTask();
+    if (f && m.isTimeout) await writeTimeoutAlert(ctx, conn, { instanceId: m.instanceId, taskInstanceId: m.id, runNum: f.runNum, reason: m.reason ?? `attempt ${f.runNum} timed out`, at });
+    return;
   }
+  if (f) {
+    if (Number((await closeAttempt(ctx, conn, '', { id: m.id, at, ...finishValues })).numAffectedRows ?? 0) === 0) throw staleAttempt();
+    await appendLogIn(ctx, conn, m.id, f.runNum, f.logTail);
+  }
+  if (Number((await updateTask(ctx, conn, shape, values)).numAffectedRows ?? 0) === 0) throw staleTask();
   // An attempt that timed out alerts (contract §12), retried or not, in the transaction that closes it.
   if (f && m.isTimeout) await writeTimeoutAlert(ctx, conn, { instanceId: m.instanceId, taskInstanceId: m.id, runNum: f.runNum, reason: m.reason ?? `attempt ${f.runNum} timed out`, at });
   if (s) {
     await openAttempt(ctx, conn, '', { id: m.id, runNum: s.runNum, at, host: s.host, engineId: s.engineId });
     await insertBanner(ctx, conn, '', { id: m.id, runNum: s.runNum, text: s.banner });
   }
-  if (recorded) return;
   await insertTaskEvent(ctx, conn, '', {
     id: m.id,
     instanceId: m.instanceId,

@@ -119,6 +119,34 @@ export function describeEngineStoreContract(name: string, factory: () => Promise
       expect(await store.getLogTail(a, 100)).toBe(`== ${a} ==\n`);
     });
 
+    it('writes a move that ends or starts an attempt whole or not at all: attempt row, log tail, banner, history', async () => {
+      // PostgreSQL runs each such move as one statement (src/store/taskMoveSql.ts), SQLite as several.
+      const { inst, tis } = await running(1);
+      const a = tis[0].id;
+      await drive.startTask(a, T0);
+      const end = (engineId: string, logTail: string) =>
+        apply({ tasks: [{ id: a, instanceId: inst.id, from: 'RUNNING', to: 'RERUN', dueAt: T0 + 1000, exitCode: 3, finish: { runNum: 1, engineId, status: 'FAIL', exitCode: 3, signal: null, logTail } }] }, T0 + 5);
+      const start = (runNum: number) => apply({ tasks: [{ id: a, instanceId: inst.id, from: 'RERUN', to: 'RUNNING', dueAt: null, start: { runNum, host: 'h2', engineId: 'e1', banner: `== run ${runNum} ==\n` } }] }, T0 + 1000);
+      const history = await store.listHistory(inst.id);
+      // Another engine's end: neither the attempt, nor the row, nor the log, nor the history moves.
+      await expect(end('e2', 'not mine\n')).rejects.toThrow(/attempt 1 of task instance .* is not open for engine e2/);
+      expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RUNNING', runNum: 1, exitCode: null });
+      expect(await store.getLogTail(a, 1000)).toBe(`== ${a} ==\n`);
+      expect(await store.listHistory(inst.id)).toEqual(history);
+      await end('e1', 'out\n');
+      expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RERUN', runNum: 1, exitCode: 3, dueAt: T0 + 1000 });
+      expect((await store.listAttempts(a)).map((x) => [x.runNum, x.status, x.exitCode])).toEqual([[1, 'FAIL', 3]]);
+      expect(await store.getLogTail(a, 1000)).toBe(`== ${a} ==\nout\n`);
+      // A start past the next attempt number: no attempt row, no banner, no history row.
+      await expect(start(3)).rejects.toThrow(/is not RERUN at attempt 2/);
+      expect((await store.listAttempts(a)).map((x) => x.runNum)).toEqual([1]);
+      await start(2);
+      expect(await store.getTaskInstanceById(a)).toMatchObject({ status: 'RUNNING', runNum: 2, exitCode: null, startedAt: T0 });
+      expect((await store.listAttempts(a)).map((x) => [x.runNum, x.status, x.host, x.engineId, x.startedAt])).toEqual([[1, 'FAIL', 'h', 'e1', T0], [2, 'RUNNING', 'h2', 'e1', T0 + 1000]]);
+      expect(await store.getLogTail(a, 1000)).toBe(`== ${a} ==\nout\n== run 2 ==\n`);
+      expect((await store.listTaskHistory(a)).map((h) => [h.from, h.to, h.runNum]).slice(-2)).toEqual([['RUNNING', 'RERUN', 1], ['RERUN', 'RUNNING', 2]]);
+    });
+
     it('closes an attempt only for its owner: another engine, or an end applied twice, changes nothing', async () => {
       const { inst, tis } = await running(1);
       const a = tis[0].id;
