@@ -1,10 +1,15 @@
 // Task logs: appended chunks per attempt (the banner is chunk 0), and the tail read the API serves.
 // The cap per attempt is the engine's business; this file only stores and reads text in order.
-import { sql } from 'kysely';
-import { compiledOnce, type Ctx, type QueryRunner } from './db.js';
+import { sql, type Kysely } from 'kysely';
+import { compiledOnce, type Ctx, type DB, type QueryRunner } from './db.js';
 
-const appendChunk = compiledOnce((db, v) =>
-  db
+/**
+ * The insert of one chunk after the attempt's last one (seq = max + 1; 0 for its first), over the given
+ * values (compiledOnce slots): appendLogIn's statement, and a CTE of the one-statement attempt end
+ * (taskMoveSql.ts).
+ */
+export function appendChunkInsert(db: Kysely<DB>, id: unknown, runNum: unknown, text: unknown) {
+  return db
     .insertInto('task_logs')
     .columns(['task_instance_id', 'run_num', 'seq', 'text'])
     .expression((eb) =>
@@ -12,15 +17,17 @@ const appendChunk = compiledOnce((db, v) =>
         .selectFrom('task_logs')
         // Casts: a bare parameter in a select list is untyped on PostgreSQL.
         .select([
-          sql<string>`cast(${v('id')} as text)`.as('task_instance_id'),
-          sql<number>`cast(${v('runNum')} as integer)`.as('run_num'),
+          sql<string>`cast(${id} as text)`.as('task_instance_id'),
+          sql<number>`cast(${runNum} as integer)`.as('run_num'),
           sql<number>`coalesce(max(seq), -1) + 1`.as('seq'),
-          sql<string>`cast(${v('text')} as text)`.as('text'),
+          sql<string>`cast(${text} as text)`.as('text'),
         ])
-        .where('task_instance_id', '=', v('id'))
-        .where('run_num', '=', v('runNum')),
-    ),
-);
+        .where('task_instance_id', '=', id as string)
+        .where('run_num', '=', runNum as number),
+    );
+}
+
+const appendChunk = compiledOnce((db, v) => appendChunkInsert(db, v('id'), v('runNum'), v('text')));
 
 // Writes: one task_logs row after the attempt's last chunk (empty text: nothing). Guard: the
 // (task_instance_id, run_num, seq) primary key and the foreign key to the attempts row.

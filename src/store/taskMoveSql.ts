@@ -5,6 +5,7 @@
 // CTEs over the guarded UPDATE, each CTE's row count returned so that the caller tells which guard failed.
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { compiledOnce, type DB, type TaskInstancesTable } from './db.js';
+import { appendChunkInsert } from './logs.js';
 
 /** The SET and WHERE of a task instance's move (shape: T terminal, S attempt start, E exit code, R run guard). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -58,15 +59,14 @@ const eventOf = (v: (key: string) => any) => [
   sql<string | null>`cast(${v('engineId')} as text)`.as('engine_id'),
 ];
 
-// PostgreSQL: the move and its history row in one statement: the row the guarded UPDATE returns (none when
-// the guard failed) becomes the event.
-export const updateTaskRecorded = compiledOnce((db, v, shape) =>
-  db
-    .with('u', () => taskUpdate(db, v, shape).returning(['id', 'flow_instance_id', 'run_num']))
-    .insertInto('status_events')
-    .columns(EVENT_COLUMNS)
-    .expression((eb) => eb.selectFrom('u').select(['u.id', 'u.flow_instance_id', 'u.run_num', ...eventOf(v)])),
-);
+/** The history row of each row CTE `u` (the guarded UPDATE) returned: none when its guard failed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const eventsOfU = (d: any, v: (key: string) => any) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  d.insertInto('status_events').columns(EVENT_COLUMNS).expression((eb: any) => eb.selectFrom('u').select(['u.id', 'u.flow_instance_id', 'u.run_num', ...eventOf(v)]));
+
+// PostgreSQL: the move and its history row in one statement.
+export const updateTaskRecorded = compiledOnce((db, v, shape) => eventsOfU(db.with('u', () => taskUpdate(db, v, shape).returning(['id', 'flow_instance_id', 'run_num'])), v));
 
 /**
  * PostgreSQL: a move that ends and/or starts an attempt, in one statement. Shape: the move's (taskUpdate)
@@ -80,28 +80,11 @@ export const attemptMoveRecorded = compiledOnce((db, v, shape) => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let q: any = db.with('u', () => taskUpdate(db, v, move).returning(['id', 'flow_instance_id', 'run_num']));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  q = q.with('e', (d: any) => d.insertInto('status_events').columns(EVENT_COLUMNS).expression((eb: any) => eb.selectFrom('u').select(['u.id', 'u.flow_instance_id', 'u.run_num', ...eventOf(v)])).returning('id'));
+  q = q.with('e', (d: any) => eventsOfU(d, v));
   if (parts.includes('F')) q = q.with('a', () => closeAttemptUpdate(db, v).returning('run_num'));
   if (parts.includes('L')) {
-    // The log tail after the attempt's last chunk (seq = max + 1), as logs.ts appendLogIn writes it.
-    q = q.with('l', () =>
-      db
-        .insertInto('task_logs')
-        .columns(['task_instance_id', 'run_num', 'seq', 'text'])
-        .expression((eb) =>
-          eb
-            .selectFrom('task_logs')
-            .select([
-              sql<string>`cast(${v('id')} as text)`.as('task_instance_id'),
-              sql<number>`cast(${v('finishRunNum')} as integer)`.as('run_num'),
-              sql<number>`coalesce(max(seq), -1) + 1`.as('seq'),
-              sql<string>`cast(${v('logTail')} as text)`.as('text'),
-            ])
-            .where('task_instance_id', '=', v('id'))
-            .where('run_num', '=', v('finishRunNum')),
-        )
-        .returning('seq'),
-    );
+    // The log tail after the attempt's last chunk, as logs.ts appendLogIn writes it.
+    q = q.with('l', () => appendChunkInsert(db, v('id'), v('finishRunNum'), v('logTail')));
   }
   if (parts.includes('O')) {
     // The new attempt and its banner (chunk 0), only for a row the guarded UPDATE moved.
