@@ -128,6 +128,7 @@ export class Engine {
       cache: this.cache,
       engineId: () => this.lease.id,
       freeSlots: () => (this.stopping || !this.lease.usable ? 0 : this.config.workerConcurrency - this.attempts.count()),
+      now: () => this.clock.now(),
     };
   }
 

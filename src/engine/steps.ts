@@ -25,6 +25,8 @@ export interface StepContext {
   engineId: () => string;
   /** Worker slots free now (concurrency minus live processes); 0 while stopping. */
   freeSlots: () => number;
+  /** The engine's clock, read again where a decision must be stamped after what it read (startFlow). */
+  now?: () => number;
 }
 
 /** An attempt the engine committed RUNNING and must now spawn. */
@@ -101,11 +103,16 @@ function noteEnds(r: StepResult, t: Transitions): void {
 }
 
 /** Starts the flow's next due instance if the one-instance rule allows it, and claims what became ready. */
-export async function startFlow(ctx: StepContext, flowId: number, now: number): Promise<StepResult> {
+export async function startFlow(ctx: StepContext, flowId: number, due: number): Promise<StepResult> {
   return ctx.store.engineTx(async (tx) => {
     const r = emptyResult();
-    const inst = await tx.nextInstanceToStart(flowId, now);
+    const inst = await tx.nextInstanceToStart(flowId, due);
     if (!inst) return r;
+    // The start is stamped after the read that found the flow free, not when the step was asked for: the
+    // read may have waited on the flow's lock and seen an attempt's end committed meanwhile, stamped
+    // later than `due`. A start stamped before that end would put two instances' work at once in the
+    // record when it never was (the fault test's one-instance check reads the recorded times).
+    const now = Math.max(due, ctx.now?.() ?? due);
     const ci = await ctx.cache.get(inst.id, tx);
     const references = ci.references.length > 0 ? await openReferences(ctx, tx, ci, now) : undefined;
     const waiting = references?.waits.filter((w) => w.status === 'WAITING') ?? [];

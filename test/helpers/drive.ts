@@ -9,7 +9,8 @@ import type { Store } from '../../src/store/store.js';
 
 export const ENGINE = 'e1';
 
-export function driver(store: Store, engineId = ENGINE) {
+/** `clock`: the engine's clock as a decision reads it again (StepContext.now); none by default. */
+export function driver(store: Store, engineId = ENGINE, clock?: () => number) {
   let slots = 0;
   const ctx: StepContext = {
     store,
@@ -17,6 +18,7 @@ export function driver(store: Store, engineId = ENGINE) {
     cache: new InstanceCache('UTC'),
     engineId: () => engineId,
     freeSlots: () => slots,
+    ...(clock ? { now: clock } : {}),
   };
   return {
     /** Starts the flow's next due instance (claims nothing); its id, or null when none may start. */

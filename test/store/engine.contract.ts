@@ -183,6 +183,24 @@ export function describeEngineStoreContract(name: string, factory: () => Promise
       expect(await drive.startInstance(f.flow.id, T0 + 2 * MIN)).toBe(next.id);
     });
 
+    it('stamps a start after the read that found its flow free: never before the end that freed it', async () => {
+      // The fault test's one-instance check once failed on the record alone: a start asked for at .943
+      // waited on its flow's lock, saw an attempt's end stamped .949 committed, and was stamped .943.
+      const { f, tis } = await running(1);
+      const next = await store.createFlowInstance(instanceOf(f, T0 + MIN));
+      await drive.startTask(tis[0].id, T0);
+      await drive.endTask(tis[0].id, 1, 'SUCCESS', T0 + 10 * MIN);
+      const later = T0 + 10 * MIN + 7;
+      expect(await driver(store, 'e1', () => later).startInstance(f.flow.id, T0 + 2 * MIN)).toBe(next.id);
+      expect(await store.getFlowInstanceById(next.id)).toMatchObject({ status: 'RUNNING', startedAt: later });
+      expect((await store.listHistory(next.id)).filter((h) => h.kind === 'instance').map((h) => [h.from, h.to, h.at])).toEqual([['WAIT', 'RUNNING', later]]);
+      // A clock behind the step's own time never stamps it earlier.
+      const third = await store.createFlowInstance(instanceOf(f, T0 + 2 * MIN));
+      await store.cancelInstance(orgId, next.id, T0 + 11 * MIN, 'cancelled', 'u1');
+      expect(await driver(store, 'e1', () => T0).startInstance(f.flow.id, T0 + 12 * MIN)).toBe(third.id);
+      expect((await store.getFlowInstanceById(third.id))?.startedAt).toBe(T0 + 12 * MIN);
+    });
+
     it('starts exactly one instance when many engines ask at once', async () => {
       const f = await store.createFlow(flowOf(orgId, dirId, 1));
       for (let i = 0; i < 3; i++) await store.createFlowInstance(instanceOf(f, T0 + i * MIN));
