@@ -1,6 +1,6 @@
 // Resource limits of task runs (contract §11) with Linux control groups: every run gets a group of its own
-// (with the `cpu` and `memory` limits its task says, if any), made before it spawns and removed at its end,
-// after everything still in it was killed (the group finds the processes that left the process group and
+// (with the `cpu` and `memory` limits its task says, if any), made before it spawns and emptied at its end,
+// then removed shortly after (groupRemoval.ts), once everything still in it was killed (the group finds the processes that left the process group and
 // dropped the attempt's marker: setsid, double fork, `env -i`). It costs ~0.3 ms per SHELL spawn (mkdir,
 // the gate below, cleanup) on the engine's hot path; where groups cannot be made (or with
 // BATCHFLOW_RESOURCE_LIMITS=off) runs get none and their escapees are found by the marker.
@@ -27,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { RunMode } from '../domain/runMode.js';
 import { StartupError } from '../startup/errors.js';
+import { pidsIn, removeLater, removePending, retryRmdir, rmdirQuiet } from './groupRemoval.js';
 
 export type LimitsStatus = { enforced: true; cgroup: 'v1' | 'v2' } | { enforced: false; reason: string };
 
@@ -78,8 +79,6 @@ const CGROUP2_MAGIC = 0x63677270;
 const CPU_PERIOD_US = 100_000;
 /** How long the end of a run waits for the group's processes to die after SIGKILL (one stuck in D state may never). */
 const KILL_WAIT_MS = 5_000;
-/** A group that could not be removed (still busy) is retried in the background this long. */
-const RMDIR_RETRY_MS = 60_000;
 
 interface V1 {
   version: 'v1';
@@ -130,31 +129,11 @@ function under(mount: string, own: string | undefined): string {
   return mount;
 }
 
-function rmdirQuiet(dir: string): boolean {
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-}
 
 function enableControllers(dir: string): void {
   const have = readText(path.join(dir, 'cgroup.subtree_control')).split(/\s+/);
   const want = ['memory', 'cpu'].filter((c) => !have.includes(c));
   if (want.length) writeFileSync(path.join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
-}
-
-function pidsIn(dir: string): number[] {
-  let text: string;
-  try {
-    text = readText(path.join(dir, 'cgroup.procs'));
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const l of text.split('\n')) if (l !== '') out.push(Number(l));
-  return out;
 }
 
 function counter(file: string, name: string): number | null {
@@ -427,6 +406,7 @@ export class ResourceLimits {
    * busy is left for the next start's sweep.
    */
   async close(): Promise<void> {
+    removePending(); // the ended runs' groups first: their parents can go only once they are gone
     for (const p of this.parents()) {
       for (let i = 0; i < 20 && !rmdirQuiet(p); i++) await sleep(10 * (i + 1));
     }
@@ -455,7 +435,7 @@ class LiveGroup implements ExecGroup {
   private async end(): Promise<{ oomKilled: boolean }> {
     await this.killAll();
     const oomKilled = this.oomKilled();
-    for (const d of this.dirs) if (!rmdirQuiet(d)) void retryRmdir(d);
+    removeLater(this.dirs);
     return { oomKilled };
   }
 
@@ -501,18 +481,3 @@ class LiveGroup implements ExecGroup {
   }
 }
 
-/** A group still busy at its run's end (a process stuck in the kernel): removed once it empties. */
-async function retryRmdir(dir: string): Promise<void> {
-  const deadline = Date.now() + RMDIR_RETRY_MS;
-  while (Date.now() < deadline) {
-    await sleep(1_000, undefined, { ref: false });
-    for (const pid of pidsIn(dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    if (rmdirQuiet(dir)) return;
-  }
-}

@@ -235,7 +235,7 @@ export function startProcess(spec: ExecSpec): RunningProcess {
       child.stdin!.destroy();
       return failed(error);
     }
-    child.stdin!.end();
+    child.stdin!.destroy(); // EOF to the gate now, not on the next turn of the loop (spawner.cjs says why)
   }
   const hr = performance.now();
   const startedMs = Date.now();
