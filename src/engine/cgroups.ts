@@ -1,9 +1,10 @@
 // Resource limits of task runs (contract §11) with Linux control groups: every run gets a group of its own
-// (with the `cpu` and `memory` limits its task says, if any), made before it spawns and emptied at its end,
-// then removed shortly after (groupRemoval.ts), once everything still in it was killed (the group finds the processes that left the process group and
-// dropped the attempt's marker: setsid, double fork, `env -i`). It costs ~0.3 ms per SHELL spawn (mkdir,
-// the gate below, cleanup) on the engine's hot path; where groups cannot be made (or with
-// BATCHFLOW_RESOURCE_LIMITS=off) runs get none and their escapees are found by the marker.
+// (with the `cpu` and `memory` limits its task says, if any), made before it spawns, emptied at its end
+// (everything still in it killed: the group finds the processes that left the process group and dropped
+// the attempt's marker: setsid, double fork, `env -i`), and removed shortly after (groupRemoval.ts). It
+// costs ~0.3 ms per SHELL spawn (mkdir, the gate below, cleanup) on the engine's hot path; where groups
+// cannot be made (or with BATCHFLOW_RESOURCE_LIMITS=off) runs get none and their escapees are found by
+// the marker.
 //
 // Which hierarchy: found once at engine start (`ResourceLimits.setUp`). cgroup v2 when a unified hierarchy
 // has the memory and cpu controllers (at the root, or at <root>/unified), else cgroup v1 with memory and cpu
@@ -128,7 +129,6 @@ function under(mount: string, own: string | undefined): string {
   }
   return mount;
 }
-
 
 function enableControllers(dir: string): void {
   const have = readText(path.join(dir, 'cgroup.subtree_control')).split(/\s+/);

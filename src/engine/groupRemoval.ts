@@ -1,13 +1,23 @@
 // Removal of the control groups of ended runs (cgroups.ts makes them). A run's group, empty at its end,
 // is removed a little later with the others ended meanwhile, not at the run's end: its rmdir (0.2-0.3 ms
 // on cgroup v1, and the kernel's work of taking it offline after it) then stays off the path from a
-// task's exit to its successor's spawn. A group still busy is retried in the background.
+// task's exit to its successor's spawn (with the gate's pipe destroyed rather than ended, ~0.4-0.6 ms a
+// grouped run on v1: bench/README.md). A group still busy is retried in the background. The timer does
+// not hold the process: a group left by an exit before it fires is swept at the next start (cgroups.ts
+// sweepDeadServices), and engine stop removes the pending ones first (ResourceLimits.close).
 import { readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A group that could not be removed (still busy) is retried in the background this long. */
 const RMDIR_RETRY_MS = 60_000;
+/** How long after a run's end its group is removed. */
+const REMOVE_AFTER_MS = 250;
+/** Groups removed per turn of the event loop at most (many short keyed runs end within one delay). */
+const REMOVE_PER_TURN = 32;
+
+const toRemove: string[] = [];
+let removeTimer: ReturnType<typeof setTimeout> | null = null;
 
 /** Removes an empty group; false while it is busy (ENOENT counts as removed). */
 export function rmdirQuiet(dir: string): boolean {
@@ -18,6 +28,7 @@ export function rmdirQuiet(dir: string): boolean {
     return (e as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
+
 /** The pids in a group (none when it is gone). */
 export function pidsIn(dir: string): number[] {
   let text: string;
@@ -31,17 +42,7 @@ export function pidsIn(dir: string): number[] {
   return out;
 }
 
-// Measured on cgroup v1 (chain of 200, bench/README.md): with this and the gate's stdin destroyed rather
-// than ended, a grouped run's exit -> successor's spawn is ~0.4-0.6 ms shorter. The timer does not hold
-// the process; a group left by an exit before it fires is swept at the next start (cgroups.ts
-// sweepDeadServices), and engine stop removes them first (ResourceLimits.close).
-const REMOVE_AFTER_MS = 250;
-const toRemove: string[] = [];
-let removeTimer: ReturnType<typeof setTimeout> | null = null;
-
-/** Groups removed per turn of the event loop at most (many short keyed runs end within one delay). */
-const REMOVE_PER_TURN = 32;
-
+/** Queues an ended run's (empty) groups for removal. */
 export function removeLater(dirs: readonly string[]): void {
   toRemove.push(...dirs);
   schedule(REMOVE_AFTER_MS);

@@ -86,7 +86,7 @@ describe.skipIf(noGroups).each(['spawner', 'direct'] as const)('limits enforced 
     const line = log.split('\n').find((l) => /^\d+:[^:]*\bmemory\b[^:]*:|^0::/.test(l) && l.includes('/batchflow/'));
     expect(line).toMatch(new RegExp(`/batchflow/[^/]+-${process.pid}/${taskInstIds(inst).t}\\.1$`));
     const rel = line!.slice(line!.indexOf(':', line!.indexOf(':') + 1) + 1);
-    // Removed shortly after the run's end (batched off the hot path: cgroups.ts removeLater).
+    // Removed shortly after the run's end (batched off the hot path: groupRemoval.ts removeLater).
     const places = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'].map((mount) => path.join(mount, rel));
     await waitFor(async () => places.every((p) => !existsSync(p)), 20_000, 'the run\'s group removed');
   }, 120_000);
